@@ -1,0 +1,170 @@
+/**
+ * The adapter's public types: the slice of Dataform's compiled graph that the adapter reads, and the
+ * results of a run. Other stages (scheduler, docs, CLI) depend on these names; change them with care.
+ */
+
+/** A Dataform target: `database.schema.name` in BigQuery terms. */
+export interface Target {
+  database?: string;
+  schema?: string;
+  name: string;
+}
+
+export interface ColumnDescriptor {
+  path: string[];
+  description?: string;
+  tags?: string[];
+}
+
+export interface ActionDescriptor {
+  description?: string;
+  columns?: ColumnDescriptor[];
+}
+
+interface GraphActionBase {
+  target: Target;
+  canonicalTarget?: Target;
+  fileName?: string;
+  tags?: string[];
+  disabled?: boolean;
+  dependencyTargets?: Target[];
+  actionDescriptor?: ActionDescriptor;
+}
+
+/** A table, view or incremental table (`tables[]` in the compiled graph). */
+export interface GraphTable extends GraphActionBase {
+  enumType?: 'TABLE' | 'VIEW' | 'INCREMENTAL';
+  type?: string;
+  query?: string;
+  incrementalQuery?: string;
+  where?: string;
+  preOps?: string[];
+  postOps?: string[];
+  incrementalPreOps?: string[];
+  incrementalPostOps?: string[];
+  protected?: boolean;
+  uniqueKey?: string[];
+}
+
+export interface GraphOperation extends GraphActionBase {
+  queries?: string[];
+  hasOutput?: boolean;
+}
+
+export interface GraphAssertion extends GraphActionBase {
+  query?: string;
+  parentAction?: Target;
+}
+
+export interface GraphDeclaration {
+  target: Target;
+  canonicalTarget?: Target;
+  fileName?: string;
+  tags?: string[];
+  actionDescriptor?: ActionDescriptor;
+}
+
+export interface CompilationError {
+  fileName?: string;
+  actionName?: string;
+  message: string;
+}
+
+export interface ProjectConfig {
+  defaultDatabase?: string;
+  defaultSchema?: string;
+  assertionSchema?: string;
+  vars?: Record<string, string>;
+}
+
+/** `dataform compile --json`, as much of it as the adapter reads. */
+export interface CompiledGraph {
+  tables?: GraphTable[];
+  operations?: GraphOperation[];
+  assertions?: GraphAssertion[];
+  declarations?: GraphDeclaration[];
+  projectConfig?: ProjectConfig;
+  graphErrors?: { compilationErrors?: CompilationError[] };
+  dataformCoreVersion?: string;
+}
+
+/** What kind of thing an action builds, as the run output and the docs show it. */
+export type ActionKind = 'table' | 'view' | 'incremental' | 'operations' | 'assertion' | 'declaration';
+
+export type ActionStatus = 'SUCCESSFUL' | 'FAILED' | 'SKIPPED' | 'DISABLED';
+export type RunStatus = 'SUCCESSFUL' | 'FAILED';
+
+/** Which actions a run covers; mirrors `dataform run`'s flags. */
+export interface Selection {
+  tags?: string[];
+  /** Names (`name`) or qualified names (`schema.name`), `*` globs allowed. */
+  actions?: string[];
+  includeDeps?: boolean;
+  includeDependents?: boolean;
+}
+
+export interface FailingRows {
+  /** How many rows the assertion returned. */
+  count: number;
+  /** The first few of them. */
+  sample: Record<string, unknown>[];
+}
+
+export interface ActionResult {
+  /** `schema.name`, as Dataform prints it. */
+  name: string;
+  target: Target;
+  /** The SQLite table or view the action builds. */
+  sqliteName: string;
+  kind: ActionKind;
+  tags: string[];
+  status: ActionStatus;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  /** Rows written (tables, incrementals, operations) or returned (assertions); null when not known. */
+  rowsAffected: number | null;
+  /** Why it failed or was skipped. */
+  error?: string;
+  /** For assertions that ran: how many rows failed, and the first few. */
+  failingRows?: FailingRows;
+  /** The SQL statements executed (or, for a dry run, checked), in order. */
+  sql: string[];
+}
+
+export interface RunResult {
+  /** Row id in the run history; 0 for a dry run, which records nothing. */
+  runId: number;
+  status: RunStatus;
+  trigger: string;
+  selection: Selection;
+  fullRefresh: boolean;
+  dryRun: boolean;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  actions: ActionResult[];
+}
+
+/** One row of the run history, without its actions. */
+export interface RunSummary {
+  runId: number;
+  status: RunStatus;
+  trigger: string;
+  selection: Selection;
+  fullRefresh: boolean;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  counts: Record<ActionStatus, number>;
+}
+
+/** What the SQLite file holds for one action or declaration (for the docs' catalog). */
+export interface CatalogEntry {
+  name: string;
+  sqliteName: string;
+  exists: boolean;
+  objectType: 'table' | 'view' | null;
+  columns: { name: string; type: string }[];
+  rowCount: number | null;
+}
