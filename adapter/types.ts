@@ -130,6 +130,8 @@ export interface ActionResult {
   failingRows?: FailingRows;
   /** The SQL statements executed (or, for a dry run, checked), in order. */
   sql: string[];
+  /** For a failed action: the statement that failed (also the last of `sql`). */
+  failedSql?: string;
 }
 
 export interface RunResult {
@@ -144,6 +146,8 @@ export interface RunResult {
   endedAt: string;
   durationMs: number;
   actions: ActionResult[];
+  /** Why the run could not start (a selection that matches nothing, a graph with errors). */
+  error?: string;
 }
 
 /** One row of the run history, without its actions. */

@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+
 /** Where the database lives when nothing says otherwise (relative to the working directory). */
 export const DEFAULT_DB_PATH = 'data/print_history.db';
+
+/** The listener's config file, whose `db_file` names the database when no flag or variable does. */
+export const DEFAULT_CONFIG_PATH = 'ingestion/config.json';
 
 /**
  * The database path, by the precedence DESIGN.md fixes: `--db`, else `BAMBUZLED_DB`,
@@ -8,7 +13,20 @@ export const DEFAULT_DB_PATH = 'data/print_history.db';
 export function resolveDbPath(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
-  configDbFile?: string,
+  configDbFile: string | undefined = configDbFileAt(DEFAULT_CONFIG_PATH),
 ): string {
   return flag || env.BAMBUZLED_DB || configDbFile || DEFAULT_DB_PATH;
+}
+
+/**
+ * The `db_file` of a config file, or undefined when the file is missing, is not JSON or has none.
+ * Reading a broken config is the listener's business; here it only means "no answer".
+ */
+export function configDbFileAt(path: string): string | undefined {
+  try {
+    const config = JSON.parse(readFileSync(path, 'utf8')) as { db_file?: unknown };
+    return typeof config.db_file === 'string' && config.db_file.length > 0 ? config.db_file : undefined;
+  } catch {
+    return undefined;
+  }
 }

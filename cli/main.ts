@@ -6,6 +6,7 @@ import { registerRun } from './commands/run.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStart } from './commands/start.js';
+import { registerStatus } from './commands/status.js';
 import { VERSION } from './version.js';
 
 const program = new Command('bambuzled')
@@ -20,5 +21,6 @@ registerSchedule(program);
 registerDocs(program);
 registerSimulate(program);
 registerStart(program);
+registerStatus(program);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,9 @@ import type { SqliteDatabase } from '../lib/sqlite.js';
  *
  * Migrations are append-only: a released step is never edited, a change is a new step.
  * `PRAGMA user_version` records how many steps a file has had.
+ *
+ * jobs_raw.ended_at is set for every ended job; for `ended_while_disconnected` it is when the listener
+ * noticed (an upper bound), as started_at of a `start_approximate` job is a lower bound.
  */
 export const RAW_MIGRATIONS: readonly string[] = [
   `

@@ -1,12 +1,107 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { migrateRawSchema } from '../../ingestion/raw-schema.js';
+import { consoleLogger } from '../../lib/logger.js';
+import { openDatabase } from '../../lib/sqlite.js';
+import { SchedulerError, startScheduleService } from '../../scheduler/index.js';
+import { resolveDbPath } from '../db-path.js';
 
-// Placeholder until the schedule command lands; replaced by its owner.
+interface ScheduleFlags {
+  db?: string;
+  port: string;
+  host: string;
+  schedule: string;
+  tags: string[];
+  token?: string;
+  poll: string;
+}
+
+/** `bambuzled schedule`: the sensor that runs the graph when a job ends, and its status page. */
 export function registerSchedule(program: Command): void {
   program
     .command('schedule')
-    .description('(not available yet)')
-    .action(() => {
-      console.error('bambuzled schedule is not available in this build yet.');
-      process.exitCode = 2;
+    .description('Run the graph within seconds of a print job ending, with run history and a status page')
+    .argument('[project-dir]', 'the Dataform project to run', '.')
+    .option('--db <path>', 'the SQLite database (default: $BAMBUZLED_DB, else data/print_history.db)')
+    .option('--port <port>', 'the status page port', '3000')
+    .option('--host <host>', 'the address the status page listens on', '127.0.0.1')
+    .option(
+      '--schedule <cron>',
+      'when the sensor looks at least (node-cron, six fields with seconds)',
+      '*/30 * * * * *',
+    )
+    .option('--tags <tags...>', 'what a sensor run covers (plus everything downstream)', ['bronze'])
+    .option(
+      '--token <token>',
+      'require "Authorization: Bearer <token>" on the API (or $BAMBUZLED_STATUS_TOKEN)',
+    )
+    .option(
+      '--poll <ms>',
+      'how often to look for jobs ended by another process (0: only the schedule)',
+      '1000',
+    )
+    .action(async (projectDir: string, flags: ScheduleFlags) => {
+      const logger = consoleLogger('schedule', [flags.token ?? '', process.env.BAMBUZLED_STATUS_TOKEN ?? '']);
+      const dbPath = resolveDbPath(flags.db);
+      const port = Number(flags.port);
+      const pollIntervalMs = Number(flags.poll);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+        console.error(`--port ${flags.port} is not a port number; use 1-65535 (0 picks a free one).`);
+        process.exitCode = 2;
+        return;
+      }
+      if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 0) {
+        console.error(
+          `--poll ${flags.poll} is not a number of milliseconds; use e.g. 1000, or 0 to turn it off.`,
+        );
+        process.exitCode = 2;
+        return;
+      }
+      const db = openDatabase(dbPath);
+      // The sensor may start before the listener ever ran: give it an empty raw layer to watch.
+      migrateRawSchema(db);
+      const token = flags.token ?? process.env.BAMBUZLED_STATUS_TOKEN;
+      let service: Awaited<ReturnType<typeof startScheduleService>>;
+      try {
+        service = await startScheduleService({
+          db,
+          projectDir: resolve(projectDir),
+          schedule: flags.schedule,
+          selection: { tags: flags.tags, includeDependents: true },
+          pollIntervalMs,
+          port,
+          host: flags.host,
+          ...(token ? { token } : {}),
+          logger,
+        });
+      } catch (error) {
+        db.close();
+        const code = (error as NodeJS.ErrnoException).code;
+        if (error instanceof SchedulerError) console.error(error.message);
+        else if (code === 'EADDRINUSE')
+          console.error(`Port ${port} is in use; pass --port with another one.`);
+        else throw error;
+        process.exitCode = 2;
+        return;
+      }
+      console.log(`bambuzled scheduler: status page at ${service.server.url} (database ${dbPath})`);
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info(`${signal}: letting a run in flight finish, then stopping`);
+        void service
+          .stop()
+          .then(() => {
+            db.close();
+            process.exit(0);
+          })
+          .catch((error: unknown) => {
+            logger.error(`stopping: ${error instanceof Error ? error.message : String(error)}`);
+            process.exit(1);
+          });
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
     });
 }

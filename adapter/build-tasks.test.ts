@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { BuildTaskError, buildTasks, type ExistingObject, type SqlTask } from './build-tasks.js';
+import { type GraphAction, graphActions } from './graph-actions.js';
+import { refRewriterFor } from './names.js';
+import type { CompiledGraph } from './types.js';
+
+const target = (schema: string, name: string) => ({ database: 'shop', schema, name });
+
+/** A hand-written graph in the shape the stock compiler prints. */
+const graph: CompiledGraph = {
+  projectConfig: { defaultDatabase: 'shop', defaultSchema: 'main', assertionSchema: 'checks' },
+  declarations: [{ target: target('main', 'src_orders'), fileName: 'definitions/sources.sqlx' }],
+  tables: [
+    {
+      target: target('main', 'orders'),
+      enumType: 'TABLE',
+      query: '\nSELECT id, status FROM `shop.main.src_orders` -- raw\n',
+      preOps: [' CREATE TABLE IF NOT EXISTS log (at TEXT) '],
+      postOps: ['INSERT INTO log VALUES (1);'],
+    },
+    {
+      target: target('reporting', 'status_counts'),
+      enumType: 'VIEW',
+      query: 'SELECT status, count(*) AS n FROM `shop.main.orders` GROUP BY status',
+    },
+    {
+      target: target('main', 'orders_latest'),
+      enumType: 'INCREMENTAL',
+      query: 'SELECT id, status, amount FROM `shop.main.orders`',
+      incrementalQuery:
+        'SELECT id, status, amount FROM `shop.main.orders` WHERE id > (SELECT max(id) FROM `shop.main.orders_latest`)',
+      uniqueKey: ['id'],
+      incrementalPreOps: ['DELETE FROM log'],
+    },
+    {
+      target: target('main', 'order_log'),
+      enumType: 'INCREMENTAL',
+      query: 'SELECT id, status FROM `shop.main.orders`',
+      where: "status <> 'open'",
+    },
+  ],
+  operations: [
+    {
+      target: target('main', 'counts'),
+      hasOutput: true,
+      queries: [
+        '\nCREATE TABLE IF NOT EXISTS `shop.main.counts` (n INTEGER)\n',
+        'INSERT INTO `shop.main.counts` SELECT count(*) FROM `shop.main.orders`',
+      ],
+    },
+  ],
+  assertions: [
+    {
+      target: target('checks', 'main_orders_assertions_rowConditions'),
+      parentAction: target('main', 'orders'),
+      query:
+        "\nSELECT\n  'status IN (\\'open\\', \\'shipped\\')' AS failing_row_condition,\n  *\nFROM `shop.main.orders`\nWHERE NOT (status IN ('open', 'shipped'))\n",
+    },
+  ],
+};
+
+const actions = graphActions(graph);
+const rewrite = refRewriterFor(graph);
+const action = (name: string): GraphAction => {
+  const found = actions.find((a) => a.name === name);
+  if (!found) throw new Error(`no action ${name}`);
+  return found;
+};
+const table = (...columns: string[]): ExistingObject => ({ type: 'table', columns });
+const view: ExistingObject = { type: 'view', columns: ['id'] };
+
+/** The tasks as one file, each statement under a comment naming its role (statements run one by one). */
+function render(tasks: SqlTask[]): string {
+  return `${tasks.map((t) => `-- [${t.role}]\n${t.sql}`).join('\n\n')}\n`;
+}
+
+describe('buildTasks', () => {
+  it('builds a new table beside the old one and swaps it in, between the pre and post operations', async () => {
+    const sql = render(
+      buildTasks(action('main.orders'), table('id', 'status'), { fullRefresh: false, rewrite }),
+    );
+    await expect(sql).toMatchFileSnapshot('./__goldens__/table-replace.sql');
+  });
+
+  it('drops a view that stands where a table is wanted', async () => {
+    const sql = render(buildTasks(action('main.orders'), view, { fullRefresh: false, rewrite }));
+    await expect(sql).toMatchFileSnapshot('./__goldens__/table-over-view.sql');
+  });
+
+  it('creates a view in a non-default schema under a prefixed name', async () => {
+    const sql = render(
+      buildTasks(action('reporting.status_counts'), undefined, { fullRefresh: false, rewrite }),
+    );
+    await expect(sql).toMatchFileSnapshot('./__goldens__/view-create.sql');
+  });
+
+  it('creates a missing incremental table with a unique index on its key', async () => {
+    const sql = render(buildTasks(action('main.orders_latest'), undefined, { fullRefresh: false, rewrite }));
+    await expect(sql).toMatchFileSnapshot('./__goldens__/incremental-create.sql');
+  });
+
+  it('upserts the incremental query into the existing columns it returns', async () => {
+    const sql = render(
+      buildTasks(action('main.orders_latest'), table('id', 'status', 'amount', 'old_column'), {
+        fullRefresh: false,
+        rewrite,
+        queryColumns: ['id', 'status', 'amount'],
+      }),
+    );
+    await expect(sql).toMatchFileSnapshot('./__goldens__/incremental-upsert.sql');
+  });
+
+  it('appends through the where filter when the incremental table has no unique key', async () => {
+    const sql = render(
+      buildTasks(action('main.order_log'), table('id', 'status'), {
+        fullRefresh: false,
+        rewrite,
+        queryColumns: ['id', 'status'],
+      }),
+    );
+    await expect(sql).toMatchFileSnapshot('./__goldens__/incremental-append.sql');
+  });
+
+  it('rebuilds an unprotected incremental table on a full refresh', () => {
+    const tasks = buildTasks(action('main.orders_latest'), table('id'), {
+      fullRefresh: true,
+      rewrite,
+      queryColumns: ['id'],
+    });
+    expect(tasks.some((t) => t.sql.startsWith('CREATE TABLE "orders_latest__bambuzled_new"'))).toBe(true);
+    expect(tasks.some((t) => t.sql.startsWith('INSERT'))).toBe(false);
+  });
+
+  it('keeps merging into a protected incremental table on a full refresh', () => {
+    const protectedAction = { ...action('main.order_log') } as GraphAction & { kind: 'incremental' };
+    protectedAction.table = { ...protectedAction.table, protected: true };
+    const tasks = buildTasks(protectedAction, table('id', 'status'), {
+      fullRefresh: true,
+      rewrite,
+      queryColumns: ['id'],
+    });
+    expect(tasks.map((t) => t.sql.split(' ')[0])).toEqual(['INSERT']);
+  });
+
+  it('refuses to merge when the query returns none of the table columns', () => {
+    expect(() =>
+      buildTasks(action('main.order_log'), table('a', 'b'), {
+        fullRefresh: false,
+        rewrite,
+        queryColumns: ['id'],
+      }),
+    ).toThrow(BuildTaskError);
+  });
+
+  it('runs each operation statement in order with refs rewritten', async () => {
+    const sql = render(buildTasks(action('main.counts'), undefined, { fullRefresh: false, rewrite }));
+    await expect(sql).toMatchFileSnapshot('./__goldens__/operations.sql');
+  });
+
+  it('creates an assertion view with the rowConditions literal escaped for SQLite, then counts and samples it', async () => {
+    const sql = render(
+      buildTasks(action('checks.main_orders_assertions_rowConditions'), view, {
+        fullRefresh: false,
+        rewrite,
+      }),
+    );
+    await expect(sql).toMatchFileSnapshot('./__goldens__/assertion-row-conditions.sql');
+  });
+
+  it('builds nothing for a disabled action', () => {
+    const disabled = { ...action('main.orders'), disabled: true };
+    expect(buildTasks(disabled, undefined, { fullRefresh: false, rewrite })).toEqual([]);
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * Pure SQL generation: the ordered statements that build one action on SQLite, given what the
+ * database holds now. Nothing here touches a database; run-graph.ts executes what this returns.
+ */
+import type { GraphAction } from './graph-actions.js';
+import { fixRowConditionLiterals, quoteIdentifier as q, type RefRewriter } from './names.js';
+
+/** What a statement is for, so that the executor knows what to read back. */
+export type TaskRole =
+  /** Run it; nothing to read. */
+  | 'execute'
+  /** Run it and count the rows it changed. */
+  | 'write'
+  /** A `SELECT count(*)` whose value is the action's row count. */
+  | 'row-count'
+  /** A `SELECT count(*)` over an assertion's view: any row fails the assertion. */
+  | 'assertion-count'
+  /** The first failing rows of an assertion. */
+  | 'assertion-sample';
+
+export interface SqlTask {
+  role: TaskRole;
+  sql: string;
+}
+
+/** The object that currently holds an action's name in the database, if any. */
+export interface ExistingObject {
+  type: 'table' | 'view';
+  /** Column names, in table order. */
+  columns: string[];
+}
+
+export interface BuildTaskOptions {
+  fullRefresh: boolean;
+  rewrite: RefRewriter;
+  /** The columns the incremental source query returns (needed only for incremental merges). */
+  queryColumns?: string[];
+  /** How many failing rows an assertion fetches. */
+  sampleSize?: number;
+}
+
+/** Raised when an action cannot be built at all (its SQL is missing or has no usable columns). */
+export class BuildTaskError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BuildTaskError';
+  }
+}
+
+/** A table, view or incremental action. */
+type DatasetAction = Extract<GraphAction, { kind: 'table' | 'view' | 'incremental' }>;
+
+/** The suffix of the table a rebuild writes before it replaces the old one. */
+export const NEW_TABLE_SUFFIX = '__bambuzled_new';
+
+/** Whether an incremental action merges into the existing table (rather than rebuilding it). */
+export function writesIncrementally(
+  action: GraphAction,
+  existing: ExistingObject | undefined,
+  fullRefresh: boolean,
+): boolean {
+  if (action.kind !== 'incremental') return false;
+  return existing?.type === 'table' && (!fullRefresh || action.table.protected === true);
+}
+
+/** The query an incremental merge reads from: the incremental query, filtered by `where` if set. */
+export function incrementalSourceQuery(action: GraphAction, rewrite: RefRewriter): string {
+  if (action.kind !== 'incremental') throw new BuildTaskError(`${action.name} is not incremental.`);
+  const query = cleanQuery(rewrite(action.table.incrementalQuery ?? action.table.query ?? ''));
+  const where = action.table.where?.trim();
+  return where ? `SELECT * FROM (\n${query}\n) AS subquery WHERE ${rewrite(where)}` : query;
+}
+
+/** The ordered statements that build `action` given the `existing` object under its name. */
+export function buildTasks(
+  action: GraphAction,
+  existing: ExistingObject | undefined,
+  options: BuildTaskOptions,
+): SqlTask[] {
+  if (action.disabled) return [];
+  const { rewrite } = options;
+  const ops = (list: string[] | undefined): SqlTask[] =>
+    (list ?? [])
+      .map((sql) => cleanQuery(rewrite(sql)))
+      .filter(isPresent)
+      .map(execute);
+  const name = q(action.sqliteName);
+
+  switch (action.kind) {
+    case 'table':
+      return [
+        ...ops(action.table.preOps),
+        ...rebuildTable(action, existing, rewrite),
+        ...ops(action.table.postOps),
+      ];
+    case 'view':
+      return [
+        ...ops(action.table.preOps),
+        ...dropExisting(name, existing),
+        execute(`CREATE VIEW ${name} AS\n${requireQuery(action, action.table.query, rewrite)}`),
+        ...ops(action.table.postOps),
+      ];
+    case 'incremental': {
+      const uniqueKey = action.table.uniqueKey ?? [];
+      if (!writesIncrementally(action, existing, options.fullRefresh)) {
+        return [
+          ...ops(action.table.preOps),
+          ...rebuildTable(action, existing, rewrite),
+          ...uniqueIndex(action.sqliteName, uniqueKey),
+          ...ops(action.table.postOps),
+        ];
+      }
+      return [
+        ...ops(action.table.incrementalPreOps),
+        ...uniqueIndex(action.sqliteName, uniqueKey),
+        merge(action, existing, options),
+        ...ops(action.table.incrementalPostOps),
+      ];
+    }
+    case 'operations':
+      return (action.operation.queries ?? [])
+        .map((sql) => cleanQuery(rewrite(sql)))
+        .filter(isPresent)
+        .map(write);
+    case 'assertion': {
+      const query = fixRowConditionLiterals(requireQuery(action, action.assertion.query, rewrite));
+      return [
+        ...dropExisting(name, existing),
+        execute(`CREATE VIEW ${name} AS\n${query}`),
+        { role: 'assertion-count', sql: `SELECT count(*) AS row_count FROM ${name}` },
+        { role: 'assertion-sample', sql: `SELECT * FROM ${name} LIMIT ${options.sampleSize ?? 5}` },
+      ];
+    }
+  }
+}
+
+/**
+ * Builds the new version beside the old one and swaps it in, all inside the caller's transaction,
+ * so that a failure leaves the previous version in place. The rename runs with legacy_alter_table:
+ * otherwise SQLite re-checks every view while the old table is gone and fails on views that read it.
+ */
+function rebuildTable(
+  action: DatasetAction,
+  existing: ExistingObject | undefined,
+  rewrite: RefRewriter,
+): SqlTask[] {
+  const name = q(action.sqliteName);
+  const fresh = q(`${action.sqliteName}${NEW_TABLE_SUFFIX}`);
+  return [
+    execute(`DROP TABLE IF EXISTS ${fresh}`),
+    execute(`CREATE TABLE ${fresh} AS\n${requireQuery(action, action.table.query, rewrite)}`),
+    { role: 'row-count', sql: `SELECT count(*) AS row_count FROM ${fresh}` },
+    ...dropExisting(name, existing),
+    execute('PRAGMA legacy_alter_table = ON'),
+    execute(`ALTER TABLE ${fresh} RENAME TO ${name}`),
+    execute('PRAGMA legacy_alter_table = OFF'),
+  ];
+}
+
+/** SQLite has no MERGE: an upsert on the unique key (which needs a UNIQUE index), else an append. */
+function merge(
+  action: DatasetAction,
+  existing: ExistingObject | undefined,
+  options: BuildTaskOptions,
+): SqlTask {
+  const returned = new Set(options.queryColumns ?? []);
+  const columns = (existing?.columns ?? []).filter((c) => returned.has(c));
+  if (columns.length === 0) {
+    throw new BuildTaskError(
+      `The incremental query of ${action.name} returns none of the columns of the existing table ${action.sqliteName}. Run with --full-refresh to rebuild it.`,
+    );
+  }
+  const list = columns.map(q).join(', ');
+  const source = incrementalSourceQuery(action, options.rewrite);
+  const insert = `INSERT INTO ${q(action.sqliteName)} (${list})\nSELECT ${list} FROM (\n${source}\n) WHERE true`;
+  const keys = action.table.uniqueKey ?? [];
+  if (keys.length === 0) return write(insert);
+  const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${q(c)} = excluded.${q(c)}`);
+  const onConflict = `ON CONFLICT (${keys.map(q).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+  return write(`${insert}\n${onConflict}`);
+}
+
+function uniqueIndex(sqliteName: string, keys: string[]): SqlTask[] {
+  if (keys.length === 0) return [];
+  return [
+    execute(
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${sqliteName}__unique_key`)} ON ${q(sqliteName)} (${keys.map(q).join(', ')})`,
+    ),
+  ];
+}
+
+function dropExisting(name: string, existing: ExistingObject | undefined): SqlTask[] {
+  if (!existing) return [];
+  return [execute(`DROP ${existing.type === 'view' ? 'VIEW' : 'TABLE'} ${name}`)];
+}
+
+function requireQuery(action: GraphAction, query: string | undefined, rewrite: RefRewriter): string {
+  const sql = cleanQuery(rewrite(query ?? ''));
+  if (!sql) throw new BuildTaskError(`${action.name} (${action.fileName ?? 'no file'}) has no query.`);
+  return sql;
+}
+
+/**
+ * Trims a query and its trailing semicolons, since it gets wrapped (`CREATE ... AS`, a subquery).
+ * A query ending in a line comment still works: wrappers put the closing parenthesis on a new line.
+ */
+export function cleanQuery(sql: string): string {
+  return sql
+    .trim()
+    .replace(/;+\s*$/, '')
+    .trim();
+}
+
+function isPresent(sql: string): boolean {
+  return sql.length > 0;
+}
+
+function execute(sql: string): SqlTask {
+  return { role: 'execute', sql };
+}
+
+function write(sql: string): SqlTask {
+  return { role: 'write', sql };
+}

@@ -1,0 +1,257 @@
+/**
+ * The runner: selected actions in dependency order, one at a time (SQLite has one writer), each in
+ * its own transaction. Failures are recorded as data; dependants of a failure are skipped.
+ */
+import type { SqliteDatabase } from '../lib/sqlite.js';
+import {
+  buildTasks,
+  type ExistingObject,
+  incrementalSourceQuery,
+  writesIncrementally,
+} from './build-tasks.js';
+import { declarationsByKey, type GraphAction, graphActions } from './graph-actions.js';
+import { displayNameOf, refRewriterFor, sqliteNameOf, targetKey } from './names.js';
+import { recordRun } from './run-history.js';
+import { selectActions } from './select-actions.js';
+import type { Row, SqlExecutor } from './sql-executor.js';
+import { sqliteExecutor } from './sqlite-executor.js';
+import type {
+  ActionResult,
+  CompiledGraph,
+  FailingRows,
+  GraphDeclaration,
+  RunResult,
+  Selection,
+  Target,
+} from './types.js';
+
+export interface RunGraphOptions {
+  db: SqliteDatabase;
+  /** Executes the SQL; defaults to SQLite on `db`. The run history is always written to `db`. */
+  executor?: SqlExecutor;
+  selection?: Selection;
+  fullRefresh?: boolean;
+  dryRun?: boolean;
+  trigger?: string;
+  onActionEnd?: (result: ActionResult) => void;
+  recordWith?: (db: SqliteDatabase, result: RunResult) => void;
+  /** What to tell a user whose declared source is missing (e.g. which service creates it). */
+  missingSourceHint?: (target: Target) => string;
+  now?: () => Date;
+}
+
+/** Runs the selected actions of a compiled graph. See RunOptions in index.ts. */
+export function runGraph(graph: CompiledGraph, options: RunGraphOptions): RunResult {
+  const now = options.now ?? (() => new Date());
+  const executor = options.executor ?? sqliteExecutor(options.db);
+  const started = now();
+  const selection = options.selection ?? {};
+  const base = {
+    runId: 0,
+    trigger: options.trigger ?? 'manual',
+    selection,
+    fullRefresh: options.fullRefresh ?? false,
+    dryRun: options.dryRun ?? false,
+    startedAt: started.toISOString(),
+  };
+  const refuse = (error: string): RunResult => ({
+    ...base,
+    status: 'FAILED',
+    endedAt: now().toISOString(),
+    durationMs: now().getTime() - started.getTime(),
+    actions: [],
+    error,
+  });
+
+  const errors = graph.graphErrors?.compilationErrors ?? [];
+  if (errors.length > 0) {
+    return refuse(
+      `The graph has compilation errors: ${errors.map((e) => `${e.fileName ?? '?'}: ${e.message}`).join('; ')}`,
+    );
+  }
+  const selected = selectActions(graphActions(graph), selection);
+  if (!selected.ok) return refuse(selected.message);
+
+  const context: ActionContext = {
+    graph,
+    executor,
+    fullRefresh: base.fullRefresh,
+    declarations: declarationsByKey(graph),
+    rewrite: refRewriterFor(graph),
+    missingSourceHint: options.missingSourceHint,
+    now,
+  };
+  const runAll = () => {
+    const results = new Map<string, ActionResult>();
+    const ordered: ActionResult[] = [];
+    for (const action of selected.actions) {
+      const result = runAction(action, results, context);
+      results.set(action.key, result);
+      ordered.push(result);
+      options.onActionEnd?.(result);
+    }
+    return ordered;
+  };
+  const actions = base.dryRun ? executor.rolledBack(runAll) : runAll();
+
+  const ended = now();
+  const result: RunResult = {
+    ...base,
+    status: actions.every((a) => a.status === 'SUCCESSFUL' || a.status === 'DISABLED')
+      ? 'SUCCESSFUL'
+      : 'FAILED',
+    endedAt: ended.toISOString(),
+    durationMs: ended.getTime() - started.getTime(),
+    actions,
+  };
+  if (base.dryRun) return result;
+  return options.db
+    .transaction(() => {
+      result.runId = recordRun(options.db, result);
+      options.recordWith?.(options.db, result);
+      return result;
+    })
+    .immediate();
+}
+
+interface ActionContext {
+  graph: CompiledGraph;
+  executor: SqlExecutor;
+  fullRefresh: boolean;
+  declarations: Map<string, GraphDeclaration>;
+  rewrite: (sql: string) => string;
+  missingSourceHint: ((target: Target) => string) | undefined;
+  now: () => Date;
+}
+
+function runAction(
+  action: GraphAction,
+  done: Map<string, ActionResult>,
+  context: ActionContext,
+): ActionResult {
+  const started = context.now();
+  const sql: string[] = [];
+  const finish = (fields: Pick<ActionResult, 'status'> & Partial<ActionResult>): ActionResult => {
+    const ended = context.now();
+    return {
+      name: action.name,
+      target: action.target,
+      sqliteName: action.sqliteName,
+      kind: action.kind,
+      tags: action.tags,
+      startedAt: started.toISOString(),
+      endedAt: ended.toISOString(),
+      durationMs: ended.getTime() - started.getTime(),
+      rowsAffected: null,
+      sql,
+      ...fields,
+    };
+  };
+
+  if (action.disabled) return finish({ status: 'DISABLED' });
+  const blocker = action.dependencies
+    .map((d) => done.get(targetKey(d)))
+    .find((r) => r && r.status !== 'SUCCESSFUL' && r.status !== 'DISABLED');
+  if (blocker) {
+    const cause =
+      blocker.status === 'SKIPPED'
+        ? (blocker.error ?? `because ${blocker.name} was skipped`)
+        : `because ${blocker.name} failed`;
+    return finish({ status: 'SKIPPED', error: cause });
+  }
+  const missing = missingSources(action, context);
+  if (missing) return finish({ status: 'FAILED', error: missing });
+
+  let rowsAffected: number | null = null;
+  let failingRows: FailingRows | undefined;
+  let current: string | undefined;
+  try {
+    context.executor.transaction(() => {
+      const info = context.executor.tableInfo(action.sqliteName);
+      const existing: ExistingObject | undefined = info && {
+        type: info.type,
+        columns: info.columns.map((c) => c.name),
+      };
+      let queryColumns: string[] | undefined;
+      if (writesIncrementally(action, existing, context.fullRefresh)) {
+        current = incrementalSourceQuery(action, context.rewrite);
+        queryColumns = context.executor.queryColumns(current);
+        current = undefined;
+      }
+      const tasks = buildTasks(action, existing, {
+        fullRefresh: context.fullRefresh,
+        rewrite: context.rewrite,
+        queryColumns,
+      });
+      for (const task of tasks) {
+        current = task.sql;
+        if (!task.sql.startsWith('PRAGMA')) sql.push(task.sql);
+        switch (task.role) {
+          case 'execute':
+            context.executor.execute(task.sql);
+            break;
+          case 'write':
+            rowsAffected = (rowsAffected ?? 0) + context.executor.execute(task.sql).changes;
+            break;
+          case 'row-count':
+          case 'assertion-count':
+            rowsAffected = Number(Object.values(context.executor.query(task.sql)[0] ?? {})[0] ?? 0);
+            break;
+          case 'assertion-sample':
+            if ((rowsAffected ?? 0) > 0) {
+              failingRows = {
+                count: rowsAffected ?? 0,
+                sample: context.executor.query(task.sql).map(jsonSafe),
+              };
+            }
+            break;
+        }
+      }
+      current = undefined;
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return finish({
+      status: 'FAILED',
+      error: message,
+      rowsAffected: null,
+      ...(current ? { failedSql: current } : {}),
+    });
+  }
+  if (failingRows) {
+    return finish({
+      status: 'FAILED',
+      error: `Assertion failed: query returned ${failingRows.count} row(s).`,
+      rowsAffected,
+      failingRows,
+    });
+  }
+  return finish({ status: 'SUCCESSFUL', rowsAffected });
+}
+
+/** Declared sources are never built here; an action that reads a missing one fails and says why. */
+function missingSources(action: GraphAction, context: ActionContext): string | undefined {
+  for (const dep of action.dependencies) {
+    const declaration = context.declarations.get(targetKey(dep));
+    if (!declaration) continue;
+    const name = sqliteNameOf(declaration.target, context.graph.projectConfig);
+    if (context.executor.tableInfo(name)) continue;
+    const hint =
+      context.missingSourceHint?.(declaration.target) ??
+      'Create it in the database before running, or run against a database that has it.';
+    return `The declared source ${displayNameOf(declaration.target)} (SQLite table "${name}", declared in ${declaration.fileName ?? 'an unknown file'}) does not exist. ${hint}`;
+  }
+  return undefined;
+}
+
+/** Makes a failing row storable as JSON: BigInts become numbers or strings, blobs become hex. */
+function jsonSafe(row: Row): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (typeof value === 'bigint')
+      out[key] = Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+    else if (value instanceof Uint8Array) out[key] = `x'${Buffer.from(value).toString('hex')}'`;
+    else out[key] = value;
+  }
+  return out;
+}

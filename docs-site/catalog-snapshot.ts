@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import type { ActionResult, CatalogEntry, CompiledGraph } from '../adapter/index.js';
+import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+
+/** What the database holds for one action: the catalog half of the docs' data. */
+export interface DocsCatalogEntry {
+  sqliteName: string;
+  exists: boolean;
+  objectType: 'table' | 'view' | null;
+  columns: { name: string; type: string }[];
+  rowCount: number | null;
+}
+
+/** The last recorded result of one action (assertions included) from the run history. */
+export interface DocsRunResult {
+  status: ActionResult['status'];
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  rowsAffected: number | null;
+  error?: string;
+  failingRowCount?: number;
+  /** The statements the last run executed (SQLite SQL, after the adapter rewrote refs). */
+  sql: string[];
+}
+
+/**
+ * The live half of the site: `ready` with entries, `no-database` when the file does not exist yet,
+ * `error` when it cannot be read. Keyed by action id (`schema.name`).
+ */
+export interface DocsCatalog {
+  status: 'ready' | 'no-database' | 'error';
+  /** Where the catalog came from, or would come from. */
+  dbPath: string | null;
+  readAt: string;
+  /** For `no-database` and `error`: what happened and what to do. */
+  message?: string;
+  entries: Record<string, DocsCatalogEntry>;
+  results: Record<string, DocsRunResult>;
+}
+
+/** The two adapter reads the catalog needs, passed in so that the docs import no adapter internals. */
+export interface CatalogReaders {
+  readCatalog(db: SqliteDatabase, graph: CompiledGraph): CatalogEntry[];
+  latestActionResults(db: SqliteDatabase): Map<string, ActionResult>;
+}
+
+export const EMPTY_CATALOG_HINT =
+  'Start the listener (`bambuzled listen`, or `bambuzled start`) and run the transformations ' +
+  '(`bambuzled run`); then reload this page - no restart needed.';
+
+/** Reads the catalog and the latest run results from an open database. */
+export function readCatalogSnapshot(
+  db: SqliteDatabase,
+  graph: CompiledGraph,
+  readers: CatalogReaders,
+  options: { dbPath?: string | null; now?: () => Date } = {},
+): DocsCatalog {
+  const readAt = (options.now ?? (() => new Date()))().toISOString();
+  const entries: Record<string, DocsCatalogEntry> = {};
+  for (const entry of readers.readCatalog(db, graph)) {
+    entries[entry.name] = {
+      sqliteName: entry.sqliteName,
+      exists: entry.exists,
+      objectType: entry.objectType,
+      columns: entry.columns.map((column) => ({ name: column.name, type: column.type })),
+      rowCount: entry.rowCount,
+    };
+  }
+  const results: Record<string, DocsRunResult> = {};
+  let historyError: string | undefined;
+  let latest = new Map<string, ActionResult>();
+  try {
+    latest = readers.latestActionResults(db);
+  } catch (error) {
+    // A catalog without run history is still worth showing: say why the history is missing.
+    historyError = `Run history unavailable: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  for (const [name, result] of latest) {
+    results[name] = {
+      status: result.status,
+      startedAt: result.startedAt,
+      endedAt: result.endedAt,
+      durationMs: result.durationMs,
+      rowsAffected: result.rowsAffected,
+      ...(result.error ? { error: result.error } : {}),
+      ...(result.failingRows ? { failingRowCount: result.failingRows.count } : {}),
+      sql: result.sql,
+    };
+  }
+  return {
+    status: 'ready',
+    dbPath: options.dbPath ?? null,
+    readAt,
+    ...(historyError ? { message: historyError } : {}),
+    entries,
+    results,
+  };
+}
+
+/** A catalog with nothing in it, saying why and how to fill it. */
+export function emptyCatalog(
+  status: 'no-database' | 'error',
+  dbPath: string | null,
+  message: string,
+  now: () => Date = () => new Date(),
+): DocsCatalog {
+  return { status, dbPath, readAt: now().toISOString(), message, entries: {}, results: {} };
+}
+
+/**
+ * Opens `dbPath` read-only for one read and closes it again, so that a database created or rebuilt
+ * after the server started shows up on the next request. A missing file or a failed read is data.
+ */
+export function readCatalogFile(
+  dbPath: string,
+  graph: CompiledGraph,
+  readers: CatalogReaders,
+  now: () => Date = () => new Date(),
+): DocsCatalog {
+  if (!existsSync(dbPath)) {
+    return emptyCatalog(
+      'no-database',
+      dbPath,
+      `The catalog is empty: there is no database at ${dbPath} yet. ${EMPTY_CATALOG_HINT}`,
+      now,
+    );
+  }
+  let db: SqliteDatabase | undefined;
+  try {
+    db = openDatabase(dbPath, { readonly: true });
+    return readCatalogSnapshot(db, graph, readers, { dbPath, now });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return emptyCatalog('error', dbPath, `Cannot read the catalog from ${dbPath}: ${reason}`, now);
+  } finally {
+    db?.close();
+  }
+}

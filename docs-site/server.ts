@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { CompilationError, CompiledGraph } from '../adapter/index.js';
+import type { Logger } from '../lib/logger.js';
+import { readCatalogFile } from './catalog-snapshot.js';
+import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
+import { buildDocsModel, type DocsModel } from './docs-model.js';
+import { type LineageLayout, layoutLineage } from './layout.js';
+import { contentTypeOf, type SiteFile, siteAssetFiles } from './site-assets.js';
+import { type DocsSiteData, dataScript } from './site-data.js';
+
+export const DEFAULT_DOCS_PORT = 8080;
+export const DEFAULT_DOCS_HOST = '127.0.0.1';
+
+export interface ServeDocsOptions {
+  projectDir: string;
+  /** Read live on every catalog request; the file may not exist yet. */
+  dbPath: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  host?: string;
+  adapter?: DocsAdapter;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export interface DocsServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Raised when the port cannot be bound; the message says how to pick another. */
+export class DocsServerListenError extends Error {
+  constructor(port: number, host: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Cannot serve the docs on ${host}:${port} (${reason}). Pass --port with a free port.`, { cause });
+    this.name = 'DocsServerListenError';
+  }
+}
+
+interface CompiledSite {
+  graph: CompiledGraph;
+  model: DocsModel;
+  layout: LineageLayout;
+}
+
+const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * Serves the docs site. Each page load recompiles through the adapter (which caches by file content,
+ * so edited definitions show up on reload) and every catalog request opens the database read-only
+ * afresh, so a database created or filled after start appears without a restart.
+ */
+export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> {
+  const adapter = options.adapter ?? defaultDocsAdapter;
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? (() => new Date());
+  const host = options.host ?? DEFAULT_DOCS_HOST;
+  const dbPath = resolve(options.dbPath);
+  const assets = new Map<string, SiteFile>(siteAssetFiles().map((file) => [`/${file.path}`, file]));
+
+  let lastGood: CompiledSite | undefined;
+  let lastKey = '';
+  let inFlight: Promise<{ site: CompiledSite | undefined; errors: CompilationError[] }> | undefined;
+
+  const compile = async (): Promise<{ site: CompiledSite | undefined; errors: CompilationError[] }> => {
+    const outcome = await adapter.compileProject({ projectDir: options.projectDir });
+    if (!outcome.ok) {
+      logger.warn(`compilation failed: ${outcome.message}`);
+      const errors = outcome.errors.length ? outcome.errors : [{ message: outcome.message }];
+      return { site: lastGood, errors };
+    }
+    // The layout is the slow part; redo it only when the graph itself changed.
+    const key = createHash('sha1').update(JSON.stringify(outcome.graph)).digest('hex');
+    if (!lastGood || key !== lastKey) {
+      const model = buildDocsModel(
+        outcome.graph,
+        adapter.sqliteNameOf,
+        adapter.refRewriterFor(outcome.graph),
+      );
+      lastGood = { graph: outcome.graph, model, layout: await layoutLineage(model) };
+      lastKey = key;
+      logger.info(`compiled ${model.actions.length} actions`);
+    }
+    return { site: lastGood, errors: [] };
+  };
+  // Concurrent page loads share one compilation.
+  const currentSite = () => {
+    inFlight ??= compile().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+
+  const siteData = async (): Promise<DocsSiteData> => {
+    const { site, errors } = await currentSite();
+    const model: DocsModel = site
+      ? { ...site.model, compilationErrors: [...site.model.compilationErrors, ...errors] }
+      : {
+          projectName: '',
+          defaultSchema: '',
+          dataformCoreVersion: '',
+          actions: [],
+          edges: [],
+          compilationErrors: errors,
+        };
+    const layout = site?.layout ?? { width: 0, height: 0, nodes: {}, edges: [] };
+    const catalog = readCatalogFile(dbPath, site?.graph ?? {}, adapter, now);
+    return { generatedAt: now().toISOString(), live: true, model, layout, catalog };
+  };
+
+  const send = (res: ServerResponse, status: number, contentType: string, body: string) => {
+    res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
+    if (path === '/api/catalog') {
+      const { site } = await currentSite();
+      return send(
+        res,
+        200,
+        contentTypeOf('.json'),
+        JSON.stringify(readCatalogFile(dbPath, site?.graph ?? {}, adapter, now)),
+      );
+    }
+    if (path === '/docs-data.json')
+      return send(res, 200, contentTypeOf('.json'), JSON.stringify(await siteData()));
+    if (path === '/docs-data.js')
+      return send(res, 200, contentTypeOf('.js'), dataScript(JSON.stringify(await siteData())));
+    // Browsers ask for a favicon on their own; an empty answer keeps the console free of 404s.
+    if (path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
+    const asset = assets.get(path === '/' ? '/index.html' : path);
+    if (asset) return send(res, 200, asset.contentType, asset.body);
+    return send(res, 404, 'text/plain; charset=utf-8', `Not found: ${path}\n`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error(`request ${req.url} failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent)
+        send(res, 500, 'text/plain; charset=utf-8', 'Internal error; see the server log.\n');
+      else res.end();
+    });
+  });
+  const requestedPort = options.port ?? DEFAULT_DOCS_PORT;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error) => reject(new DocsServerListenError(requestedPort, host, error)));
+    server.listen(requestedPort, host, () => resolveListen());
+  });
+  // Compile once now so that errors show in the log at start, not at the first visit.
+  currentSite().catch((error: unknown) =>
+    logger.error(`compilation crashed: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  logger.info(`docs at ${url} (catalog from ${dbPath})`);
+  return {
+    url,
+    port,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.closeAllConnections();
+        server.close(() => resolveClose());
+      }),
+  };
+}

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One file of the site: its path under the site root, its MIME type and its bytes. */
+export interface SiteFile {
+  path: string;
+  contentType: string;
+  body: string;
+}
+
+/** Raised when the site's own files are missing from the installation (a broken checkout or package). */
+export class DocsAssetsMissingError extends Error {
+  constructor(readonly looked: string[]) {
+    super(
+      `The docs site's assets were not found (looked in ${looked.join(', ')}). ` +
+        'Reinstall bambuzled or run it from a complete checkout.',
+    );
+    this.name = 'DocsAssetsMissingError';
+  }
+}
+
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+};
+
+export function contentTypeOf(path: string): string {
+  return TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream';
+}
+
+/** docs-site/assets, whether this module runs from the sources (vitest) or from dist/docs-site. */
+function assetsDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'assets'), join(here, '..', '..', 'docs-site', 'assets')];
+  const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  if (!found) throw new DocsAssetsMissingError(candidates);
+  return found;
+}
+
+/**
+ * highlight.js ships CommonJS only; wrapping it lets the page load it with a plain script tag, with no
+ * bundler and no CDN.
+ */
+function wrapCommonJs(source: string, assign: string): string {
+  return `(function () {\nvar module = { exports: {} };\nvar exports = module.exports;\n${source}\n;${assign}\n})();\n`;
+}
+
+const APP_FILES = ['index.html', 'app.js', 'style.css'] as const;
+
+/** Every static file of the site: the app (index.html, app.js, style.css) and vendored highlight.js. */
+export function siteAssetFiles(): SiteFile[] {
+  const dir = assetsDir();
+  const files: SiteFile[] = APP_FILES.map((name) => ({
+    path: name,
+    contentType: contentTypeOf(name),
+    body: readFileSync(join(dir, name), 'utf8'),
+  }));
+  const require = createRequire(import.meta.url);
+  const hljsRoot = dirname(require.resolve('highlight.js/package.json'));
+  const read = (relative: string) => readFileSync(join(hljsRoot, relative), 'utf8');
+  files.push(
+    {
+      path: 'vendor/highlight.js',
+      contentType: TYPES.js!,
+      body: wrapCommonJs(read('lib/core.js'), 'window.hljs = module.exports;'),
+    },
+    {
+      path: 'vendor/highlight-sql.js',
+      contentType: TYPES.js!,
+      body: wrapCommonJs(
+        read('lib/languages/sql.js'),
+        "window.hljs.registerLanguage('sql', module.exports);",
+      ),
+    },
+    { path: 'vendor/highlight-github.css', contentType: TYPES.css!, body: read('styles/github.css') },
+  );
+  return files;
+}

@@ -1,0 +1,21 @@
+/**
+ * The ingestion stage's public surface: what the CLI and the scheduler may use.
+ * Everything else in ingestion/ is internal to the listener.
+ */
+export { ConfigError, type ListenerConfig, loadConfig, type PrinterConfig } from './config.js';
+export type { PrinterConnectionStatus, StatusJob } from './farm-status.js';
+export { formatStatusLine } from './farm-status.js';
+export {
+  type BadInputEvent,
+  type JobEndedEvent,
+  type Listener,
+  type ListenerEvents,
+  type ListenerOptions,
+  type ListenerTiming,
+  startListener,
+  type TransitionEvent,
+} from './listener.js';
+export type { ConnectionTiming, MqttConnect, Timers } from './printer-connection.js';
+export { type EndedJob, jobsEndedSince, latestChangeSeq } from './raw-changes.js';
+export { ENDED_JOB_STATUSES, JOB_STATUSES, type JobStatus, migrateRawSchema } from './raw-schema.js';
+export { TrustConfigError, type TrustMode } from './trust.js';

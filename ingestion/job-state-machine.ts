@@ -1,0 +1,442 @@
+import { idsMatch, mintJobKey } from './job-key.js';
+import { type PrinterView, type ProgressFields, progressOf, viewOf } from './printer-view.js';
+import type { JobStatus } from './raw-schema.js';
+import type { JsonObject } from './report-parser.js';
+
+/** One job as the raw layer stores it (a jobs_raw row without the bookkeeping columns). */
+export interface JobRecord {
+  jobKey: string;
+  status: JobStatus;
+  startedAt: string;
+  endedAt: string | null;
+  startApproximate: boolean;
+  taskId: string | null;
+  subtaskId: string | null;
+  /** The report's job_id. */
+  jobId: string | null;
+  name: string | null;
+  gcodeFile: string | null;
+  printType: string | null;
+  gcodeState: string | null;
+  progressPercent: number | null;
+  layerNum: number | null;
+  totalLayers: number | null;
+  remainingMin: number | null;
+  /** The last non-zero print_error seen during the job (a cancel code survives its reset to 0). */
+  printError: number | null;
+  nozzleDiameter: string | null;
+  nozzleType: string | null;
+  filamentType: string | null;
+  filamentColor: string | null;
+}
+
+export type JobEvent =
+  | 'started'
+  | 'paused'
+  | 'resumed'
+  | 'finished'
+  | 'failed'
+  | 'cancelled'
+  | 'ended_while_disconnected'
+  | 'reattached';
+
+/** One row to write: the job as it now is, and the transition that produced it (none for progress). */
+export interface JobWrite {
+  job: JobRecord;
+  transition?: { event: JobEvent; fromStatus: JobStatus | null; toStatus: JobStatus };
+}
+
+/** What the tracker remembers between two reports of one printer. */
+export interface MachineState {
+  /** The next report with a gcode_state is a state sync, not a transition (after a (re)connect). */
+  syncPending: boolean;
+  /** The gcode_state the machine last acted on. */
+  gcodeState: string | null;
+  /** The open job (running or paused), if any. */
+  job: JobRecord | null;
+  /** The printer is printing but no job could be opened yet (no name so far); 'approximate' after a sync. */
+  awaitingStart: 'exact' | 'approximate' | null;
+  /** A calibration or system job is running: it is not recorded. */
+  ignoring: boolean;
+  /** When a cancel code last appeared in print_error (ms). */
+  cancelSeenAtMs: number | null;
+  /** The job that last ended as failed, for a cancel code that arrives just after FAILED. */
+  lastFailed: { job: JobRecord; atMs: number } | null;
+  /** When the open job was last written, and what was written, for throttling progress writes. */
+  jobWrittenAtMs: number;
+  jobWrittenSignature: string;
+}
+
+export interface StepInput {
+  serial: string;
+  now: Date;
+  /** The report as received (sanitized): progress is read from here only, never from stale state. */
+  report: JsonObject;
+  /** Whether the report is a full one (msg 0 or ≥ 40 keys). */
+  full: boolean;
+  /** The merged state before and after this report. */
+  previous: JsonObject | undefined;
+  merged: JsonObject;
+  /** Jobs jobs_raw holds as running or paused for this printer; read only when a sync is pending. */
+  openJobs: () => JobRecord[];
+  keyTaken: (key: string) => boolean;
+  checkIntervalS: number;
+}
+
+export interface StepResult {
+  machine: MachineState;
+  writes: JobWrite[];
+}
+
+/** print_error codes of a user cancel: 0300_400C "The task was canceled.", 0500_400E "Printing was cancelled." */
+export const CANCEL_CODES: readonly number[] = [50348044, 83902478];
+/** How far apart FAILED and a cancel code may arrive and still be one cancel. */
+export const CANCEL_WINDOW_MS = 10_000;
+
+type Phase = 'printing' | 'paused' | 'finished' | 'failed' | 'idle' | 'unknown';
+
+export function initialMachineState(): MachineState {
+  return {
+    syncPending: true,
+    gcodeState: null,
+    job: null,
+    awaitingStart: null,
+    ignoring: false,
+    cancelSeenAtMs: null,
+    lastFailed: null,
+    jobWrittenAtMs: Number.NEGATIVE_INFINITY,
+    jobWrittenSignature: '',
+  };
+}
+
+/**
+ * Decides what one report means for the job of one printer: the next machine state and the rows
+ * to write. Pure given its inputs (the two callbacks only read the database).
+ */
+export function step(machine: MachineState, input: StepInput): StepResult {
+  const m: MachineState = { ...machine };
+  const writes: JobWrite[] = [];
+  const nowMs = input.now.getTime();
+  const at = input.now.toISOString();
+  const view = viewOf(input.merged);
+  const progress = progressOf(input.report);
+
+  if (cancelCodeArrived(input.report, input.previous)) m.cancelSeenAtMs = nowMs;
+  const phase = phaseOf(view.gcodeState);
+
+  if (m.syncPending) {
+    // Wait for a report that states the printer's state itself: right after a reconnect the merged
+    // state still holds what was true before the disconnect.
+    if (phase !== 'unknown' && (input.full || Object.hasOwn(input.report, 'gcode_state'))) {
+      sync(m, view, input, at, writes);
+      m.syncPending = false;
+      m.gcodeState = view.gcodeState;
+    }
+  } else if (phase !== 'unknown' && view.gcodeState !== m.gcodeState) {
+    m.gcodeState = view.gcodeState;
+    transition(m, phase, view, progress, input, at, nowMs, writes);
+  } else if (m.job === null && !m.ignoring && (phase === 'printing' || phase === 'paused')) {
+    // Still waiting for a name to open the job under.
+    tryStart(m, phase, view, progress, input, at);
+    if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
+  }
+
+  if (
+    m.job !== null &&
+    (phase === 'printing' || phase === 'paused') &&
+    !writes.some((w) => w.job === m.job)
+  ) {
+    m.job = updated(m.job, view, progress, true);
+  }
+
+  lateCancel(m, input.report, input.previous, nowMs, writes);
+
+  // Throttled progress write: only the open job, only when something it stores has changed.
+  if (m.job !== null) {
+    const signature = JSON.stringify(m.job);
+    const written = writes.some((w) => w.job.jobKey === m.job?.jobKey);
+    if (
+      !written &&
+      signature !== m.jobWrittenSignature &&
+      nowMs - m.jobWrittenAtMs >= input.checkIntervalS * 1000
+    ) {
+      writes.push({ job: m.job });
+    }
+  }
+  if (writes.length > 0 && m.job !== null && writes.some((w) => w.job.jobKey === m.job?.jobKey)) {
+    m.jobWrittenAtMs = nowMs;
+    m.jobWrittenSignature = JSON.stringify(m.job);
+  }
+  return { machine: m, writes };
+}
+
+function transition(
+  m: MachineState,
+  phase: Phase,
+  view: PrinterView,
+  progress: ProgressFields,
+  input: StepInput,
+  at: string,
+  nowMs: number,
+  writes: JobWrite[],
+): void {
+  if (phase === 'printing' || phase === 'paused') {
+    if (m.job === null) {
+      if (!m.ignoring) {
+        tryStart(m, phase, view, progress, input, at);
+        if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
+      }
+      return;
+    }
+    const toStatus: JobStatus = phase === 'paused' ? 'paused' : 'running';
+    if (toStatus !== m.job.status) {
+      const fromStatus = m.job.status;
+      m.job = { ...updated(m.job, view, progress, true), status: toStatus };
+      writes.push({
+        job: m.job,
+        transition: { event: toStatus === 'paused' ? 'paused' : 'resumed', fromStatus, toStatus },
+      });
+    }
+    return;
+  }
+  // finished, failed or idle: whatever was printing has ended.
+  m.ignoring = false;
+  m.awaitingStart = null;
+  if (m.job === null) return;
+  const job = updated(m.job, view, progress, false);
+  let status: JobStatus;
+  if (phase === 'finished') status = 'finished';
+  else if (phase === 'idle')
+    status = 'cancelled'; // older P1 firmware: RUNNING -> IDLE on a stop
+  else status = cancelledRecently(m, nowMs) ? 'cancelled' : 'failed';
+  const write = close(job, status, at);
+  writes.push(write);
+  m.lastFailed = status === 'failed' ? { job: write.job, atMs: nowMs } : null;
+  m.job = null;
+}
+
+/** The first report after a (re)connect: re-attach to the open job, or open one, or close what ended unseen. */
+function sync(m: MachineState, view: PrinterView, input: StepInput, at: string, writes: JobWrite[]): void {
+  const phase = phaseOf(view.gcodeState);
+  const inMemory = m.job;
+  // The in-memory copy is newer than the row (progress writes are throttled).
+  const open = input.openJobs().map((row) => (inMemory && row.jobKey === inMemory.jobKey ? inMemory : row));
+  const progress = progressOf(input.merged);
+  m.job = null;
+  m.awaitingStart = null;
+  m.ignoring = false;
+  m.lastFailed = null;
+  const printing = phase === 'printing' || phase === 'paused';
+  let match: JobRecord | undefined;
+  if (printing && !isSystemJob(view)) {
+    match = open.find((job) => sameJob(job, view, progress));
+  } else if (printing) {
+    m.ignoring = true;
+  }
+  for (const job of open) {
+    if (job === match) continue;
+    // What the printer says now (FINISH, FAILED, IDLE) is the best hint of how the job ended.
+    const seen = printing ? job : { ...job, gcodeState: view.gcodeState };
+    writes.push(close(seen, 'ended_while_disconnected', at));
+  }
+  if (!printing || m.ignoring) return;
+  const toStatus: JobStatus = phase === 'paused' ? 'paused' : 'running';
+  if (match) {
+    m.job = { ...updated(match, view, progress, true), status: toStatus };
+    if (inMemory?.jobKey !== match.jobKey) {
+      writes.push({ job: m.job, transition: { event: 'reattached', fromStatus: match.status, toStatus } });
+    } else if (match.status !== toStatus) {
+      const event = toStatus === 'paused' ? 'paused' : 'resumed';
+      writes.push({ job: m.job, transition: { event, fromStatus: match.status, toStatus } });
+    }
+    return;
+  }
+  m.awaitingStart = 'approximate';
+  tryStart(m, phase, view, progress, input, at);
+  if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
+}
+
+/** Opens a job when the printer names one; calibration and system jobs are not recorded. */
+function tryStart(
+  m: MachineState,
+  phase: Phase,
+  view: PrinterView,
+  progress: ProgressFields,
+  input: StepInput,
+  at: string,
+): void {
+  if (isSystemJob(view)) {
+    m.ignoring = true;
+    m.awaitingStart = null;
+    return;
+  }
+  const label = view.name ?? baseName(view.gcodeFile);
+  if (label === null) {
+    m.awaitingStart ??= 'exact';
+    return;
+  }
+  const approximate = m.awaitingStart === 'approximate';
+  const jobKey = mintJobKey(input.serial, view, at, label, input.keyTaken);
+  const empty: JobRecord = {
+    jobKey,
+    status: phase === 'paused' ? 'paused' : 'running',
+    startedAt: at,
+    endedAt: null,
+    startApproximate: approximate,
+    taskId: null,
+    subtaskId: null,
+    jobId: null,
+    name: null,
+    gcodeFile: null,
+    printType: null,
+    gcodeState: null,
+    progressPercent: null,
+    layerNum: null,
+    totalLayers: null,
+    remainingMin: null,
+    printError: null,
+    nozzleDiameter: null,
+    nozzleType: null,
+    filamentType: null,
+    filamentColor: null,
+  };
+  m.job = updated(empty, view, progress, true);
+  m.awaitingStart = null;
+  m.lastFailed = null;
+}
+
+/**
+ * The job with what this report adds. Empty values never replace known ones (the printer blanks the
+ * file name and zeroes progress and layers at the end), and descriptive fields only change while printing.
+ */
+function updated(job: JobRecord, view: PrinterView, progress: ProgressFields, printing: boolean): JobRecord {
+  const next: JobRecord = { ...job, gcodeState: view.gcodeState ?? job.gcodeState };
+  if (printing) {
+    next.name = view.name ?? job.name;
+    next.gcodeFile = view.gcodeFile ?? job.gcodeFile;
+    next.printType = view.printType ?? job.printType;
+    // Newest ids win: at PREPARE a delta may still show the previous job's, until the new ones arrive.
+    next.jobId = view.jobId ?? job.jobId;
+    next.subtaskId = view.subtaskId ?? job.subtaskId;
+    next.taskId = view.taskId ?? job.taskId;
+    next.nozzleDiameter = view.nozzleDiameter ?? job.nozzleDiameter;
+    next.nozzleType = view.nozzleType ?? job.nozzleType;
+    next.filamentType = view.filamentType ?? job.filamentType;
+    next.filamentColor = view.filamentColor ?? job.filamentColor;
+  }
+  if (view.printError !== null && view.printError !== 0) next.printError = view.printError;
+  else if (next.printError === null && view.printError === 0) next.printError = 0;
+  next.progressPercent = keepValid(job.progressPercent, progress.progressPercent);
+  next.layerNum = keepValid(job.layerNum, progress.layerNum);
+  next.totalLayers = keepValid(job.totalLayers, progress.totalLayers);
+  if (progress.remainingMin !== null && printing) next.remainingMin = progress.remainingMin;
+  return next;
+}
+
+function keepValid(known: number | null, reported: number | null): number | null {
+  if (reported === null) return known;
+  if (reported === 0 && known !== null) return known;
+  return reported;
+}
+
+/**
+ * The job ended at `at`. A job that ended while the listener was away gets the time it was noticed: an
+ * upper bound, as a first-seen start is a lower bound. A clock set back (NTP) never puts the end
+ * before the start.
+ */
+function close(job: JobRecord, status: JobStatus, at: string): JobWrite {
+  const endedAt = at < job.startedAt ? job.startedAt : at;
+  return {
+    job: { ...job, status, endedAt },
+    transition: { event: status as JobEvent, fromStatus: job.status, toStatus: status },
+  };
+}
+
+function startTransition(job: JobRecord): JobWrite['transition'] {
+  return { event: 'started', fromStatus: null, toStatus: job.status };
+}
+
+/** A cancel code that reached the printer after FAILED: the failure was a cancel. */
+function lateCancel(
+  m: MachineState,
+  report: JsonObject,
+  previous: JsonObject | undefined,
+  nowMs: number,
+  writes: JobWrite[],
+): void {
+  const failed = m.lastFailed;
+  if (
+    failed === null ||
+    !cancelCodeArrived(report, previous) ||
+    writes.some((w) => w.job.jobKey === failed.job.jobKey)
+  ) {
+    return;
+  }
+  if (nowMs - failed.atMs > CANCEL_WINDOW_MS) return;
+  writes.push({
+    job: { ...failed.job, status: 'cancelled', printError: cancelCodeOf(report) ?? failed.job.printError },
+    transition: { event: 'cancelled', fromStatus: 'failed', toStatus: 'cancelled' },
+  });
+  m.lastFailed = null;
+}
+
+function cancelledRecently(m: MachineState, nowMs: number): boolean {
+  return m.cancelSeenAtMs !== null && Math.abs(nowMs - m.cancelSeenAtMs) <= CANCEL_WINDOW_MS;
+}
+
+/** True when this report brings a cancel code that was not already latched (P2S also reports it as fail_reason). */
+function cancelCodeArrived(report: JsonObject, previous: JsonObject | undefined): boolean {
+  const code = cancelCodeOf(report);
+  if (code === null) return false;
+  return previous?.print_error !== code || Object.hasOwn(report, 'fail_reason');
+}
+
+function cancelCodeOf(report: JsonObject): number | null {
+  for (const value of [report.print_error, report.fail_reason]) {
+    const code = Number(value);
+    if (CANCEL_CODES.includes(code)) return code;
+  }
+  return null;
+}
+
+/** Re-attach only to the same job: same ids, or (LAN) same name and file with progress not gone backwards. */
+function sameJob(job: JobRecord, view: PrinterView, progress: ProgressFields): boolean {
+  if (view.jobId !== null || view.subtaskId !== null || view.taskId !== null) return idsMatch(job, view);
+  if (job.name !== view.name) return false;
+  if (job.gcodeFile !== null && view.gcodeFile !== null && job.gcodeFile !== view.gcodeFile) return false;
+  const wentBack = (stored: number | null, now: number | null) =>
+    stored !== null && now !== null && now < stored;
+  // The same file printed again while we were away: its progress starts over.
+  return (
+    !wentBack(job.progressPercent, progress.progressPercent) && !wentBack(job.layerNum, progress.layerNum)
+  );
+}
+
+export function isSystemJob(view: PrinterView): boolean {
+  return (view.gcodeFile?.startsWith('/usr/') ?? false) || view.printType === 'system';
+}
+
+function phaseOf(state: string | null): Phase {
+  switch (state) {
+    case 'PREPARE':
+    case 'SLICING':
+    case 'RUNNING':
+      return 'printing';
+    case 'PAUSE':
+      return 'paused';
+    case 'FINISH':
+      return 'finished';
+    case 'FAILED':
+      return 'failed';
+    case 'IDLE':
+      return 'idle';
+    default:
+      return 'unknown';
+  }
+}
+
+function baseName(file: string | null): string | null {
+  if (file === null) return null;
+  const base = file.split('/').pop() ?? '';
+  return base === '' ? null : base;
+}

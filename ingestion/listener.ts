@@ -1,0 +1,157 @@
+import { EventEmitter } from 'node:events';
+import { type Logger, redactSecrets } from '../lib/logger.js';
+import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { ListenerConfig, PrinterConfig } from './config.js';
+import { formatStatusLine, type PrinterConnectionStatus, printerStatus } from './farm-status.js';
+import {
+  type ConnectionTiming,
+  type MqttConnect,
+  PrinterConnection,
+  realTimers,
+  type Timers,
+} from './printer-connection.js';
+import {
+  PrinterTracker,
+  type BadInputEvent as TrackerBadInput,
+  type TransitionEvent,
+} from './printer-tracker.js';
+import { createTrustPolicy } from './trust.js';
+
+export type { TransitionEvent };
+/** A job that ended (finished, failed, cancelled, ended while disconnected). */
+export type JobEndedEvent = TransitionEvent;
+/** A report the tracker could not use, with the printer it came from. */
+export type BadInputEvent = TrackerBadInput & { printerName: string; printerSerial: string };
+
+export interface ListenerEvents {
+  'job-ended': [JobEndedEvent];
+  transition: [TransitionEvent];
+  'bad-input': [BadInputEvent];
+  /** Every status interval: one entry per printer. */
+  status: [PrinterConnectionStatus[]];
+}
+
+export interface ListenerTiming extends ConnectionTiming {
+  /** How often a status line per printer is logged and the 'status' event fires. */
+  statusIntervalMs: number;
+}
+
+export interface ListenerOptions {
+  config: ListenerConfig;
+  /** A raw-layer database, already migrated (migrateRawSchema). */
+  db: SqliteDatabase;
+  now?: () => Date;
+  logger?: Logger;
+  /** mqtt.connect, injectable. */
+  connect?: MqttConnect;
+  timers?: Timers;
+  timing?: Partial<ListenerTiming>;
+}
+
+/** The running ingestion service: one connection and one job tracker per printer. */
+export interface Listener extends EventEmitter<ListenerEvents> {
+  /** One entry per configured printer, in config order. */
+  status(): PrinterConnectionStatus[];
+  /**
+   * Stops the status timer and every connection. Reports are written synchronously as they
+   * arrive, so the write in flight has finished by the time this runs; later reports are ignored.
+   */
+  close(): Promise<void>;
+}
+
+const SILENT: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+interface FarmMember {
+  printer: PrinterConfig;
+  tracker: PrinterTracker;
+  connection: PrinterConnection;
+}
+
+/**
+ * Starts listening to every printer of the config. Returns at once; connections are made in the
+ * background, retried with back-off, and reported through status() and the 'status' event.
+ * Throws only for a configuration error (an unreadable ca_file: TrustConfigError).
+ */
+export function startListener(options: ListenerOptions): Listener {
+  const { config, db } = options;
+  const now = options.now ?? (() => new Date());
+  const timers = options.timers ?? realTimers;
+  const statusIntervalMs = options.timing?.statusIntervalMs ?? 60_000;
+  // Every line of every part goes through here, so an access code can never reach a log.
+  const secrets = config.printers.map((printer) => printer.accessCode);
+  const base = options.logger ?? SILENT;
+  const logger: Logger = {
+    info: (message) => base.info(redactSecrets(message, secrets)),
+    warn: (message) => base.warn(redactSecrets(message, secrets)),
+    error: (message) => base.error(redactSecrets(message, secrets)),
+  };
+
+  const emitter = new EventEmitter<ListenerEvents>();
+  let closed = false;
+  const members: FarmMember[] = config.printers.map((printer) => {
+    const tracker = new PrinterTracker({
+      printer: { name: printer.name, serial: printer.serial },
+      db,
+      now,
+      checkIntervalS: config.checkIntervalS,
+      logger,
+    });
+    tracker.on('transition', (event) => emitter.emit('transition', event));
+    tracker.on('job-ended', (event) => emitter.emit('job-ended', event));
+    tracker.on('bad-input', (event) =>
+      emitter.emit('bad-input', { ...event, printerName: printer.name, printerSerial: printer.serial }),
+    );
+    const connection = new PrinterConnection({
+      printer,
+      trust: createTrustPolicy({ printer, db, logger, now }),
+      onMessage: (topic, payload) => {
+        if (!closed) tracker.handleMessage(topic, payload);
+      },
+      // The tracker treats the next report as a state sync: right after a pushall, not on a
+      // reconnect whose pushall is deferred (then the deltas that follow are live transitions).
+      onSyncRequested: () => tracker.connected(),
+      logger,
+      now,
+      timers,
+      ...(options.connect ? { connect: options.connect } : {}),
+      ...(options.timing ? { timing: options.timing } : {}),
+    });
+    return { printer, tracker, connection };
+  });
+
+  const status = (): PrinterConnectionStatus[] =>
+    members.map(({ printer, tracker, connection }) =>
+      printerStatus(printer, connection.snapshot(), tracker.status(), now()),
+    );
+
+  let statusTimer: unknown;
+  const tick = () => {
+    statusTimer = undefined;
+    if (closed) return;
+    const current = status();
+    for (const line of current) logger.info(formatStatusLine(line));
+    emitter.emit('status', current);
+    statusTimer = timers.setTimeout(tick, statusIntervalMs);
+  };
+  statusTimer = timers.setTimeout(tick, statusIntervalMs);
+
+  logger.info(
+    `listening to ${members.length} printer${members.length === 1 ? '' : 's'}: ${members
+      .map(({ printer }) => `${printer.name} (${printer.serial}) at ${printer.host}:${printer.port}`)
+      .join(', ')}.`,
+  );
+  for (const member of members) member.connection.start();
+
+  let closing: Promise<void> | undefined;
+  return Object.assign(emitter, {
+    status,
+    close: () => {
+      closing ??= (async () => {
+        closed = true;
+        if (statusTimer !== undefined) timers.clearTimeout(statusTimer);
+        await Promise.all(members.map(({ connection }) => connection.close()));
+      })();
+      return closing;
+    },
+  });
+}

@@ -1,0 +1,67 @@
+import { isObject, type JsonObject } from './report-parser.js';
+
+/**
+ * Folds a report into the last known state of a printer. P1/A1 and newer firmware send deltas that
+ * carry only the keys that changed, sometimes as partial sub-objects, so a missing key is never a
+ * cleared value. Pure: neither argument is modified.
+ *
+ * - A full report (msg 0, or a push_status with ≥ 40 keys) replaces the state: it is the whole truth.
+ * - Objects merge key by key, recursively.
+ * - Lists of objects with an `id` (AMS units, trays, vir_slot) merge entry by entry on `id`; an entry
+ *   that is only `{"id": …}` is an empty slot and replaces what the slot held.
+ * - Anything else (numbers, strings, other lists) replaces the old value.
+ */
+export function mergeState(previous: JsonObject | undefined, report: JsonObject, full: boolean): JsonObject {
+  if (full || previous === undefined) return copyObject(report);
+  return mergeObjects(previous, report);
+}
+
+function mergeObjects(previous: JsonObject, delta: JsonObject): JsonObject {
+  const merged: JsonObject = copyObject(previous);
+  for (const [key, value] of Object.entries(delta)) {
+    // JSON.parse makes "__proto__" an own key; assigning it would replace the prototype instead.
+    if (key === '__proto__') continue;
+    merged[key] = mergeValue(merged[key], value);
+  }
+  return merged;
+}
+
+function mergeValue(previous: unknown, next: unknown): unknown {
+  if (isObject(previous) && isObject(next)) return mergeObjects(previous, next);
+  // An empty list is a real value (no HMS codes, no AMS), not an absence.
+  if (
+    Array.isArray(previous) &&
+    Array.isArray(next) &&
+    next.length > 0 &&
+    isIdList(previous) &&
+    isIdList(next)
+  ) {
+    return mergeById(previous, next);
+  }
+  return next;
+}
+
+function mergeById(previous: JsonObject[], next: JsonObject[]): JsonObject[] {
+  const merged = previous.slice();
+  for (const entry of next) {
+    const index = merged.findIndex((old) => String(old.id) === String(entry.id));
+    if (index === -1) merged.push(entry);
+    else if (Object.keys(entry).length === 1) merged[index] = entry;
+    else merged[index] = mergeObjects(merged[index]!, entry);
+  }
+  return merged;
+}
+
+function isIdList(list: unknown[]): list is JsonObject[] {
+  return list.every(
+    (entry) => isObject(entry) && (typeof entry.id === 'string' || typeof entry.id === 'number'),
+  );
+}
+
+function copyObject(source: JsonObject): JsonObject {
+  const copy: JsonObject = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (key !== '__proto__') copy[key] = value;
+  }
+  return copy;
+}

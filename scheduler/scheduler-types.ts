@@ -1,0 +1,109 @@
+import nodeCron from 'node-cron';
+import type { CompileOptions, CompileOutcome, RunOptions, RunResult, Selection } from '../adapter/index.js';
+import type { CompiledGraph } from '../adapter/types.js';
+import type { Logger } from '../lib/logger.js';
+import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { Timers } from './change-watcher.js';
+import type { LockHolder } from './run-lock.js';
+import type { TickRecord } from './sensor-store.js';
+
+/** The scheduler's contract: its options, what it reports, and what it can be asked to do. */
+/** A started cron job, as much of node-cron's ScheduledTask as the scheduler uses. */
+export interface CronTask {
+  stop(): void | Promise<void>;
+  getNextRun?(): Date | null;
+}
+
+/** What wakes the sensor on a schedule; node-cron by default, a hand-driven fake in tests. */
+export interface Cron {
+  schedule(expression: string, onTick: () => void): CronTask;
+  validate(expression: string): boolean;
+}
+
+export const nodeCronScheduler: Cron = {
+  schedule: (expression, onTick) => nodeCron.schedule(expression, onTick, { name: 'bambuzled-sensor' }),
+  validate: (expression) => nodeCron.validate(expression),
+};
+
+/** The adapter functions the scheduler calls; the real adapter unless a test or another engine says. */
+export interface SchedulerAdapter {
+  compileProject(options: CompileOptions): Promise<CompileOutcome>;
+  runGraph(graph: CompiledGraph, options: RunOptions): RunResult;
+  pruneRunHistory(db: SqliteDatabase, options: { keepRuns: number }): number;
+}
+
+export interface SchedulerOptions {
+  db: SqliteDatabase;
+  /** The Dataform project to compile and run. */
+  projectDir: string;
+  /** A six-field node-cron expression; a *minimum* interval, as Dagster's 30 s default. */
+  schedule?: string;
+  /** What a sensor run covers: by default the bronze models and everything downstream of them. */
+  selection?: Selection;
+  /** The sensor's name in the state and tick tables (one cursor per name). */
+  sensor?: string;
+  now?: () => Date;
+  cron?: Cron;
+  timers?: Timers;
+  /** How often to look for other processes' commits (the cross-process fast path); 0 turns it off. */
+  pollIntervalMs?: number;
+  logger?: Logger;
+  /** Runs kept in the history (older ones are pruned after each run). */
+  keepRuns?: number;
+  /** Ticks kept per sensor. */
+  keepTicks?: number;
+  /** A lock holder that has not beaten for this long is presumed dead. */
+  lockTtlMs?: number;
+  /** How long a manual run waits for another process's run to finish. */
+  lockWaitMs?: number;
+  /** Called after every evaluation, e.g. to alert on FAILED ticks. */
+  onTick?: (tick: TickRecord) => void;
+  adapter?: SchedulerAdapter;
+}
+
+/** A manual run: `bambuzled run`'s selection flags. Nothing selected means the whole graph. */
+export interface RunNowRequest {
+  tags?: string[];
+  actions?: string[];
+  includeDeps?: boolean;
+  includeDependents?: boolean;
+  fullRefresh?: boolean;
+}
+
+/** What the status page shows about the sensor. */
+export interface SchedulerStatus {
+  sensor: string;
+  state: 'RUNNING' | 'STOPPED';
+  /** What this process is doing now ('sensor run', 'manual run'), or null when idle. */
+  busy: string | null;
+  cursor: number;
+  latestChangeSeq: number;
+  /** Ended jobs after the cursor that no successful run has handled yet. */
+  pendingEndedJobs: number;
+  lastTick: TickRecord | null;
+  nextTickAt: string | null;
+  schedule: string;
+  selection: Selection;
+  projectDir: string;
+  lock: LockHolder | null;
+  pollIntervalMs: number;
+}
+
+export interface Scheduler {
+  /** Marks the sensor RUNNING, starts cron and the poll, and evaluates once to catch up. */
+  start(): void;
+  /** Stops waking the sensor; resolves once an evaluation or run in flight has finished. */
+  stop(): Promise<void>;
+  /** The fast path: evaluate now (coalesced with one in flight). Ignored while stopped. */
+  wake(reason?: string): void;
+  /** One evaluation, as a cron tick does it; resolves with its tick record. */
+  tick(wokenBy?: string): Promise<TickRecord>;
+  /** A manual run of a selection; does not move the cursor. */
+  runNow(request?: RunNowRequest): Promise<RunResult>;
+  /** Sets the cursor (default 0: every ended job is handled again by the next evaluation). */
+  resetCursor(to?: number): { before: number; after: number };
+  status(): SchedulerStatus;
+  ticks(limit?: number): TickRecord[];
+  /** Resolves when nothing is in flight in this process. */
+  idle(): Promise<void>;
+}

@@ -1,0 +1,272 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PrinterConnection } from '../ingestion/printer-connection.js';
+import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import { createTrustPolicy } from '../ingestion/trust.js';
+import { recordingLogger } from '../lib/logger.js';
+import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import {
+  type EmbeddedBroker,
+  generateBrokerCertificate,
+  startEmbeddedBroker,
+} from '../simulator/embedded-broker.js';
+import { SimulatedPrinter } from '../simulator/simulated-printer.js';
+
+const SERIAL = '01P00A000000001';
+const CODE = 'k3Yc0d3X';
+
+interface Harness {
+  dir: string;
+  db: SqliteDatabase;
+  closers: (() => Promise<void> | void)[];
+}
+
+let harness: Harness | undefined;
+
+function setUp(): Harness {
+  const dir = mkdtempSync(join(tmpdir(), 'bambuzled-conn-'));
+  const db = openDatabase(join(dir, 'raw.db'));
+  migrateRawSchema(db);
+  harness = { dir, db, closers: [] };
+  return harness;
+}
+
+afterEach(async () => {
+  if (!harness) return;
+  for (const close of harness.closers.reverse()) await close();
+  harness.db.close();
+  rmSync(harness.dir, { recursive: true, force: true });
+  harness = undefined;
+});
+
+function until(condition: () => boolean, timeoutMs = 8_000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (condition()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+function connection(
+  h: Harness,
+  broker: EmbeddedBroker,
+  options: { serial?: string; code?: string; watchdogMs?: number } = {},
+) {
+  const logger = recordingLogger();
+  const messages: { topic: string; payload: string }[] = [];
+  let syncs = 0;
+  const printer = {
+    name: 'garage',
+    host: broker.host,
+    port: broker.port,
+    accessCode: options.code ?? CODE,
+    serial: options.serial ?? SERIAL,
+  };
+  const conn = new PrinterConnection({
+    printer,
+    trust: createTrustPolicy({ printer, db: h.db, logger }),
+    onMessage: (topic, payload) => messages.push({ topic, payload: payload.toString('utf8') }),
+    onSyncRequested: () => {
+      syncs += 1;
+    },
+    logger,
+    timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchdogMs: options.watchdogMs ?? 60_000 },
+  });
+  h.closers.push(() => conn.close());
+  return { conn, logger, messages, syncs: () => syncs };
+}
+
+describe('a printer connection over TLS', () => {
+  it('logs in as bblp, asks for get_version and pushall, and receives the full report', async () => {
+    const h = setUp();
+    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
+    h.closers.push(() => broker.close());
+    const printer = new SimulatedPrinter({
+      brokerUrl: broker.url,
+      serial: SERIAL,
+      accessCode: CODE,
+      ca: broker.caPem,
+    });
+    await printer.start();
+    h.closers.push(() => printer.stop());
+
+    const { conn, messages, syncs } = connection(h, broker);
+    conn.start();
+    await until(() => messages.some((m) => m.payload.includes('"msg":0')));
+
+    expect(syncs()).toBe(1);
+    expect(conn.snapshot().connects).toBe(1);
+    expect(printer.counters.pushalls).toBe(1);
+    expect(printer.counters.versions).toBe(1);
+    expect(messages.every((m) => m.topic === `device/${SERIAL}/report`)).toBe(true);
+    expect(conn.snapshot()).toMatchObject({
+      connected: true,
+      trust: 'tofu',
+      fingerprint: broker.fingerprint,
+    });
+  });
+
+  it('pins the certificate on first use and refuses a changed one, naming both fingerprints', async () => {
+    const h = setUp();
+    const first = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
+    const port = first.port;
+    const { conn, syncs } = connection(h, first);
+    conn.start();
+    await until(() => syncs() === 1);
+    await conn.close();
+    await first.close();
+    const pinned = h.db
+      .prepare('SELECT cert_fingerprint FROM printers_raw WHERE printer_serial = ?')
+      .pluck()
+      .get(SERIAL);
+    expect(pinned).toBe(first.fingerprint);
+
+    const impostor = await startEmbeddedBroker({
+      port,
+      printers: { [SERIAL]: CODE },
+      certificate: await generateBrokerCertificate([SERIAL]),
+    });
+    h.closers.push(() => impostor.close());
+    const second = connection(h, impostor);
+    second.conn.start();
+    await until(() => second.logger.lines.some((line) => line.includes('different TLS certificate')));
+
+    const refusal = second.logger.lines.find((line) => line.includes('different TLS certificate')) ?? '';
+    expect(refusal).toContain(first.fingerprint);
+    expect(refusal).toContain(impostor.fingerprint);
+    expect(refusal).toContain('garage');
+    expect(second.syncs()).toBe(0);
+    expect(second.conn.snapshot().connects).toBe(0);
+    // The access code never reached the impostor: it saw no login at all.
+    expect(impostor.logins).toHaveLength(0);
+  });
+
+  it('says "not authorized" and names the printer, never the code, when the access code is wrong', async () => {
+    const h = setUp();
+    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
+    h.closers.push(() => broker.close());
+    const wrong = 'WrOnG123';
+    const { conn, logger } = connection(h, broker, { code: wrong });
+    conn.start();
+    await until(() => logger.lines.some((line) => line.includes('not authorized')));
+
+    const line = logger.lines.find((l) => l.includes('not authorized')) ?? '';
+    expect(line).toContain('garage');
+    expect(line).toContain(SERIAL);
+    expect(logger.lines.join('\n')).not.toContain(wrong);
+    expect(conn.snapshot().connected).toBe(false);
+  });
+
+  it('reconnects after a silent period and tells to check a mis-cased serial', async () => {
+    const h = setUp();
+    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE, [SERIAL.toLowerCase()]: CODE } });
+    h.closers.push(() => broker.close());
+    const printer = new SimulatedPrinter({
+      brokerUrl: broker.url,
+      serial: SERIAL,
+      accessCode: CODE,
+      insecure: true,
+    });
+    await printer.start();
+    h.closers.push(() => printer.stop());
+
+    const { conn, logger, messages } = connection(h, broker, {
+      serial: SERIAL.toLowerCase(),
+      watchdogMs: 300,
+    });
+    conn.start();
+    await until(() => conn.snapshot().connects >= 2);
+
+    expect(messages).toHaveLength(0);
+    expect(logger.lines.some((line) => line.includes('Check serial_number'))).toBe(true);
+  });
+});
+
+/** Timers that fire only when the test moves the clock. */
+function manualClock(start = Date.parse('2026-05-01T10:00:00Z')) {
+  let nowMs = start;
+  let nextId = 1;
+  const pending = new Map<number, { at: number; callback: () => void }>();
+  return {
+    now: () => new Date(nowMs),
+    timers: {
+      setTimeout: (callback: () => void, ms: number) => {
+        const id = nextId++;
+        pending.set(id, { at: nowMs + ms, callback });
+        return id;
+      },
+      clearTimeout: (handle: unknown) => {
+        pending.delete(handle as number);
+      },
+    },
+    /** Moves the clock forward, firing due timers in order. */
+    advance(ms: number) {
+      const target = nowMs + ms;
+      for (;;) {
+        const due = [...pending.entries()]
+          .filter(([, t]) => t.at <= target)
+          .sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        pending.delete(due[0]);
+        nowMs = due[1].at;
+        due[1].callback();
+      }
+      nowMs = target;
+    },
+  };
+}
+
+describe('the watchdog and the pushall spacing, on injected timers', () => {
+  it('reconnects after 60 s without a report and sends the next pushall only 5 minutes after the last', async () => {
+    const h = setUp();
+    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
+    h.closers.push(() => broker.close());
+    const printer = new SimulatedPrinter({
+      brokerUrl: broker.url,
+      serial: SERIAL,
+      accessCode: CODE,
+      ca: broker.caPem,
+    });
+    await printer.start();
+    h.closers.push(() => printer.stop());
+    const clock = manualClock();
+    const logger = recordingLogger();
+    let syncs = 0;
+    const config = { name: 'garage', host: broker.host, port: broker.port, accessCode: CODE, serial: SERIAL };
+    const conn = new PrinterConnection({
+      printer: config,
+      trust: createTrustPolicy({ printer: config, db: h.db, logger }),
+      onMessage: () => {},
+      onSyncRequested: () => {
+        syncs += 1;
+      },
+      logger,
+      now: clock.now,
+      timers: clock.timers,
+    });
+    h.closers.push(() => conn.close());
+    conn.start();
+    await until(() => printer.counters.pushalls === 1);
+
+    clock.advance(60_000); // the printer says nothing more: the watchdog fires
+    await until(() => !conn.snapshot().connected);
+    clock.advance(1_000); // first back-off step
+    await until(() => conn.snapshot().connects === 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(printer.counters.pushalls).toBe(1);
+    expect(logger.lines.some((line) => line.includes('no report for 60 s'))).toBe(true);
+
+    clock.advance(4 * 60_000 - 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(printer.counters.pushalls).toBe(1);
+    clock.advance(1_000); // 5 minutes after the first pushall
+    await until(() => printer.counters.pushalls === 2);
+    expect(syncs).toBe(2);
+  });
+});

@@ -1,0 +1,256 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Listener, startListener } from '../ingestion/listener.js';
+import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import { recordingLogger } from '../lib/logger.js';
+import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { buildJobScript, type JobScript } from '../simulator/job-scripts.js';
+import type { ModelFlavour } from '../simulator/model-flavours.js';
+import { startSimulatedFarm } from '../simulator/simulated-farm.js';
+import type { SimulatedPrinter } from '../simulator/simulated-printer.js';
+
+const FAST = { backoffInitialMs: 50, backoffMaxMs: 400, statusIntervalMs: 60_000 };
+
+interface JobRow {
+  job_key: string;
+  printer_serial: string;
+  subtask_name: string | null;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  total_layers: number | null;
+}
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function setUp(specs: { serial: string; model?: ModelFlavour }[], checkIntervalS = 60) {
+  const dir = mkdtempSync(join(tmpdir(), 'bambuzled-listen-'));
+  const dbPath = join(dir, 'raw.db');
+  const db = openDatabase(dbPath);
+  migrateRawSchema(db);
+  const farm = await startSimulatedFarm({
+    printers: specs.map((spec, i) => ({ ...spec, accessCode: `c0de${i}XyZ`, name: `printer-${i + 1}` })),
+    checkIntervalS,
+  });
+  const logger = recordingLogger();
+  const listeners: Listener[] = [];
+  const listen = async (): Promise<Listener> => {
+    const listener = startListener({ config: farm.config, db, logger, timing: FAST });
+    listeners.push(listener);
+    await until(() => listener.status().every((s) => s.connected && s.reports > 0));
+    return listener;
+  };
+  cleanup.push(async () => {
+    for (const listener of listeners) await listener.close();
+    await farm.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { db, dbPath, farm, logger, listen };
+}
+
+function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (condition()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+function jobs(db: SqliteDatabase, serial?: string): JobRow[] {
+  const sql = `SELECT * FROM jobs_raw ${serial ? 'WHERE printer_serial = ?' : ''} ORDER BY id`;
+  return (serial ? db.prepare(sql).all(serial) : db.prepare(sql).all()) as JobRow[];
+}
+
+function events(db: SqliteDatabase, jobKey: string): string[] {
+  return db
+    .prepare('SELECT event FROM job_events_raw WHERE job_key = ? ORDER BY seq')
+    .pluck()
+    .all(jobKey) as string[];
+}
+
+/** Plays a job and waits until the listener has written its end. */
+async function playAndWait(
+  db: SqliteDatabase,
+  printer: SimulatedPrinter,
+  script: JobScript,
+): Promise<JobRow> {
+  await printer.play(script);
+  await until(() =>
+    jobs(db, printer.serial).some((j) => j.subtask_name === script.identity.name && j.ended_at),
+  );
+  return jobs(db, printer.serial).find((j) => j.subtask_name === script.identity.name)!;
+}
+
+describe('the listener, through a real TLS broker into a real SQLite file', () => {
+  const models: { model: ModelFlavour; lan: boolean }[] = [
+    { model: 'X1C', lan: false },
+    { model: 'P1S', lan: true },
+    { model: 'A1', lan: true },
+    { model: 'P2S', lan: true },
+    { model: 'H2S', lan: false },
+  ];
+  it.each(models)(
+    'records a whole $model job (LAN: $lan) with its states and times',
+    async ({ model, lan }) => {
+      const serial = `SIM${model}000000001`;
+      const { db, farm, listen } = await setUp([{ serial, model }]);
+      await listen();
+      const printer = farm.printers[0]!;
+      const before = new Date().toISOString();
+      const script = buildJobScript('finish', { model, lan, stepMs: 60, layers: 212 });
+      const row = await playAndWait(db, printer, script);
+
+      expect(row.status).toBe('finished');
+      expect(row.total_layers).toBe(212);
+      expect(row.started_at >= before).toBe(true);
+      expect(row.ended_at! > row.started_at).toBe(true);
+      expect(events(db, row.job_key)).toEqual(script.expectedEvents);
+      expect(jobs(db)).toHaveLength(1);
+    },
+  );
+
+  it('keeps two printers apart when their jobs interleave', async () => {
+    const { db, farm, listen } = await setUp([
+      { serial: '01P00A000000011', model: 'P1S' },
+      { serial: '00M00A000000022', model: 'X1C' },
+    ]);
+    await listen();
+    const [a, b] = farm.printers as [SimulatedPrinter, SimulatedPrinter];
+    const long = buildJobScript('finish', { model: 'P1S', lan: true, stepMs: 150, index: 1 });
+    const short = buildJobScript('cancel', { model: 'X1C', stepMs: 40, index: 2 });
+    // A starts first and ends last; B starts later and ends first.
+    const first = a.play(long);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await b.play(short);
+    await first;
+    await until(() => jobs(db).filter((j) => j.ended_at).length === 2);
+
+    const rowA = jobs(db, a.serial);
+    const rowB = jobs(db, b.serial);
+    expect(rowA.map((j) => [j.subtask_name, j.status])).toEqual([[long.identity.name, 'finished']]);
+    expect(rowB.map((j) => [j.subtask_name, j.status])).toEqual([[short.identity.name, 'cancelled']]);
+    expect(rowA[0]!.started_at < rowB[0]!.started_at).toBe(true);
+    expect(rowA[0]!.ended_at! > rowB[0]!.ended_at!).toBe(true);
+  });
+
+  it('tells a cancel (FAILED with a transient 0300_400C) from a failure', async () => {
+    const { db, farm, listen } = await setUp([
+      { serial: '01P00A000000033', model: 'P1S' },
+      { serial: '01P00A000000034', model: 'P1S' },
+    ]);
+    await listen();
+    const printer = farm.printers[0]!;
+    const other = farm.printers[1]!;
+    const cancel = await playAndWait(
+      db,
+      printer,
+      buildJobScript('cancel', { model: 'P1S', stepMs: 50, index: 1 }),
+    );
+    const oldCancel = await playAndWait(
+      db,
+      printer,
+      buildJobScript('old-cancel', { model: 'P1S', stepMs: 50, index: 2, lan: true }),
+    );
+    // On another printer: a failure seconds after a cancel on the same printer is a separate case.
+    const fail = await playAndWait(db, other, buildJobScript('fail', { model: 'P1S', stepMs: 50, index: 3 }));
+
+    expect(cancel.status).toBe('cancelled');
+    expect(fail.status).toBe('failed');
+    expect(oldCancel.status).toBe('cancelled');
+    expect(events(db, fail.job_key)).toEqual(['started', 'failed']);
+  });
+
+  it('keeps the FINISH that arrives one second after RUNNING with check_interval 60', async () => {
+    const { db, farm, listen } = await setUp([{ serial: '01P00A000000044', model: 'P1S' }], 60);
+    await listen();
+    const script = buildJobScript('quick-finish', { model: 'P1S', stepMs: 20, quickFinishMs: 1000 });
+    const row = await playAndWait(db, farm.printers[0]!, script);
+
+    expect(row.status).toBe('finished');
+    const seconds = (Date.parse(row.ended_at!) - Date.parse(row.started_at)) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(0.9);
+    expect(events(db, row.job_key)).toEqual(['started', 'finished']);
+  });
+
+  it('pauses and resumes inside one job', async () => {
+    const { db, farm, listen } = await setUp([{ serial: '03900A000000055', model: 'A1' }]);
+    await listen();
+    const row = await playAndWait(
+      db,
+      farm.printers[0]!,
+      buildJobScript('pause', { model: 'A1', stepMs: 50 }),
+    );
+
+    expect(row.status).toBe('finished');
+    expect(events(db, row.job_key)).toEqual(['started', 'paused', 'resumed', 'finished']);
+    expect(jobs(db)).toHaveLength(1);
+  });
+});
+
+describe('the listener across restarts', () => {
+  /** Sends the steps of `script` from `from` (inclusive) to `to` (exclusive). */
+  async function steps(printer: SimulatedPrinter, script: JobScript, from: number, to = script.steps.length) {
+    for (const step of script.steps.slice(from, to)) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await printer.report(step.delta);
+    }
+  }
+
+  it('neither doubles nor restarts a job when the listener restarts mid-job', async () => {
+    const { db, farm, listen } = await setUp([{ serial: '01P00A000000066', model: 'P1S' }]);
+    const printer = farm.printers[0]!;
+    const script = buildJobScript('finish', { model: 'P1S', lan: true });
+    const first = await listen();
+    await steps(printer, script, 0, 5);
+    await until(() => jobs(db).length === 1);
+    const startedAt = jobs(db)[0]!.started_at;
+    await first.close();
+
+    await steps(printer, script, 5, 6); // progress while no listener runs: lost, as on a real printer
+    const second = await listen();
+    await steps(printer, script, 6);
+    await until(() => jobs(db)[0]?.ended_at !== null);
+
+    const rows = jobs(db);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'finished', started_at: startedAt });
+    expect(events(db, rows[0]!.job_key).filter((e) => e === 'started')).toHaveLength(1);
+    expect(second.status()[0]!.connects).toBe(1);
+  });
+
+  it('reconnects after the broker restarts mid-job and still records the FINISH', async () => {
+    const { db, farm, listen, logger } = await setUp([{ serial: '01P00A000000077', model: 'P1S' }]);
+    const printer = farm.printers[0]!;
+    const script = buildJobScript('finish', { model: 'P1S', lan: true });
+    const listener = await listen();
+    await steps(printer, script, 0, 5);
+    await until(() => jobs(db).length === 1);
+    const startedAt = jobs(db)[0]!.started_at;
+
+    await farm.restartBroker();
+    await until(() => listener.status()[0]!.connects === 2 && listener.status()[0]!.connected);
+    await until(() => farm.broker.logins.filter((l) => l.accepted).length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await steps(printer, script, 5);
+    await until(() => jobs(db)[0]?.ended_at !== null);
+
+    const rows = jobs(db);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'finished', started_at: startedAt });
+    expect(events(db, rows[0]!.job_key).filter((e) => e === 'started')).toHaveLength(1);
+    expect(logger.lines.some((line) => line.includes('connection lost'))).toBe(true);
+    // The reconnect came within 5 minutes of the first pushall, so no second one was sent yet.
+    expect(printer.counters.pushalls).toBe(1);
+  });
+});
