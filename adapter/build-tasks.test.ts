@@ -110,6 +110,30 @@ describe('buildTasks', () => {
     await expect(sql).toMatchFileSnapshot('./__goldens__/incremental-upsert.sql');
   });
 
+  it('keeps a unique index that already covers the key, and replaces its own index when the key changed', () => {
+    const options = { fullRefresh: false, rewrite, queryColumns: ['id', 'status'] };
+    const covered = buildTasks(
+      action('main.orders_latest'),
+      { ...table('id', 'status'), uniqueIndexes: [{ name: 'pk', columns: ['id'] }] },
+      options,
+    );
+    expect(covered.map((t) => t.sql.split(' ')[0])).toEqual(['DELETE', 'INSERT']);
+    const stale = buildTasks(
+      action('main.orders_latest'),
+      {
+        ...table('id', 'status'),
+        uniqueIndexes: [{ name: 'orders_latest__unique_key', columns: ['status'] }],
+      },
+      options,
+    );
+    expect(stale.map((t) => t.sql.split(' (')[0])).toEqual([
+      'DELETE FROM log',
+      'DROP INDEX "orders_latest__unique_key"',
+      'CREATE UNIQUE INDEX IF NOT EXISTS "orders_latest__unique_key" ON "orders_latest"',
+      'INSERT INTO "orders_latest"',
+    ]);
+  });
+
   it('appends through the where filter when the incremental table has no unique key', async () => {
     const sql = render(
       buildTasks(action('main.order_log'), table('id', 'status'), {
@@ -170,5 +194,26 @@ describe('buildTasks', () => {
   it('builds nothing for a disabled action', () => {
     const disabled = { ...action('main.orders'), disabled: true };
     expect(buildTasks(disabled, undefined, { fullRefresh: false, rewrite })).toEqual([]);
+  });
+});
+
+describe('buildTasks for a hand-written assertion', () => {
+  it('leaves its SQL as written, backslashes included', () => {
+    const manual: CompiledGraph = {
+      projectConfig: graph.projectConfig,
+      tables: graph.tables,
+      assertions: [
+        {
+          target: target('checks', 'no_backslash_names'),
+          query: "SELECT 'x\\' AS failing_row_condition, * FROM `shop.main.orders` WHERE status LIKE '%\\'",
+        },
+      ],
+    };
+    const [assertion] = graphActions(manual).filter((a) => a.kind === 'assertion');
+    const tasks = buildTasks(assertion!, undefined, { fullRefresh: false, rewrite: refRewriterFor(manual) });
+    expect(tasks[0]?.sql).toBe(
+      'CREATE VIEW "checks__no_backslash_names" AS\n' +
+        "SELECT 'x\\' AS failing_row_condition, * FROM \"orders\" WHERE status LIKE '%\\'",
+    );
   });
 });

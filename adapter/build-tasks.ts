@@ -28,6 +28,8 @@ export interface ExistingObject {
   type: 'table' | 'view';
   /** Column names, in table order. */
   columns: string[];
+  /** Unique indexes on the table, by name with their columns (omitted: none). */
+  uniqueIndexes?: { name: string; columns: string[] }[];
 }
 
 export interface BuildTaskOptions {
@@ -112,7 +114,7 @@ export function buildTasks(
       }
       return [
         ...ops(action.table.incrementalPreOps),
-        ...uniqueIndex(action.sqliteName, uniqueKey),
+        ...ensureUniqueIndex(action.sqliteName, uniqueKey, existing),
         merge(action, existing, options),
         ...ops(action.table.incrementalPostOps),
       ];
@@ -123,7 +125,10 @@ export function buildTasks(
         .filter(isPresent)
         .map(write);
     case 'assertion': {
-      const query = fixRowConditionLiterals(requireQuery(action, action.assertion.query, rewrite));
+      const written = requireQuery(action, action.assertion.query, rewrite);
+      // Only built-in assertions (those with a parent) carry the compiler's BigQuery-escaped literal;
+      // a hand-written assertion is SQLite SQL already, where a backslash is an ordinary character.
+      const query = action.assertion.parentAction ? fixRowConditionLiterals(written) : written;
       return [
         ...dropExisting(name, existing),
         execute(`CREATE VIEW ${name} AS\n${query}`),
@@ -180,12 +185,38 @@ function merge(
   return write(`${insert}\n${onConflict}`);
 }
 
+/** The name of the UNIQUE index the adapter keeps on an incremental table's uniqueKey. */
+export function uniqueIndexName(sqliteName: string): string {
+  return `${sqliteName}__unique_key`;
+}
+
 function uniqueIndex(sqliteName: string, keys: string[]): SqlTask[] {
   if (keys.length === 0) return [];
   return [
     execute(
-      `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${sqliteName}__unique_key`)} ON ${q(sqliteName)} (${keys.map(q).join(', ')})`,
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${q(uniqueIndexName(sqliteName))} ON ${q(sqliteName)} (${keys.map(q).join(', ')})`,
     ),
+  ];
+}
+
+/**
+ * ON CONFLICT needs a UNIQUE index on exactly the key columns. Keep one that already matches; if the
+ * uniqueKey changed since the index was made, replace the adapter's index rather than fail the merge.
+ */
+function ensureUniqueIndex(
+  sqliteName: string,
+  keys: string[],
+  existing: ExistingObject | undefined,
+): SqlTask[] {
+  if (keys.length === 0) return [];
+  const indexes = existing?.uniqueIndexes ?? [];
+  const sameColumns = (columns: string[]) =>
+    columns.length === keys.length && keys.every((k) => columns.includes(k));
+  if (indexes.some((index) => sameColumns(index.columns))) return [];
+  const stale = indexes.some((index) => index.name === uniqueIndexName(sqliteName));
+  return [
+    ...(stale ? [execute(`DROP INDEX ${q(uniqueIndexName(sqliteName))}`)] : []),
+    ...uniqueIndex(sqliteName, keys),
   ];
 }
 

@@ -5,7 +5,18 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -204,9 +215,21 @@ async function writeCache(cacheFile: string, graph: CompiledGraph): Promise<void
     const temp = `${cacheFile}.${process.pid}.tmp`;
     await writeFile(temp, JSON.stringify(graph));
     await rename(temp, cacheFile);
+    await pruneCache(dirname(cacheFile), KEEP_CACHED_GRAPHS);
   } catch {
     // A read-only project still compiles; it just does not get faster the second time.
   }
+}
+
+/** How many compiled graphs a project keeps: enough to flip between branches or vars without recompiling. */
+const KEEP_CACHED_GRAPHS = 20;
+
+async function pruneCache(dir: string, keep: number): Promise<void> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  if (names.length <= keep) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, at: (await stat(join(dir, n))).mtimeMs })));
+  dated.sort((a, b) => b.at - a.at);
+  await Promise.all(dated.slice(keep).map(({ n }) => rm(join(dir, n), { force: true })));
 }
 
 async function readVersion(packageDir: string): Promise<string> {

@@ -25,23 +25,42 @@ import type {
   Target,
 } from './types.js';
 
-export interface RunGraphOptions {
+/**
+ * How to run a compiled graph. `runGraph` is synchronous (better-sqlite3): each action runs in its
+ * own transaction; the run history and `recordWith` are written in one more at the end.
+ */
+export interface RunOptions {
   db: SqliteDatabase;
   /** Executes the SQL; defaults to SQLite on `db`. The run history is always written to `db`. */
   executor?: SqlExecutor;
+  /** Which actions to run; everything when empty. */
   selection?: Selection;
+  /** Rebuild incremental tables from scratch (except protected ones). */
   fullRefresh?: boolean;
+  /** Run everything inside one transaction and roll it back: changes nothing, records nothing. */
   dryRun?: boolean;
+  /** Who started the run: 'cli', 'sensor', 'manual' (the default), ... (stored in the history). */
   trigger?: string;
+  /** Called as each action ends, in order, for progress output. */
   onActionEnd?: (result: ActionResult) => void;
+  /**
+   * Called inside the transaction that records the run, so that a caller can commit its own state
+   * (the sensor's cursor) atomically with the run's record. Not called for a dry run or a run that
+   * could not start. If it throws, nothing is recorded and runGraph rethrows.
+   */
   recordWith?: (db: SqliteDatabase, result: RunResult) => void;
-  /** What to tell a user whose declared source is missing (e.g. which service creates it). */
+  /** What to tell a user whose declared source is missing (which service or command creates it). */
   missingSourceHint?: (target: Target) => string;
+  /** The clock for timestamps and durations. */
   now?: () => Date;
 }
 
-/** Runs the selected actions of a compiled graph. See RunOptions in index.ts. */
-export function runGraph(graph: CompiledGraph, options: RunGraphOptions): RunResult {
+/**
+ * Runs the selected actions of a compiled graph against SQLite, in dependency order. Failures are
+ * data: a failed action, and a run that could not start (graph errors, a selection that matches
+ * nothing; `error` says why), come back as a FAILED result. Only a throwing `recordWith` throws.
+ */
+export function runGraph(graph: CompiledGraph, options: RunOptions): RunResult {
   const now = options.now ?? (() => new Date());
   const executor = options.executor ?? sqliteExecutor(options.db);
   const started = now();
@@ -171,6 +190,7 @@ function runAction(
       const existing: ExistingObject | undefined = info && {
         type: info.type,
         columns: info.columns.map((c) => c.name),
+        uniqueIndexes: info.uniqueIndexes,
       };
       let queryColumns: string[] | undefined;
       if (writesIncrementally(action, existing, context.fullRefresh)) {

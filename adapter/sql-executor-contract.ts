@@ -53,10 +53,19 @@ export function describeSqlExecutorContract(name: string, open: () => ExecutorFi
           { name: 'id', type: 'INTEGER' },
           { name: 'at', type: 'TEXT' },
         ],
+        uniqueIndexes: [],
       });
       expect(x.tableInfo('v')?.type).toBe('view');
       expect(x.tableInfo('v')?.columns.map((c) => c.name)).toEqual(['id']);
       expect(x.tableInfo('nothing')).toBeUndefined();
+    });
+
+    it('lists the unique indexes of a table with their columns, and not the plain ones', () => {
+      const x = executor();
+      x.execute(
+        'CREATE TABLE t (a INTEGER, b TEXT, c TEXT); CREATE UNIQUE INDEX t_ab ON t (a, b); CREATE INDEX t_c ON t (c)',
+      );
+      expect(x.tableInfo('t')?.uniqueIndexes).toEqual([{ name: 't_ab', columns: ['a', 'b'] }]);
     });
 
     it('rolls back a transaction that throws, and keeps one that returns', () => {

@@ -12,6 +12,8 @@ export interface ColumnInfo {
 export interface TableInfo {
   type: 'table' | 'view';
   columns: ColumnInfo[];
+  /** The table's unique indexes (primary keys included), each with its columns in order. */
+  uniqueIndexes: { name: string; columns: string[] }[];
 }
 
 export type Row = Record<string, unknown>;

@@ -42,7 +42,11 @@ export function sqliteExecutor(db: SqliteDatabase): SqlExecutor {
       } catch {
         // A view whose sources are gone cannot list its columns; it still exists and can be replaced.
       }
-      return { type, columns: columns.map((c) => ({ name: c.name, type: c.type })) };
+      return {
+        type,
+        columns: columns.map((c) => ({ name: c.name, type: c.type })),
+        uniqueIndexes: type === 'table' ? uniqueIndexes(db, name) : [],
+      };
     },
     // IMMEDIATE: take the write lock up front. A deferred transaction that reads (table info) and
     // then writes fails with SQLITE_BUSY at once if the listener committed in between, busy timeout
@@ -62,4 +66,19 @@ export function sqliteExecutor(db: SqliteDatabase): SqlExecutor {
       throw new Error('unreachable: the rollback signal was not thrown');
     },
   };
+}
+
+function uniqueIndexes(db: SqliteDatabase, table: string): { name: string; columns: string[] }[] {
+  const indexes = db.prepare(`PRAGMA index_list(${quoteIdentifier(table)})`).all() as {
+    name: string;
+    unique: number;
+  }[];
+  return indexes
+    .filter((index) => index.unique === 1)
+    .map((index) => ({
+      name: index.name,
+      columns: (
+        db.prepare(`PRAGMA index_info(${quoteIdentifier(index.name)})`).all() as { name: string | null }[]
+      ).map((c) => c.name ?? ''),
+    }));
 }

@@ -24,7 +24,9 @@ describe('labelOf', () => {
     const parent = target('main', 'jobs_brz');
     expect(labelOf(target('assertions', 'main_jobs_brz_assertions_uniqueKey_0'), parent)).toBe('uniqueKey_0');
     expect(labelOf(target('assertions', 'jobs_have_names'), parent)).toBe('jobs_have_names');
-    expect(labelOf(target('assertions', 'main_jobs_brz_assertions_'), parent)).toBe('main_jobs_brz_assertions_');
+    expect(labelOf(target('assertions', 'main_jobs_brz_assertions_'), parent)).toBe(
+      'main_jobs_brz_assertions_',
+    );
   });
 });
 
@@ -59,7 +61,9 @@ describe('buildDocsModel', () => {
   const byId = new Map(model.actions.map((a) => [a.id, a]));
 
   it('keeps one edge per dependency even when a ref appears twice', () => {
-    expect(model.edges.filter((e) => e.to === 'main.jobs_brz')).toEqual([{ from: 'main.jobs_raw', to: 'main.jobs_brz' }]);
+    expect(model.edges.filter((e) => e.to === 'main.jobs_brz')).toEqual([
+      { from: 'main.jobs_raw', to: 'main.jobs_brz' },
+    ]);
   });
 
   it('files assertions under their table rather than among its downstream models', () => {

@@ -49,9 +49,17 @@ function wrapCommonJs(source: string, assign: string): string {
   return `(function () {\nvar module = { exports: {} };\nvar exports = module.exports;\n${source}\n;${assign}\n})();\n`;
 }
 
-const APP_FILES = ['index.html', 'app.js', 'style.css'] as const;
+const APP_FILES = [
+  'index.html',
+  'style.css',
+  'core.js',
+  'graph.js',
+  'search.js',
+  'panels.js',
+  'app.js',
+] as const;
 
-/** Every static file of the site: the app (index.html, app.js, style.css) and vendored highlight.js. */
+/** Every static file of the site: the page, its styles and scripts, and vendored highlight.js and elkjs. */
 export function siteAssetFiles(): SiteFile[] {
   const dir = assetsDir();
   const files: SiteFile[] = APP_FILES.map((name) => ({
@@ -77,6 +85,15 @@ export function siteAssetFiles(): SiteFile[] {
       ),
     },
     { path: 'vendor/highlight-github.css', contentType: TYPES.css!, body: read('styles/github.css') },
+    {
+      // For the lineage-only view, which lays out a selection in the page; the page loads it on demand.
+      path: 'vendor/elk.bundled.js',
+      contentType: TYPES.js!,
+      body: readFileSync(
+        join(dirname(require.resolve('elkjs/package.json')), 'lib', 'elk.bundled.js'),
+        'utf8',
+      ),
+    },
   );
   return files;
 }

@@ -107,6 +107,9 @@ describe('parseConfig', () => {
     expect(error.message).toMatch(/"access_code" must be the 8-character LAN access code.*has 15 characters/);
     expect(error.message).not.toContain('secret-code-123');
     expect(problem({ ...single, access_code: 12345678 }).message).not.toContain('12345678');
+    const swapped = problem({ ...single, printer_ip: '87654321', access_code: '87654321' });
+    expect(swapped.message).toMatch(/"printer_ip" is not a valid/);
+    expect(swapped.message).not.toContain('87654321');
   });
 
   it('suggests the nearest known key for an unknown one', () => {

@@ -1,50 +1,9 @@
+import { CANCEL_WINDOW_MS, cancelCodeArrived, cancelCodeOf } from './cancel-codes.js';
 import { idsMatch, mintJobKey } from './job-key.js';
+import { close, type JobRecord, type JobWrite, newJob, startTransition, updated } from './job-record.js';
 import { type PrinterView, type ProgressFields, progressOf, viewOf } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';
-
-/** One job as the raw layer stores it (a jobs_raw row without the bookkeeping columns). */
-export interface JobRecord {
-  jobKey: string;
-  status: JobStatus;
-  startedAt: string;
-  endedAt: string | null;
-  startApproximate: boolean;
-  taskId: string | null;
-  subtaskId: string | null;
-  /** The report's job_id. */
-  jobId: string | null;
-  name: string | null;
-  gcodeFile: string | null;
-  printType: string | null;
-  gcodeState: string | null;
-  progressPercent: number | null;
-  layerNum: number | null;
-  totalLayers: number | null;
-  remainingMin: number | null;
-  /** The last non-zero print_error seen during the job (a cancel code survives its reset to 0). */
-  printError: number | null;
-  nozzleDiameter: string | null;
-  nozzleType: string | null;
-  filamentType: string | null;
-  filamentColor: string | null;
-}
-
-export type JobEvent =
-  | 'started'
-  | 'paused'
-  | 'resumed'
-  | 'finished'
-  | 'failed'
-  | 'cancelled'
-  | 'ended_while_disconnected'
-  | 'reattached';
-
-/** One row to write: the job as it now is, and the transition that produced it (none for progress). */
-export interface JobWrite {
-  job: JobRecord;
-  transition?: { event: JobEvent; fromStatus: JobStatus | null; toStatus: JobStatus };
-}
 
 /** What the tracker remembers between two reports of one printer. */
 export interface MachineState {
@@ -87,11 +46,6 @@ export interface StepResult {
   machine: MachineState;
   writes: JobWrite[];
 }
-
-/** print_error codes of a user cancel: 0300_400C "The task was canceled.", 0500_400E "Printing was cancelled." */
-export const CANCEL_CODES: readonly number[] = [50348044, 83902478];
-/** How far apart FAILED and a cancel code may arrive and still be one cancel. */
-export const CANCEL_WINDOW_MS = 10_000;
 
 type Phase = 'printing' | 'paused' | 'finished' | 'failed' | 'idle' | 'unknown';
 
@@ -277,83 +231,10 @@ function tryStart(
   }
   const approximate = m.awaitingStart === 'approximate';
   const jobKey = mintJobKey(input.serial, view, at, label, input.keyTaken);
-  const empty: JobRecord = {
-    jobKey,
-    status: phase === 'paused' ? 'paused' : 'running',
-    startedAt: at,
-    endedAt: null,
-    startApproximate: approximate,
-    taskId: null,
-    subtaskId: null,
-    jobId: null,
-    name: null,
-    gcodeFile: null,
-    printType: null,
-    gcodeState: null,
-    progressPercent: null,
-    layerNum: null,
-    totalLayers: null,
-    remainingMin: null,
-    printError: null,
-    nozzleDiameter: null,
-    nozzleType: null,
-    filamentType: null,
-    filamentColor: null,
-  };
-  m.job = updated(empty, view, progress, true);
+  const status: JobStatus = phase === 'paused' ? 'paused' : 'running';
+  m.job = updated(newJob(jobKey, status, at, approximate), view, progress, true);
   m.awaitingStart = null;
   m.lastFailed = null;
-}
-
-/**
- * The job with what this report adds. Empty values never replace known ones (the printer blanks the
- * file name and zeroes progress and layers at the end), and descriptive fields only change while printing.
- */
-function updated(job: JobRecord, view: PrinterView, progress: ProgressFields, printing: boolean): JobRecord {
-  const next: JobRecord = { ...job, gcodeState: view.gcodeState ?? job.gcodeState };
-  if (printing) {
-    next.name = view.name ?? job.name;
-    next.gcodeFile = view.gcodeFile ?? job.gcodeFile;
-    next.printType = view.printType ?? job.printType;
-    // Newest ids win: at PREPARE a delta may still show the previous job's, until the new ones arrive.
-    next.jobId = view.jobId ?? job.jobId;
-    next.subtaskId = view.subtaskId ?? job.subtaskId;
-    next.taskId = view.taskId ?? job.taskId;
-    next.nozzleDiameter = view.nozzleDiameter ?? job.nozzleDiameter;
-    next.nozzleType = view.nozzleType ?? job.nozzleType;
-    next.filamentType = view.filamentType ?? job.filamentType;
-    next.filamentColor = view.filamentColor ?? job.filamentColor;
-  }
-  if (view.printError !== null && view.printError !== 0) next.printError = view.printError;
-  else if (next.printError === null && view.printError === 0) next.printError = 0;
-  next.progressPercent = keepValid(job.progressPercent, progress.progressPercent);
-  next.layerNum = keepValid(job.layerNum, progress.layerNum);
-  next.totalLayers = keepValid(job.totalLayers, progress.totalLayers);
-  if (progress.remainingMin !== null && printing) next.remainingMin = progress.remainingMin;
-  return next;
-}
-
-function keepValid(known: number | null, reported: number | null): number | null {
-  if (reported === null) return known;
-  if (reported === 0 && known !== null) return known;
-  return reported;
-}
-
-/**
- * The job ended at `at`. A job that ended while the listener was away gets the time it was noticed: an
- * upper bound, as a first-seen start is a lower bound. A clock set back (NTP) never puts the end
- * before the start.
- */
-function close(job: JobRecord, status: JobStatus, at: string): JobWrite {
-  const endedAt = at < job.startedAt ? job.startedAt : at;
-  return {
-    job: { ...job, status, endedAt },
-    transition: { event: status as JobEvent, fromStatus: job.status, toStatus: status },
-  };
-}
-
-function startTransition(job: JobRecord): JobWrite['transition'] {
-  return { event: 'started', fromStatus: null, toStatus: job.status };
 }
 
 /** A cancel code that reached the printer after FAILED: the failure was a cancel. */
@@ -382,21 +263,6 @@ function lateCancel(
 
 function cancelledRecently(m: MachineState, nowMs: number): boolean {
   return m.cancelSeenAtMs !== null && Math.abs(nowMs - m.cancelSeenAtMs) <= CANCEL_WINDOW_MS;
-}
-
-/** True when this report brings a cancel code that was not already latched (P2S also reports it as fail_reason). */
-function cancelCodeArrived(report: JsonObject, previous: JsonObject | undefined): boolean {
-  const code = cancelCodeOf(report);
-  if (code === null) return false;
-  return previous?.print_error !== code || Object.hasOwn(report, 'fail_reason');
-}
-
-function cancelCodeOf(report: JsonObject): number | null {
-  for (const value of [report.print_error, report.fail_reason]) {
-    const code = Number(value);
-    if (CANCEL_CODES.includes(code)) return code;
-  }
-  return null;
 }
 
 /** Re-attach only to the same job: same ids, or (LAN) same name and file with progress not gone backwards. */

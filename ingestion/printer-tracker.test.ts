@@ -182,6 +182,31 @@ describe('PrinterTracker pause, failure and cancel', () => {
     expect(h.jobs()[0]!.status).toBe('failed');
   });
 
+  it('records a P2S stop reported through fail_reason as cancelled', () => {
+    h = trackerHarness();
+    startJob(h);
+    h.send({ fail_reason: '50348044', print_error: 50348044, msg: 1 }, 1000);
+    h.send({ gcode_state: 'FAILED', msg: 1 }, 1000);
+    expect(h.jobs()[0]!.status).toBe('cancelled');
+  });
+
+  it('does not count a cancel code latched in every full report as a new cancel', () => {
+    h = trackerHarness({ serial: '00M00A000000000' });
+    const full = (extra: object) => ({
+      gcode_state: 'RUNNING',
+      subtask_name: 'X1',
+      job_id: '5',
+      fail_reason: '50348044',
+      msg: 0,
+      ...extra,
+    });
+    h.send({ gcode_state: 'IDLE', fail_reason: '50348044', msg: 0 }, '2025-05-01T10:00:00.000Z');
+    h.send(full({}), 1000);
+    for (let i = 0; i < 5; i++) h.send(full({ mc_percent: 10 + i }), 60_000);
+    h.send(full({ gcode_state: 'FAILED' }), 1000);
+    expect(h.jobs()[0]!.status).toBe('failed');
+  });
+
   it('records RUNNING then IDLE (older P1 firmware) as cancelled', () => {
     h = trackerHarness();
     startJob(h);
@@ -204,6 +229,9 @@ describe('PrinterTracker pause, failure and cancel', () => {
     h.send({ gcode_state: 'IDLE', msg: 0 }, '2025-05-01T10:00:00.000Z');
     h.send({ gcode_state: 'RUNNING', subtask_name: 'NTP', msg: 1 }, '2025-05-01T10:00:10.000Z');
     h.send({ gcode_state: 'FINISH', msg: 1 }, '2025-05-01T09:59:00.000Z');
-    expect(h.jobs()[0]).toMatchObject({ started_at: '2025-05-01T10:00:10.000Z', ended_at: '2025-05-01T10:00:10.000Z' });
+    expect(h.jobs()[0]).toMatchObject({
+      started_at: '2025-05-01T10:00:10.000Z',
+      ended_at: '2025-05-01T10:00:10.000Z',
+    });
   });
 });

@@ -1,11 +1,14 @@
 import type { Logger } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
-import { initialMachineState, type JobEvent, type MachineState, step } from './job-state-machine.js';
+import type { JobEvent } from './job-record.js';
+import { initialMachineState, type MachineState, step } from './job-state-machine.js';
 import { ENDED_JOB_STATUSES, type JobStatus } from './raw-schema.js';
 import { RawWriter } from './raw-writer.js';
 import { type BadInputKind, type JsonObject, parseReport } from './report-parser.js';
 import { mergeState } from './state-merge.js';
 import { TypedEmitter } from './typed-emitter.js';
+
+export type { JobEvent };
 
 /** A job's state change, as written to job_events_raw (`seq` is its change sequence). */
 export interface TransitionEvent {

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../lib/sqlite.js';
-import type { JobEvent, JobRecord, JobWrite } from './job-state-machine.js';
+import type { JobEvent, JobRecord, JobWrite } from './job-record.js';
 import { type JobStatus, migrateRawSchema } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';
 

@@ -1,5 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_REPORT_BYTES, parseReport } from './report-parser.js';
+import { bambuFixture } from './tracker-harness.js';
 
 const SERIAL = '01P00A000000000';
 const TOPIC = `device/${SERIAL}/report`;
@@ -104,5 +106,24 @@ describe('parseReport', () => {
     if (result.kind !== 'report') throw new Error('expected a report');
     expect(Object.getPrototypeOf(result.print)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('finds nothing to drop in any real printer report of the fixtures', () => {
+    const files = readdirSync(new URL('../test/fixtures/bambu/', import.meta.url)).filter((f) =>
+      f.endsWith('.json'),
+    );
+    const reports: unknown[] = [];
+    const collect = (value: unknown): void => {
+      if (typeof value !== 'object' || value === null) return;
+      if ('print' in value) reports.push(value);
+      else for (const child of Object.values(value)) collect(child);
+    };
+    for (const file of files) collect(bambuFixture(file));
+    expect(reports.length).toBeGreaterThan(20);
+    for (const report of reports) {
+      const result = parseReport(TOPIC, JSON.stringify(report), SERIAL);
+      if (result.kind === 'report') expect(result.dropped).toEqual([]);
+      else expect(result.kind).toBe('ignored');
+    }
   });
 });

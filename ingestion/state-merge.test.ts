@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeState } from './state-merge.js';
 
@@ -64,11 +65,37 @@ describe('mergeState', () => {
     expect(mergeState({ stg: [1, 2] }, { stg: [3] }, false)).toEqual({ stg: [3] });
   });
 
+  it('does not grow without bound when deltas keep bringing new keys or ids', () => {
+    let state: Record<string, unknown> = {};
+    for (let i = 0; i < 3000; i++) {
+      state = mergeState(state, { [`k${i}`]: i, ams: { ams: [{ id: String(i), tray: [] }] } }, false);
+    }
+    expect(Object.keys(state).length).toBeLessThanOrEqual(1024);
+    expect((state.ams as { ams: unknown[] }).ams.length).toBeLessThanOrEqual(64);
+  });
+
   it('does not modify its arguments', () => {
     const previous = { ams: { ams: [{ id: '0', tray: [{ id: '0', remain: 1 }] }] } };
     const delta = { ams: { ams: [{ id: '0', tray: [{ id: '0', remain: 2 }] }] } };
     const before = JSON.stringify([previous, delta]);
     mergeState(previous, delta, false);
     expect(JSON.stringify([previous, delta])).toBe(before);
+  });
+
+  it('keeps every key a delta leaves out and takes every plain value it brings (property)', () => {
+    const state = fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }));
+    fc.assert(
+      fc.property(state, state, (previous, delta) => {
+        const merged = mergeState(previous, delta, false);
+        for (const [key, value] of Object.entries(previous)) {
+          if (key !== '__proto__' && !Object.hasOwn(delta, key)) expect(merged[key]).toEqual(value);
+        }
+        for (const [key, value] of Object.entries(delta)) {
+          if (key === '__proto__') continue;
+          if (typeof value !== 'object' || value === null) expect(merged[key]).toEqual(value);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

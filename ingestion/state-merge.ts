@@ -17,6 +17,7 @@ export function mergeState(previous: JsonObject | undefined, report: JsonObject,
 }
 
 function mergeObjects(previous: JsonObject, delta: JsonObject): JsonObject {
+  if (Object.keys(previous).length + Object.keys(delta).length > MAX_KEYS) return copyObject(delta);
   const merged: JsonObject = copyObject(previous);
   for (const [key, value] of Object.entries(delta)) {
     // JSON.parse makes "__proto__" an own key; assigning it would replace the prototype instead.
@@ -41,7 +42,15 @@ function mergeValue(previous: unknown, next: unknown): unknown {
   return next;
 }
 
+/**
+ * Bounds on what deltas can accumulate (a real state has ~100 keys and a few AMS units), so that a
+ * printer sending ever-new keys or ids cannot grow the state of a long-running listener without end.
+ */
+const MAX_KEYS = 1024;
+const MAX_ID_ENTRIES = 64;
+
 function mergeById(previous: JsonObject[], next: JsonObject[]): JsonObject[] {
+  if (previous.length + next.length > MAX_ID_ENTRIES) return next;
   const merged = previous.slice();
   for (const entry of next) {
     const index = merged.findIndex((old) => String(old.id) === String(entry.id));

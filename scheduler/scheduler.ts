@@ -23,6 +23,7 @@ import { describeEnded, failureOf, messageOf } from './tick-reasons.js';
 export type * from './scheduler-types.js';
 export { nodeCronScheduler } from './scheduler-types.js';
 
+const MAX_BUSY_RETRIES = 5;
 const DEFAULT_SELECTION: Selection = { tags: ['bronze'], includeDependents: true };
 
 /** Creates the sensor and run scheduler over one database (see DESIGN.md, "scheduler/"). */
@@ -49,6 +50,7 @@ class SensorScheduler implements Scheduler {
   private followUp: Promise<TickRecord> | null = null;
   private retryWhenUnlocked = false;
   private polledSeq = 0;
+  private busyRetries = 0;
 
   constructor(private readonly options: SchedulerOptions) {
     this.db = options.db;
@@ -82,12 +84,14 @@ class SensorScheduler implements Scheduler {
     this.running = true;
     this.store.setStatus('RUNNING');
     this.polledSeq = latestChangeSeq(this.db);
-    this.cronTask = this.cron.schedule(this.schedule, () => void this.tick('cron'));
+    this.cronTask = this.cron.schedule(this.schedule, () => {
+      this.tick('cron').catch((error: unknown) => this.logError('cron tick', error));
+    });
     this.watcher.start();
     this.options.logger?.info(
       `sensor ${this.store.sensor} started (${this.schedule}, cursor ${this.store.cursor()})`,
     );
-    void this.tick('start');
+    this.tick('start').catch((error: unknown) => this.logError('first tick', error));
   }
 
   async stop(): Promise<void> {
@@ -291,7 +295,22 @@ class SensorScheduler implements Scheduler {
     if (decision === 'FAILED') this.options.logger?.error(line);
     else if (decision === 'REQUESTED') this.options.logger?.info(line);
     this.options.onTick?.(tick);
+    this.retryIfBusy(tick);
     return tick;
+  }
+
+  /**
+   * A run that lost a race for SQLite's write lock (the listener writing) is not a broken model:
+   * try again shortly instead of waiting for the next cron tick, a few times in a row at most.
+   */
+  private retryIfBusy(tick: TickRecord): void {
+    if (tick.decision !== 'FAILED' || !/database is locked|SQLITE_BUSY/i.test(tick.reason)) {
+      if (tick.decision !== 'SKIPPED') this.busyRetries = 0;
+      return;
+    }
+    if (!this.running || this.busyRetries >= MAX_BUSY_RETRIES) return;
+    this.busyRetries++;
+    this.timers.setTimeout(() => this.wake('retry after a busy database'), this.pollIntervalMs || 1000);
   }
 
   private prune(): void {

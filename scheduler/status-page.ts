@@ -92,6 +92,7 @@ var csrf = document.querySelector('meta[name="csrf-token"]').content;
 var hashToken = /token=([^&]+)/.exec(location.hash);
 if (hashToken) { sessionStorage.setItem('bambuzled-token', decodeURIComponent(hashToken[1])); history.replaceState(null, '', location.pathname); }
 var selectedRun = null;
+var askedForToken = false;
 var sensorState = 'STOPPED';
 
 function headers(json) {
@@ -105,7 +106,8 @@ function api(path, body) {
   var init = body === undefined ? { headers: headers(false) } : { method: 'POST', headers: headers(true), body: JSON.stringify(body) };
   return fetch(path, init).then(function (r) {
     return r.json().then(function (data) {
-      if (r.status === 401) {
+      if (r.status === 401 && !askedForToken) {
+        askedForToken = true;
         var token = prompt('This scheduler needs its token:');
         if (token) sessionStorage.setItem('bambuzled-token', token);
       }

@@ -9,7 +9,8 @@ import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase } from '../lib/sqlite.js';
 
 export const FIXTURE_FILES: Record<string, string> = {
-  'workflow_settings.yaml': 'defaultProject: bambuzled\ndefaultDataset: main\ndefaultAssertionDataset: assertions\n',
+  'workflow_settings.yaml':
+    'defaultProject: bambuzled\ndefaultDataset: main\ndefaultAssertionDataset: assertions\n',
   'definitions/sources/jobs_raw.sqlx': `config {
   type: "declaration",
   name: "jobs_raw",
@@ -62,7 +63,12 @@ SELECT * FROM \${ref("jobs_brz")} WHERE job_name IS NULL
 };
 
 /** The ids (`schema.name`) every test expects to find in the docs. */
-export const FIXTURE_MODELS = ['main.jobs_raw', 'main.jobs_brz', 'main.printer_jobs_slv', 'main.printer_summary_gld'];
+export const FIXTURE_MODELS = [
+  'main.jobs_raw',
+  'main.jobs_brz',
+  'main.printer_jobs_slv',
+  'main.printer_summary_gld',
+];
 
 export function writeFixtureProject(dir: string, files: Record<string, string> = FIXTURE_FILES): void {
   for (const [path, content] of Object.entries(files)) {
@@ -82,7 +88,12 @@ export async function compileFixture(dir: string): Promise<CompiledGraph> {
  * Creates (or adds to) the database the way the listener and a run would: the raw schema, `jobs`
  * finished jobs spread over two printers, then a run of the whole graph.
  */
-export function fillFixtureDatabase(dbPath: string, graph: CompiledGraph, jobs: number, firstJob = 0): RunResult {
+export function fillFixtureDatabase(
+  dbPath: string,
+  graph: CompiledGraph,
+  jobs: number,
+  firstJob = 0,
+): RunResult {
   const db = openDatabase(dbPath);
   try {
     migrateRawSchema(db);

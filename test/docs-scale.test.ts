@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DocsSiteData, syntheticGraph, writeDocsSite } from '../docs-site/index.js';
 
@@ -16,7 +17,9 @@ describe('a project of 500 actions', () => {
     console.log(`500-action docs site generated in ${result.durationMs} ms`);
     expect(result.actionCount).toBe(500);
 
-    const { model, layout } = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
+    const { model, layout } = JSON.parse(
+      readFileSync(join(outDir, 'docs-data.json'), 'utf8'),
+    ) as DocsSiteData;
     const boxes = model.actions.map((a) => ({ id: a.id, ...layout.nodes[a.id]! }));
     expect(boxes.every((b) => Number.isFinite(b.x) && Number.isFinite(b.y) && b.width > 0)).toBe(true);
 
@@ -42,5 +45,48 @@ describe('a project of 500 actions', () => {
   it('keeps the same graph for the same seed, so layouts are comparable across runs', () => {
     expect(JSON.stringify(syntheticGraph(120))).toBe(JSON.stringify(syntheticGraph(120)));
     expect(JSON.stringify(syntheticGraph(120, 1))).not.toBe(JSON.stringify(syntheticGraph(120, 2)));
+  });
+});
+
+describe('the generated site of a 500-action project, opened from disk', () => {
+  it('draws every node, then shows only the lineage of the action a reader picks', async () => {
+    const outDir = join(root, 'site-browser');
+    await writeDocsSite({ graph: syntheticGraph(500), outDir });
+    const { model } = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+      // file:// pages cannot fetch(); the site falls back to docs-data.js.
+      await page.goto(`file://${join(outDir, 'index.html')}`);
+      await page.waitForSelector('body[data-ready="true"]');
+      expect(await page.locator('#nodes .node').count()).toBe(500);
+      expect(await page.locator('#lineage-only').isChecked()).toBe(true);
+
+      const picked = model.actions.find((a) => a.layer === 'silver' && a.downstream.length > 0)!;
+      await page.locator('#search').fill(picked.name);
+      await page.locator('#search').press('Enter');
+      await page.waitForSelector(`#details h2[data-id="${picked.id}"]`);
+      await page.waitForFunction((id) => {
+        const nodes = document.querySelectorAll('#nodes .node');
+        return nodes.length < 500 && document.querySelector(`#nodes .node[data-id="${id}"]`) !== null;
+      }, picked.id);
+      const shown = await page.$$eval('#nodes .node', (nodes) => nodes.map((n) => n.getAttribute('data-id')));
+      expect(shown).toEqual(expect.arrayContaining([picked.id, ...picked.upstream, ...picked.downstream]));
+      expect(shown.length).toBeLessThan(500);
+      mkdirSync('test-output', { recursive: true });
+      await page.screenshot({ path: 'test-output/docs-site-500-lineage.png' });
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -68,7 +68,7 @@ describe('bambuzled docs serve', () => {
       expect(ids).toEqual(expect.arrayContaining(FIXTURE_MODELS));
       const banner = page.locator('#banner');
       await expect.poll(() => banner.isVisible()).toBe(true);
-      const note = await banner.innerText();
+      const note = await banner.textContent();
       expect(note).toContain('The catalog is empty');
       expect(note).toContain('bambuzled run');
       expect(await banner.getAttribute('data-status')).toBe('no-database');
@@ -89,6 +89,11 @@ describe('bambuzled docs serve', () => {
       for (const id of FIXTURE_MODELS) {
         expect(await page.locator(`#nodes .node[data-id="${id}"]`).count(), id).toBe(1);
       }
+      // The overview lists every dataset with its row count.
+      expect(
+        await page.locator('#details table.datasets tr[data-id="main.jobs_brz"] .rows').textContent(),
+      ).toBe('3');
+
       await page.locator('#nodes .node[data-id="main.jobs_brz"]').click();
       await page.waitForSelector('#details h2[data-id="main.jobs_brz"]');
 
@@ -109,8 +114,8 @@ describe('bambuzled docs serve', () => {
       }
       expect(columns.find((c) => c.name === 'job_id')?.doc).toContain('Unique job id');
       expect(columns.find((c) => c.name === 'ghost_column')?.doc).toContain('not in the table');
-      expect(await page.locator('#details .row-count').innerText()).toBe('3');
-      expect(await page.locator('#details .last-run').innerText()).toContain('SUCCESSFUL');
+      expect(await page.locator('#details .row-count').textContent()).toBe('3');
+      expect(await page.locator('#details .last-run').textContent()).toContain('SUCCESSFUL');
       expect(await page.locator('#details .assertions li').count()).toBeGreaterThanOrEqual(3);
       expect(await page.locator('#details pre.sql .hljs-keyword').count()).toBeGreaterThan(0);
 
@@ -121,7 +126,7 @@ describe('bambuzled docs serve', () => {
       fillFixtureDatabase(dbPath, graph, 4, 100);
       await page.reload();
       await page.waitForSelector('#details h2[data-id="main.jobs_brz"]');
-      expect(await page.locator('#details .row-count').innerText()).toBe('7');
+      expect(await page.locator('#details .row-count').textContent()).toBe('7');
     } finally {
       await page.close();
     }
@@ -133,13 +138,17 @@ describe('bambuzled docs serve', () => {
       await page.locator('#search').fill('serial number');
       const first = page.locator('#search-results li').first();
       expect(await first.getAttribute('data-id')).toBe('main.printer_jobs_slv');
-      expect(await first.innerText()).toContain('column printer_serial');
+      expect(await first.textContent()).toContain('column printer_serial');
       expect(await page.locator('#nodes .node.dim').count()).toBeGreaterThan(0);
       await page.locator('#search').press('Enter');
       await page.waitForSelector('#details h2[data-id="main.printer_jobs_slv"]');
-      expect(await page.locator('#nodes .node.selected').getAttribute('data-id')).toBe('main.printer_jobs_slv');
+      expect(await page.locator('#nodes .node.selected').getAttribute('data-id')).toBe(
+        'main.printer_jobs_slv',
+      );
       // Its lineage stays lit; an unrelated assertion is dimmed.
-      expect(await page.locator('#nodes .node[data-id="main.jobs_raw"]').getAttribute('class')).not.toContain('dim');
+      expect(await page.locator('#nodes .node[data-id="main.jobs_raw"]').getAttribute('class')).not.toContain(
+        'dim',
+      );
       expect(
         await page.locator('#nodes .node[data-id="assertions.jobs_have_names"]').getAttribute('class'),
       ).toContain('dim');
@@ -175,6 +184,7 @@ describe('bambuzled docs serve', () => {
     writeFileSync(
       join(projectDir, 'definitions', 'gold', 'busiest_day_gld.sqlx'),
       'config { type: "view", tags: ["gold"], description: "The day with most jobs." }\n' +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: SQLX text, not a JavaScript template
         'SELECT substr(started_at, 1, 10) AS day, count(*) AS jobs FROM ${ref("jobs_brz")} GROUP BY 1 ORDER BY 2 DESC LIMIT 1\n',
     );
     const data = await getJson<DocsSiteData>('docs-data.json');
@@ -185,6 +195,7 @@ describe('bambuzled docs serve', () => {
 
   it('keeps serving the last graph that compiled, with the errors on top, while a definition is broken', async () => {
     const broken = join(projectDir, 'definitions', 'gold', 'broken_gld.sqlx');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: SQLX text, not a JavaScript template
     writeFileSync(broken, 'config { type: "table" }\nSELECT * FROM ${ref("no_such_model")}\n');
     try {
       const data = await getJson<DocsSiteData>('docs-data.json');
@@ -192,7 +203,7 @@ describe('bambuzled docs serve', () => {
       expect(data.model.compilationErrors.map((e) => e.message).join(' ')).toMatch(/no_such_model/);
       const page = await openPage();
       try {
-        expect(await page.locator('#banner').innerText()).toContain('does not compile');
+        expect(await page.locator('#banner').textContent()).toContain('does not compile');
       } finally {
         await page.close();
       }

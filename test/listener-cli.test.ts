@@ -73,7 +73,10 @@ describe('bambuzled listen', () => {
   it('exits with 2 and prints the config error, without the access code', async () => {
     const dir = tempDir();
     const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ printer_ip: 'http://nope', access_code: 'Sh0rtXyz', serial_number: 'S1' }));
+    writeFileSync(
+      config,
+      JSON.stringify({ printer_ip: 'http://nope', access_code: 'Sh0rtXyz', serial_number: 'S1' }),
+    );
     const { errors } = captureOutput();
 
     const code = await runListen({ config }, Promise.resolve(), {});
@@ -142,7 +145,13 @@ describe('bambuzled simulate', () => {
     const { logs } = captureOutput();
 
     const code = await runSimulate(
-      { ...simulateDefaults(dir), embeddedBroker: true, serial: '00M00A000000456', accessCode: 'EmB3dd3d', jobs: '' },
+      {
+        ...simulateDefaults(dir),
+        embeddedBroker: true,
+        serial: '00M00A000000456',
+        accessCode: 'EmB3dd3d',
+        jobs: '',
+      },
       Promise.resolve(),
     );
 
@@ -157,7 +166,13 @@ describe('bambuzled simulate', () => {
     const dir = tempDir();
     const { errors } = captureOutput();
     const code = await runSimulate(
-      { ...simulateDefaults(dir), broker: 'mqtts://127.0.0.1:1', serial: 'S', accessCode: 'x', jobs: 'finish,explode' },
+      {
+        ...simulateDefaults(dir),
+        broker: 'mqtts://127.0.0.1:1',
+        serial: 'S',
+        accessCode: 'x',
+        jobs: 'finish,explode',
+      },
       Promise.resolve(),
     );
     expect(code).toBe(2);

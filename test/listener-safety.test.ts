@@ -166,6 +166,26 @@ describe('the access code', () => {
   });
 });
 
+describe('trust turned off', () => {
+  it('connects with insecure: true, warns once, and pins nothing', async () => {
+    const { db, farm } = await setUp(['Ins3cur1']);
+    const logger = recordingLogger();
+    db.prepare('UPDATE printers_raw SET cert_fingerprint = ?').run('00:11:22');
+    const listener = startListener({
+      config: { ...farm.config, printers: [{ ...farm.config.printers[0]!, insecure: true }] },
+      db,
+      logger,
+      timing: FAST,
+    });
+    cleanup.push(() => listener.close());
+    await until(() => listener.status()[0]!.connected);
+
+    expect(listener.status()[0]!.trust).toBe('insecure');
+    expect(logger.lines.filter((line) => line.includes('certificate checking is off'))).toHaveLength(1);
+    expect(db.prepare('SELECT cert_fingerprint FROM printers_raw').pluck().all()).toEqual(['00:11:22']);
+  });
+});
+
 describe('trust with a ca_file', () => {
   it('refuses a certificate that does not chain to ca_file, before the code is sent', async () => {
     const { db, farm } = await setUp(['C4F1le01']);

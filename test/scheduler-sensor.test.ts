@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import * as adapterFunctions from '../adapter/index.js';
 import { compileProject, listRuns } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { recordingLogger } from '../lib/logger.js';
@@ -359,5 +360,42 @@ describe('the sensor', () => {
     ).run(clockMs + 60_000);
     await expect(scheduler.runNow()).rejects.toThrow(SchedulerBusyError);
     expect(listRuns(db)).toEqual([]);
+  });
+
+  it('ticks on a real node-cron schedule', async () => {
+    const scheduler = makeScheduler({ cron: undefined, now: () => new Date(), schedule: '* * * * * *' });
+    scheduler.start();
+    const deadline = Date.now() + 10_000;
+    while (!scheduler.ticks(10).some((tick) => tick.wokenBy === 'cron') && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    expect(scheduler.status().nextTickAt).not.toBeNull();
+    await scheduler.stop();
+    expect(scheduler.ticks(10).map((tick) => tick.wokenBy)).toContain('cron');
+  });
+
+  it('retries soon after a run that lost the race for the write lock', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    let attempts = 0;
+    const scheduler = makeScheduler({
+      adapter: {
+        ...adapterFunctions,
+        // The listener committing mid-run makes SQLite refuse a deferred transaction's write at once.
+        runGraph: (graph, options) => {
+          attempts++;
+          if (attempts === 1) throw new Error('database is locked');
+          return adapterFunctions.runGraph(graph, options);
+        },
+      },
+    });
+    scheduler.start();
+    await scheduler.idle();
+    await new Promise((done) => setTimeout(done, 10));
+    await scheduler.idle();
+    const [retry, failed] = scheduler.ticks(2);
+    expect(failed?.decision).toBe('FAILED');
+    expect(retry?.wokenBy).toBe('wake (retry after a busy database)');
+    expect(retry?.decision).toBe('REQUESTED');
   });
 });

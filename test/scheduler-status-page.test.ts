@@ -177,6 +177,21 @@ describe('the status page in a browser', () => {
     await page.close();
   });
 
+  it('takes the token from the address fragment and keeps it out of the address bar', async () => {
+    const secret = 'tok-8b2d44';
+    const guarded = await startStatusServer({ scheduler, db, port: 0, token: secret });
+    try {
+      const page = await (await launch()).newPage();
+      await page.goto(`${guarded.url}#token=${secret}`);
+      await page.locator('#runs tbody tr[data-run-id]').first().waitFor();
+      expect(page.url()).not.toContain(secret);
+      expect(await page.content()).not.toContain(secret);
+      await page.close();
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('does not start a run when a page on another origin posts to it', async () => {
     const before = listRuns(db, { limit: 500 }).length;
     const target = `${server.url}api/run`;

@@ -8,7 +8,7 @@ import {
   runGraph,
   type Target,
 } from '../../adapter/index.js';
-import { openDatabase } from '../../lib/sqlite.js';
+import { DatabaseOpenError, openDatabase, type SqliteDatabase } from '../../lib/sqlite.js';
 import { resolveDbPath } from '../db-path.js';
 import { collectList, formatCompileErrors, parseVars } from './compile.js';
 
@@ -134,7 +134,14 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
   say(`Compiled in ${(compiled.durationMs / 1000).toFixed(2)}s${compiled.fromCache ? ' (from cache)' : ''}.`);
   say(flags.dryRun ? 'Dry run (everything is rolled back at the end)...' : `Running against ${dbPath}...`);
 
-  const db = openDatabase(dbPath);
+  let db: SqliteDatabase;
+  try {
+    db = openDatabase(dbPath);
+  } catch (error) {
+    if (!(error instanceof DatabaseOpenError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
   try {
     const result = runGraph(compiled.graph, {
       db,

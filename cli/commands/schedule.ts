@@ -1,5 +1,7 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { compileProject } from '../../adapter/index.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { openDatabase } from '../../lib/sqlite.js';
@@ -57,6 +59,14 @@ export function registerSchedule(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      const project = resolve(projectDir);
+      if (!existsSync(join(project, 'workflow_settings.yaml'))) {
+        console.error(
+          `${project} is not a Dataform project (no workflow_settings.yaml). Pass the project folder, e.g. \`bambuzled schedule path/to/project\`.`,
+        );
+        process.exitCode = 2;
+        return;
+      }
       const db = openDatabase(dbPath);
       // The sensor may start before the listener ever ran: give it an empty raw layer to watch.
       migrateRawSchema(db);
@@ -65,7 +75,7 @@ export function registerSchedule(program: Command): void {
       try {
         service = await startScheduleService({
           db,
-          projectDir: resolve(projectDir),
+          projectDir: project,
           schedule: flags.schedule,
           selection: { tags: flags.tags, includeDependents: true },
           pollIntervalMs,
@@ -85,6 +95,10 @@ export function registerSchedule(program: Command): void {
         return;
       }
       console.log(`bambuzled scheduler: status page at ${service.server.url} (database ${dbPath})`);
+      // Compile now (the graph is cached) so that a broken project shows at start, not at the first job end.
+      void compileProject({ projectDir: project }).then((outcome) => {
+        if (!outcome.ok) logger.warn(`${outcome.message} (sensor runs fail until this is fixed)`);
+      });
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;

@@ -1,0 +1,119 @@
+// The sidebar (actions by layer) and the search box over names, descriptions and columns.
+(() => {
+  const D = window.BambuzledDocs;
+  const { state, $, h, LAYERS, LAYER_LABELS, actionHref, displayName, matches } = D;
+
+  function renderSidebar() {
+    const query = state.query;
+    const groups = LAYERS.map((layer) => {
+      const items = state.data.model.actions
+        .filter((a) => a.layer === layer && (!query || matches(a, query)))
+        .sort((a, b) => displayName(a).localeCompare(displayName(b)));
+      if (!items.length) return null;
+      return [
+        h(
+          'h3',
+          { class: `layer-${layer}` },
+          h('i', { class: 'swatch' }),
+          `${LAYER_LABELS[layer]} (${items.length})`,
+        ),
+        h(
+          'ul',
+          {},
+          items.map((a) =>
+            h(
+              'li',
+              {},
+              h(
+                'a',
+                { href: actionHref(a.id), 'data-id': a.id, class: a.id === state.selected ? 'current' : '' },
+                displayName(a),
+              ),
+            ),
+          ),
+        ),
+      ];
+    });
+    const sidebar = $('sidebar');
+    sidebar.replaceChildren(...groups.filter(Boolean).flat());
+    if (!sidebar.childElementCount)
+      sidebar.append(h('p', { class: 'muted', style: 'padding: 0 12px' }, 'Nothing matches.'));
+  }
+
+  function wireSearch() {
+    const input = $('search');
+    const list = $('search-results');
+    let active = 0;
+    const results = () =>
+      state.data.model.actions
+        .map((a) => ({ a, why: matches(a, state.query) }))
+        .filter((r) => r.why)
+        .sort(
+          (x, y) =>
+            (x.why === 'name' ? 0 : 1) - (y.why === 'name' ? 0 : 1) ||
+            displayName(x.a).localeCompare(displayName(y.a)),
+        );
+    const show = () => {
+      const found = results().slice(0, 30);
+      active = Math.min(active, Math.max(0, found.length - 1));
+      list.replaceChildren(
+        ...found.map((r, i) =>
+          h(
+            'li',
+            { class: i === active ? 'active' : '', 'data-id': r.a.id },
+            h('span', { class: `layer-${r.a.layer}` }, h('i', { class: 'swatch' }), ' ', displayName(r.a)),
+            h('span', { class: 'why' }, `${r.a.kind} \u00b7 matched ${r.why}`),
+          ),
+        ),
+      );
+      list.hidden = !state.query || !found.length;
+      return found;
+    };
+    const go = (id) => {
+      state.query = '';
+      input.value = '';
+      list.hidden = true;
+      renderSidebar();
+      location.hash = actionHref(id);
+      if (state.selected === id) {
+        D.highlight();
+        D.focusNode(id);
+      }
+    };
+    input.addEventListener('input', () => {
+      state.query = input.value.trim();
+      active = 0;
+      show();
+      renderSidebar();
+      D.highlight();
+    });
+    input.addEventListener('keydown', (event) => {
+      const found = results();
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        active = (active + (event.key === 'ArrowDown' ? 1 : -1) + found.length) % Math.max(1, found.length);
+        show();
+      } else if (event.key === 'Enter' && found[active]) {
+        go(found[active].a.id);
+      } else if (event.key === 'Escape') {
+        input.value = '';
+        state.query = '';
+        list.hidden = true;
+        renderSidebar();
+        D.highlight();
+      }
+    });
+    list.addEventListener('click', (event) => {
+      const li = event.target.closest('li');
+      if (li) go(li.dataset.id);
+    });
+    document.addEventListener('keydown', (event) => {
+      if (event.key === '/' && document.activeElement !== input) {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+  }
+
+  Object.assign(D, { renderSidebar, wireSearch });
+})();

@@ -1,0 +1,86 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerDocs } from '../cli/commands/docs.js';
+import type { DocsSiteData } from '../docs-site/index.js';
+import { compileFixture, fillFixtureDatabase, writeFixtureProject } from './docs-fixture.js';
+
+let root: string;
+let projectDir: string;
+let dbPath: string;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'docs-cli-'));
+  projectDir = join(root, 'project');
+  dbPath = join(root, 'history.db');
+  writeFixtureProject(projectDir);
+  fillFixtureDatabase(dbPath, await compileFixture(projectDir), 2);
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+afterEach(() => {
+  process.exitCode = undefined;
+  vi.restoreAllMocks();
+});
+
+async function bambuzled(...args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' ')));
+  const program = new Command('bambuzled').exitOverride();
+  registerDocs(program);
+  await program.parseAsync(args, { from: 'user' });
+  const code = typeof process.exitCode === 'number' ? process.exitCode : undefined;
+  return { out: out.join('\n'), err: err.join('\n'), code };
+}
+
+describe('bambuzled docs generate', () => {
+  it('writes the site to --out with the catalog of --db', async () => {
+    const outDir = join(root, 'out-with-db');
+    const run = await bambuzled('docs', 'generate', projectDir, '--out', outDir, '--db', dbPath);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('Catalog read from');
+    const data = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
+    expect(data.catalog.entries['main.jobs_brz']?.rowCount).toBe(2);
+  });
+
+  it('refuses a --db that does not exist instead of silently writing an empty catalog', async () => {
+    const outDir = join(root, 'out-missing-db');
+    const run = await bambuzled(
+      'docs',
+      'generate',
+      projectDir,
+      '--out',
+      outDir,
+      '--db',
+      join(root, 'nope.db'),
+    );
+    expect(run.code).toBe(2);
+    expect(run.err).toContain('No database at');
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('reports a project that does not compile and exits non-zero', async () => {
+    const run = await bambuzled(
+      'docs',
+      'generate',
+      join(root, 'not-a-project'),
+      '--out',
+      join(root, 'out-bad'),
+    );
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/not a Dataform project/);
+  });
+});
+
+describe('bambuzled docs serve', () => {
+  it('rejects a port that is not a number before binding anything', async () => {
+    const run = await bambuzled('docs', 'serve', projectDir, '--port', 'eighty');
+    expect(run.code).toBe(2);
+    expect(run.err).toContain('--port expects a port number');
+  });
+});
