@@ -234,6 +234,8 @@ function tryStart(
   const status: JobStatus = phase === 'paused' ? 'paused' : 'running';
   m.job = updated(newJob(jobKey, status, at, approximate), view, progress, true);
   m.awaitingStart = null;
+  // A cancel code belongs to the job it ended: a new job starts with none seen.
+  m.cancelSeenAtMs = null;
   m.lastFailed = null;
 }
 

@@ -1,4 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -82,5 +84,19 @@ describe('bambuzled docs serve', () => {
     const run = await bambuzled('docs', 'serve', projectDir, '--port', 'eighty');
     expect(run.code).toBe(2);
     expect(run.err).toContain('--port expects a port number');
+  });
+
+  it('says which port is taken and how to pick another, instead of crashing', async () => {
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done));
+    try {
+      const port = String((blocker.address() as AddressInfo).port);
+      const run = await bambuzled('docs', 'serve', projectDir, '--port', port, '--db', dbPath);
+      expect(run.code).toBe(1);
+      expect(run.err).toContain(`127.0.0.1:${port}`);
+      expect(run.err).toContain('Pass --port with a free port');
+    } finally {
+      await new Promise((done) => blocker.close(done));
+    }
   });
 });

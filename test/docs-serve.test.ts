@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledGraph } from '../adapter/index.js';
 import { type DocsCatalog, type DocsServer, type DocsSiteData, serveDocs } from '../docs-site/index.js';
 import { recordingLogger } from '../lib/logger.js';
@@ -14,6 +14,7 @@ let dbPath: string;
 let graph: CompiledGraph;
 let server: DocsServer;
 let browser: Browser;
+const pageProblems: string[] = [];
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'docs-serve-'));
@@ -35,6 +36,11 @@ beforeAll(async () => {
   });
 });
 
+afterEach(() => {
+  expect(pageProblems).toEqual([]);
+  pageProblems.length = 0;
+});
+
 afterAll(async () => {
   await browser?.close();
   await server?.close();
@@ -49,12 +55,11 @@ const getJson = async <T>(path: string): Promise<T> => {
 
 async function openPage(hash = ''): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  // Offline means offline: any request that leaves the docs server fails the test.
-  const foreign: string[] = [];
+  // Offline means offline: any request that leaves the docs server fails the test, as does a script error.
   page.on('request', (request) => {
-    if (!request.url().startsWith(server.url)) foreign.push(request.url());
+    if (!request.url().startsWith(server.url)) pageProblems.push(`request to ${request.url()}`);
   });
-  page.on('close', () => expect(foreign).toEqual([]));
+  page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
   await page.goto(`${server.url}${hash}`);
   await page.waitForSelector('body[data-ready="true"]');
   return page;

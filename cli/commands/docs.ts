@@ -5,6 +5,8 @@ import {
   DEFAULT_DOCS_HOST,
   DEFAULT_DOCS_OUT_DIR,
   DEFAULT_DOCS_PORT,
+  type DocsServer,
+  DocsServerListenError,
   generateDocsSite,
   serveDocs,
 } from '../../docs-site/index.js';
@@ -65,7 +67,14 @@ async function serve(projectDir: string, flags: ServeFlags): Promise<number> {
   }
   const dbPath = resolveDbPath(flags.db);
   const logger = consoleLogger('docs');
-  const server = await serveDocs({ projectDir, dbPath, port, host: flags.host, logger });
+  let server: DocsServer;
+  try {
+    server = await serveDocs({ projectDir, dbPath, port, host: flags.host, logger });
+  } catch (error) {
+    if (!(error instanceof DocsServerListenError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
   console.log(`Docs at ${server.url} (catalog read live from ${dbPath}). Ctrl-C to stop.`);
   await new Promise<void>((resolveStop) => {
     const stop = () => {

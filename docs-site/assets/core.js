@@ -24,6 +24,8 @@
     layout: null,
     lineageOnly: false,
     selected: null,
+    /** Sidebar groups the reader folded. */
+    folded: new Set(),
     query: '',
     view: { x: 0, y: 0, k: 1 },
   };

@@ -10,9 +10,12 @@
         .filter((a) => a.layer === layer && (!query || matches(a, query)))
         .sort((a, b) => displayName(a).localeCompare(displayName(b)));
       if (!items.length) return null;
-      return [
+      // A folded group stays folded across re-renders, unless a search is on: then every match shows.
+      const group = h(
+        'details',
+        { open: Boolean(query) || !state.folded.has(layer), 'data-layer': layer },
         h(
-          'h3',
+          'summary',
           { class: `layer-${layer}` },
           h('i', { class: 'swatch' }),
           `${LAYER_LABELS[layer]} (${items.length})`,
@@ -32,10 +35,16 @@
             ),
           ),
         ),
-      ];
+      );
+      group.addEventListener('toggle', () => {
+        if (state.query) return;
+        if (group.open) state.folded.delete(layer);
+        else state.folded.add(layer);
+      });
+      return group;
     });
     const sidebar = $('sidebar');
-    sidebar.replaceChildren(...groups.filter(Boolean).flat());
+    sidebar.replaceChildren(...groups.filter(Boolean));
     if (!sidebar.childElementCount)
       sidebar.append(h('p', { class: 'muted', style: 'padding: 0 12px' }, 'Nothing matches.'));
   }
