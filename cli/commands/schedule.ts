@@ -2,18 +2,23 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compileProject } from '../../adapter/index.js';
+import { ConfigError, type ListenerConfig, loadConfig } from '../../ingestion/config.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { openDatabase } from '../../lib/sqlite.js';
 import { SchedulerError, startScheduleService } from '../../scheduler/index.js';
 import { resolveDbPath } from '../db-path.js';
 
+const DEFAULT_SCHEDULE = '*/30 * * * * *';
+const DEFAULT_TAGS = ['bronze'];
+
 interface ScheduleFlags {
+  config?: string;
   db?: string;
   port: string;
   host: string;
-  schedule: string;
-  tags: string[];
+  schedule?: string;
+  tags?: string[];
   token?: string;
   poll: string;
 }
@@ -24,15 +29,24 @@ export function registerSchedule(program: Command): void {
     .command('schedule')
     .description('Run the graph within seconds of a print job ending, with run history and a status page')
     .argument('[project-dir]', 'the Dataform project to run', '.')
-    .option('--db <path>', 'the SQLite database (default: $BAMBUZLED_DB, else data/print_history.db)')
+    .option(
+      '--config <path>',
+      'the config file whose schedule, sensor_tags and db_file apply (e.g. ingestion/config.json)',
+    )
+    .option(
+      '--db <path>',
+      "the SQLite database (default: $BAMBUZLED_DB, else the config's db_file, else data/print_history.db)",
+    )
     .option('--port <port>', 'the status page port', '3000')
     .option('--host <host>', 'the address the status page listens on', '127.0.0.1')
     .option(
       '--schedule <cron>',
-      'when the sensor looks at least (node-cron, six fields with seconds)',
-      '*/30 * * * * *',
+      `when the sensor looks at least (node-cron, six fields with seconds; default: the config's schedule, else "${DEFAULT_SCHEDULE}")`,
     )
-    .option('--tags <tags...>', 'what a sensor run covers (plus everything downstream)', ['bronze'])
+    .option(
+      '--tags <tags...>',
+      `what a sensor run covers, plus everything downstream (default: the config's sensor_tags, else ${DEFAULT_TAGS.join(' ')})`,
+    )
     .option(
       '--token <token>',
       'require "Authorization: Bearer <token>" on the API (or $BAMBUZLED_STATUS_TOKEN)',
@@ -44,7 +58,18 @@ export function registerSchedule(program: Command): void {
     )
     .action(async (projectDir: string, flags: ScheduleFlags) => {
       const logger = consoleLogger('schedule', [flags.token ?? '', process.env.BAMBUZLED_STATUS_TOKEN ?? '']);
-      const dbPath = resolveDbPath(flags.db);
+      let config: ListenerConfig | undefined;
+      try {
+        config = flags.config ? loadConfig(flags.config) : undefined;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        console.error(error.message);
+        process.exitCode = 2;
+        return;
+      }
+      const dbPath = resolveDbPath(flags.db, process.env, config?.dbFile);
+      const schedule = flags.schedule ?? config?.schedule ?? DEFAULT_SCHEDULE;
+      const tags = flags.tags ?? config?.sensorTags ?? DEFAULT_TAGS;
       const port = Number(flags.port);
       const pollIntervalMs = Number(flags.poll);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -76,8 +101,8 @@ export function registerSchedule(program: Command): void {
         service = await startScheduleService({
           db,
           projectDir: project,
-          schedule: flags.schedule,
-          selection: { tags: flags.tags, includeDependents: true },
+          schedule,
+          selection: { tags, includeDependents: true },
           pollIntervalMs,
           port,
           host: flags.host,
