@@ -178,7 +178,10 @@ describe('PrinterTracker pause, failure and cancel', () => {
     startJob(h);
     h.send({ gcode_state: 'FAILED', print_error: 50348044, msg: 1 }, 61_000);
     h.send({ print_error: 0, msg: 1 }, 62_000);
-    h.send({ gcode_state: 'RUNNING', subtask_name: 'Second', gcode_file: 'Second.gcode.3mf', msg: 1 }, 63_000);
+    h.send(
+      { gcode_state: 'RUNNING', subtask_name: 'Second', gcode_file: 'Second.gcode.3mf', msg: 1 },
+      63_000,
+    );
     h.send({ gcode_state: 'FAILED', print_error: 117473286, msg: 1 }, 66_000);
     expect(h.jobs().map((job) => [job.subtask_name, job.status])).toEqual([
       ['Widget', 'cancelled'],
