@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BuildTaskError, buildTasks, type ExistingObject, type SqlTask } from './build-tasks.js';
 import { type GraphAction, graphActions } from './graph-actions.js';
-import { refRewriterFor } from './names.js';
+import { scopedParentSubquery } from './assertion-scope.js';
+import { refRewriterFor, targetKey } from './names.js';
 import type { CompiledGraph } from './types.js';
 
 const target = (schema: string, name: string) => ({ database: 'shop', schema, name });
@@ -117,7 +118,7 @@ describe('buildTasks', () => {
       { ...table('id', 'status'), uniqueIndexes: [{ name: 'pk', columns: ['id'] }] },
       options,
     );
-    expect(covered.map((t) => t.sql.split(' ')[0])).toEqual(['DELETE', 'INSERT']);
+    expect(covered.map((t) => t.sql.split(' ')[0])).toEqual(['DELETE', 'DROP', 'CREATE', 'SELECT', 'INSERT']);
     const stale = buildTasks(
       action('main.orders_latest'),
       {
@@ -130,6 +131,9 @@ describe('buildTasks', () => {
       'DELETE FROM log',
       'DROP INDEX "orders_latest__unique_key"',
       'CREATE UNIQUE INDEX IF NOT EXISTS "orders_latest__unique_key" ON "orders_latest"',
+      'DROP TABLE IF EXISTS temp."orders_latest__bambuzled_stage"',
+      'CREATE TEMP TABLE "orders_latest__bambuzled_stage" AS\nSELECT "id", "status" FROM',
+      'SELECT coalesce(max(rowid), 0) AS watermark FROM "orders_latest"',
       'INSERT INTO "orders_latest"',
     ]);
   });
@@ -163,7 +167,7 @@ describe('buildTasks', () => {
       rewrite,
       queryColumns: ['id'],
     });
-    expect(tasks.map((t) => t.sql.split(' ')[0])).toEqual(['INSERT']);
+    expect(tasks.map((t) => t.role)).toEqual(['rowid-watermark', 'write']);
   });
 
   it('refuses to merge when the query returns none of the table columns', () => {
@@ -189,6 +193,21 @@ describe('buildTasks', () => {
       }),
     );
     await expect(sql).toMatchFileSnapshot('./__goldens__/assertion-row-conditions.sql');
+  });
+
+  it('counts and samples a scoped assertion through a subquery in place of its parent, keeping the full view', async () => {
+    const written = { table: 'orders', rowidAbove: 4, stage: { name: 'orders__bambuzled_stage', keys: ['id'] }, count: 2 };
+    const subquery = scopedParentSubquery(graph.assertions?.[0]?.query ?? '', written);
+    expect(subquery).toBeDefined();
+    const scopedRewrite = refRewriterFor(graph, new Map([[targetKey(target('main', 'orders')), subquery ?? '']]));
+    const sql = render(
+      buildTasks(action('checks.main_orders_assertions_rowConditions'), view, {
+        fullRefresh: false,
+        rewrite,
+        scopedRewrite,
+      }),
+    );
+    await expect(sql).toMatchFileSnapshot('./__goldens__/assertion-scoped.sql');
   });
 
   it('builds nothing for a disabled action', () => {

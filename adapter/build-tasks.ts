@@ -2,6 +2,7 @@
  * Pure SQL generation: the ordered statements that build one action on SQLite, given what the
  * database holds now. Nothing here touches a database; run-graph.ts executes what this returns.
  */
+import { qualifiedStage, stageTableOf } from './assertion-scope.js';
 import type { GraphAction } from './graph-actions.js';
 import { fixRowConditionLiterals, quoteIdentifier as q, type RefRewriter } from './names.js';
 
@@ -16,7 +17,9 @@ export type TaskRole =
   /** A `SELECT count(*)` over an assertion's view: any row fails the assertion. */
   | 'assertion-count'
   /** The first failing rows of an assertion. */
-  | 'assertion-sample';
+  | 'assertion-sample'
+  /** `max(rowid)` of an incremental table before a merge: the rows it inserts lie above it. */
+  | 'rowid-watermark';
 
 export interface SqlTask {
   role: TaskRole;
@@ -39,6 +42,12 @@ export interface BuildTaskOptions {
   queryColumns?: string[];
   /** How many failing rows an assertion fetches. */
   sampleSize?: number;
+  /**
+   * For a built-in assertion scoped to the rows its parent's merge wrote: the rewriter that puts the
+   * scoped subquery where the parent's identifier was. The view keeps the full query; only the count
+   * and the sample read the scoped one.
+   */
+  scopedRewrite?: RefRewriter;
 }
 
 /** Raised when an action cannot be built at all (its SQL is missing or has no usable columns). */
@@ -115,7 +124,7 @@ export function buildTasks(
       return [
         ...ops(action.table.incrementalPreOps),
         ...ensureUniqueIndex(action.sqliteName, uniqueKey, existing),
-        merge(action, existing, options),
+        ...merge(action, existing, options),
         ...ops(action.table.incrementalPostOps),
       ];
     }
@@ -125,18 +134,30 @@ export function buildTasks(
         .filter(isPresent)
         .map(write);
     case 'assertion': {
-      const written = requireQuery(action, action.assertion.query, rewrite);
-      // Only built-in assertions (those with a parent) carry the compiler's BigQuery-escaped literal;
-      // a hand-written assertion is SQLite SQL already, where a backslash is an ordinary character.
-      const query = action.assertion.parentAction ? fixRowConditionLiterals(written) : written;
+      const scoped = options.scopedRewrite
+        ? `(\n${fixRowConditionLiterals(requireQuery(action, action.assertion.query, options.scopedRewrite))}\n)`
+        : name;
       return [
         ...dropExisting(name, existing),
-        execute(`CREATE VIEW ${name} AS\n${query}`),
-        { role: 'assertion-count', sql: `SELECT count(*) AS row_count FROM ${name}` },
-        { role: 'assertion-sample', sql: `SELECT * FROM ${name} LIMIT ${options.sampleSize ?? 5}` },
+        execute(assertionViewSql(action, rewrite)),
+        { role: 'assertion-count', sql: `SELECT count(*) AS row_count FROM ${scoped}` },
+        { role: 'assertion-sample', sql: `SELECT * FROM ${scoped} LIMIT ${options.sampleSize ?? 5}` },
       ];
     }
   }
+}
+
+/**
+ * The statement that creates an assertion's view, with its full query: also how a run recognizes,
+ * in the run history, that an assertion is the same as the one that last passed.
+ */
+export function assertionViewSql(action: GraphAction, rewrite: RefRewriter): string {
+  if (action.kind !== 'assertion') throw new BuildTaskError(`${action.name} is not an assertion.`);
+  const written = requireQuery(action, action.assertion.query, rewrite);
+  // Only built-in assertions (those with a parent) carry the compiler's BigQuery-escaped literal;
+  // a hand-written assertion is SQLite SQL already, where a backslash is an ordinary character.
+  const query = action.assertion.parentAction ? fixRowConditionLiterals(written) : written;
+  return `CREATE VIEW ${q(action.sqliteName)} AS\n${query}`;
 }
 
 /**
@@ -162,12 +183,16 @@ function rebuildTable(
   ];
 }
 
-/** SQLite has no MERGE: an upsert on the unique key (which needs a UNIQUE index), else an append. */
+/**
+ * SQLite has no MERGE: an upsert on the unique key (which needs a UNIQUE index), else an append.
+ * Either way the rowid watermark is read first, and an upsert stages its rows in a TEMP table and
+ * merges from there, so that the rows the merge wrote can be found again (assertion-scope.ts).
+ */
 function merge(
   action: DatasetAction,
   existing: ExistingObject | undefined,
   options: BuildTaskOptions,
-): SqlTask {
+): SqlTask[] {
   const returned = new Set(options.queryColumns ?? []);
   const columns = (existing?.columns ?? []).filter((c) => returned.has(c));
   if (columns.length === 0) {
@@ -177,12 +202,25 @@ function merge(
   }
   const list = columns.map(q).join(', ');
   const source = incrementalSourceQuery(action, options.rewrite);
-  const insert = `INSERT INTO ${q(action.sqliteName)} (${list})\nSELECT ${list} FROM (\n${source}\n) WHERE true`;
+  const watermark: SqlTask = {
+    role: 'rowid-watermark',
+    sql: `SELECT coalesce(max(rowid), 0) AS watermark FROM ${q(action.sqliteName)}`,
+  };
+  const insertInto = `INSERT INTO ${q(action.sqliteName)} (${list})`;
   const keys = action.table.uniqueKey ?? [];
-  if (keys.length === 0) return write(insert);
+  if (keys.length === 0) {
+    return [watermark, write(`${insertInto}\nSELECT ${list} FROM (\n${source}\n) WHERE true`)];
+  }
+  const stage = qualifiedStage(stageTableOf(action.sqliteName));
   const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${q(c)} = excluded.${q(c)}`);
   const onConflict = `ON CONFLICT (${keys.map(q).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
-  return write(`${insert}\n${onConflict}`);
+  return [
+    execute(`DROP TABLE IF EXISTS ${stage}`),
+    execute(`CREATE TEMP TABLE ${q(stageTableOf(action.sqliteName))} AS\nSELECT ${list} FROM (\n${source}\n)`),
+    watermark,
+    // WHERE true: without it SQLite would read ON CONFLICT as a join constraint of the SELECT.
+    write(`${insertInto}\nSELECT ${list} FROM ${stage} WHERE true\n${onConflict}`),
+  ];
 }
 
 /** The name of the UNIQUE index the adapter keeps on an incremental table's uniqueKey. */

@@ -16,6 +16,7 @@ export { type RunOptions, runGraph } from './run-graph.js';
 export {
   ACTION_RUNS_TABLE,
   getRun,
+  lastActionOutcome,
   latestActionResults,
   listRuns,
   pruneRunHistory,

@@ -47,12 +47,18 @@ export function knownTargets(graph: CompiledGraph): Target[] {
  * Builds the rewriter for a graph. The stock compiler renders a resolved target as one BigQuery
  * identifier, `` `database.schema.name` `` (or `` `schema.name` `` without a database), which SQLite
  * would read as a single name containing dots.
+ *
+ * `substitutes` (by `targetKey`) replace a target's identifier with other SQL, e.g. a parenthesized
+ * subquery over the table: this is how a built-in assertion is scoped to the rows a run wrote.
  */
-export function refRewriterFor(graph: CompiledGraph): RefRewriter {
+export function refRewriterFor(
+  graph: CompiledGraph,
+  substitutes?: ReadonlyMap<string, string>,
+): RefRewriter {
   const config = graph.projectConfig;
   const replacements = new Map<string, string>();
   for (const target of knownTargets(graph)) {
-    const quoted = quoteIdentifier(sqliteNameOf(target, config));
+    const quoted = substitutes?.get(targetKey(target)) ?? quoteIdentifier(sqliteNameOf(target, config));
     if (target.database) replacements.set(`${target.database}.${target.schema ?? ''}.${target.name}`, quoted);
     if (target.schema) replacements.set(`${target.schema}.${target.name}`, quoted);
   }

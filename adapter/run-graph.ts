@@ -4,14 +4,22 @@
  */
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import {
+  opsMayRewriteRows,
+  qualifiedStage,
+  scopedParentSubquery,
+  stageTableOf,
+  type WrittenRows,
+} from './assertion-scope.js';
+import {
+  assertionViewSql,
   buildTasks,
   type ExistingObject,
   incrementalSourceQuery,
   writesIncrementally,
 } from './build-tasks.js';
 import { declarationsByKey, type GraphAction, graphActions } from './graph-actions.js';
-import { displayNameOf, refRewriterFor, sqliteNameOf, targetKey } from './names.js';
-import { recordRun } from './run-history.js';
+import { displayNameOf, type RefRewriter, refRewriterFor, sqliteNameOf, targetKey } from './names.js';
+import { lastActionOutcome, recordRun } from './run-history.js';
 import { selectActions } from './select-actions.js';
 import type { Row, SqlExecutor } from './sql-executor.js';
 import { sqliteExecutor } from './sqlite-executor.js';
@@ -99,15 +107,22 @@ export function runGraph(graph: CompiledGraph, options: RunOptions): RunResult {
     rewrite: refRewriterFor(graph),
     missingSourceHint: options.missingSourceHint,
     now,
+    written: new Map(),
+    stages: new Set(),
+    lastOutcome: (name) => lastActionOutcome(options.db, name),
   };
   const runAll = () => {
     const results = new Map<string, ActionResult>();
     const ordered: ActionResult[] = [];
-    for (const action of selected.actions) {
-      const result = runAction(action, results, context);
-      results.set(action.key, result);
-      ordered.push(result);
-      options.onActionEnd?.(result);
+    try {
+      for (const action of selected.actions) {
+        const result = runAction(action, results, context);
+        results.set(action.key, result);
+        ordered.push(result);
+        options.onActionEnd?.(result);
+      }
+    } finally {
+      dropStages(context);
     }
     return ordered;
   };
@@ -141,6 +156,56 @@ interface ActionContext {
   rewrite: (sql: string) => string;
   missingSourceHint: ((target: Target) => string) | undefined;
   now: () => Date;
+  /** The rows each incremental table merged in this run wrote, by target key. */
+  written: Map<string, WrittenRows>;
+  /** The TEMP staging tables this run's merges created (some may not be in `written`). */
+  stages: Set<string>;
+  /** An action's last recorded result (run history), for scoping assertions. */
+  lastOutcome: (name: string) => { status: string; sql: string[] } | undefined;
+}
+
+/** The staging tables live in the connection's TEMP schema until the run ends; drop them then. */
+function dropStages(context: ActionContext): void {
+  for (const stage of context.stages) {
+    try {
+      context.executor.execute(`DROP TABLE IF EXISTS ${qualifiedStage(stage)}`);
+    } catch {
+      // A leftover TEMP table vanishes with the connection, and the next merge drops it first.
+    }
+  }
+  context.stages.clear();
+  context.written.clear();
+}
+
+/**
+ * How a built-in assertion checks its parent in this run: only the rows the parent's merge wrote when
+ * the parent was merged incrementally now and the same assertion (same view statement: an edited
+ * condition must see the old rows too) passed last time (assertion-scope.ts says why that suffices),
+ * else the whole table.
+ */
+function assertionScope(
+  action: GraphAction,
+  context: ActionContext,
+): { scopedRewrite: RefRewriter; checkedRows: number } | undefined {
+  if (action.kind !== 'assertion' || !action.assertion.parentAction) return undefined;
+  const parentKey = targetKey(action.assertion.parentAction);
+  const written = context.written.get(parentKey);
+  if (!written) return undefined;
+  const last = context.lastOutcome(action.name);
+  if (last?.status !== 'SUCCESSFUL') return undefined;
+  let view: string;
+  try {
+    view = assertionViewSql(action, context.rewrite);
+  } catch {
+    return undefined; // no query: the build fails the action and says why
+  }
+  if (!last.sql.includes(view)) return undefined;
+  const subquery = scopedParentSubquery(action.assertion.query ?? '', written);
+  if (!subquery) return undefined;
+  return {
+    scopedRewrite: refRewriterFor(context.graph, new Map([[parentKey, subquery]])),
+    checkedRows: written.count,
+  };
 }
 
 function runAction(
@@ -184,6 +249,15 @@ function runAction(
   let rowsAffected: number | null = null;
   let failingRows: FailingRows | undefined;
   let current: string | undefined;
+  let watermark: number | undefined;
+  let merged = false;
+  const scope = assertionScope(action, context);
+  const scopeFields: Partial<ActionResult> =
+    action.kind !== 'assertion'
+      ? {}
+      : scope
+        ? { scope: 'written-rows', checkedRows: scope.checkedRows }
+        : { scope: 'table' };
   try {
     context.executor.transaction(() => {
       const info = context.executor.tableInfo(action.sqliteName);
@@ -194,6 +268,10 @@ function runAction(
       };
       let queryColumns: string[] | undefined;
       if (writesIncrementally(action, existing, context.fullRefresh)) {
+        merged = true;
+        if (action.kind === 'incremental' && (action.table.uniqueKey ?? []).length > 0) {
+          context.stages.add(stageTableOf(action.sqliteName));
+        }
         current = incrementalSourceQuery(action, context.rewrite);
         queryColumns = context.executor.queryColumns(current);
         current = undefined;
@@ -202,6 +280,7 @@ function runAction(
         fullRefresh: context.fullRefresh,
         rewrite: context.rewrite,
         queryColumns,
+        ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
       });
       for (const task of tasks) {
         current = task.sql;
@@ -216,6 +295,9 @@ function runAction(
           case 'row-count':
           case 'assertion-count':
             rowsAffected = Number(Object.values(context.executor.query(task.sql)[0] ?? {})[0] ?? 0);
+            break;
+          case 'rowid-watermark':
+            watermark = Number(Object.values(context.executor.query(task.sql)[0] ?? {})[0] ?? 0);
             break;
           case 'assertion-sample':
             if ((rowsAffected ?? 0) > 0) {
@@ -236,17 +318,39 @@ function runAction(
       error: message,
       rowsAffected: null,
       ...(current ? { failedSql: current } : {}),
+      ...scopeFields,
     });
   }
+  if (merged && watermark !== undefined) rememberWritten(action, watermark, rowsAffected ?? 0, context);
   if (failingRows) {
     return finish({
       status: 'FAILED',
       error: `Assertion failed: query returned ${failingRows.count} row(s).`,
       rowsAffected,
       failingRows,
+      ...scopeFields,
     });
   }
-  return finish({ status: 'SUCCESSFUL', rowsAffected });
+  return finish({ status: 'SUCCESSFUL', rowsAffected, ...scopeFields });
+}
+
+/** Remembers the rows a successful incremental merge wrote, unless its operations may rewrite others. */
+function rememberWritten(
+  action: GraphAction,
+  rowidAbove: number,
+  count: number,
+  context: ActionContext,
+): void {
+  if (action.kind !== 'incremental') return;
+  const { table } = action;
+  if (opsMayRewriteRows(table.incrementalPreOps) || opsMayRewriteRows(table.incrementalPostOps)) return;
+  const keys = table.uniqueKey ?? [];
+  context.written.set(action.key, {
+    table: action.sqliteName,
+    rowidAbove,
+    count,
+    ...(keys.length > 0 ? { stage: { name: stageTableOf(action.sqliteName), keys } } : {}),
+  });
 }
 
 /** Declared sources are never built here; an action that reads a missing one fails and says why. */

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS ${ACTION_RUNS_TABLE} (
   error TEXT,
   sql TEXT NOT NULL,
   failing_rows TEXT,
+  scope TEXT,
+  checked_rows INTEGER,
   PRIMARY KEY (run_id, seq)
 );
 CREATE INDEX IF NOT EXISTS ${ACTION_RUNS_TABLE}_by_name ON ${ACTION_RUNS_TABLE} (name, run_id);
@@ -43,6 +45,7 @@ CREATE INDEX IF NOT EXISTS ${ACTION_RUNS_TABLE}_by_name ON ${ACTION_RUNS_TABLE} 
 /** Creates the history tables if needed, then records the run and its actions. Returns the run id. */
 export function recordRun(db: SqliteDatabase, result: RunResult): number {
   db.exec(DDL);
+  addMissingColumns(db);
   const info = db
     .prepare(
       `INSERT INTO ${RUNS_TABLE} (status, trigger, selection, full_refresh, started_at, ended_at, duration_ms)
@@ -60,8 +63,8 @@ export function recordRun(db: SqliteDatabase, result: RunResult): number {
   const runId = Number(info.lastInsertRowid);
   const insert = db.prepare(
     `INSERT INTO ${ACTION_RUNS_TABLE} (run_id, seq, name, target, sqlite_name, kind, tags, status, started_at,
-       ended_at, duration_ms, rows_affected, error, sql, failing_rows)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       ended_at, duration_ms, rows_affected, error, sql, failing_rows, scope, checked_rows)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   result.actions.forEach((a, seq) => {
     insert.run(
@@ -80,9 +83,23 @@ export function recordRun(db: SqliteDatabase, result: RunResult): number {
       a.error ?? null,
       JSON.stringify(a.sql),
       a.failingRows ? JSON.stringify(a.failingRows) : null,
+      a.scope ?? null,
+      a.checkedRows ?? null,
     );
   });
   return runId;
+}
+
+/** Columns added after the first release: a history written by an older version lacks them. */
+const LATER_COLUMNS: Record<string, string> = { scope: 'TEXT', checked_rows: 'INTEGER' };
+
+function addMissingColumns(db: SqliteDatabase): void {
+  const present = new Set(
+    (db.prepare(`PRAGMA table_info(${ACTION_RUNS_TABLE})`).all() as { name: string }[]).map((c) => c.name),
+  );
+  for (const [name, type] of Object.entries(LATER_COLUMNS)) {
+    if (!present.has(name)) db.exec(`ALTER TABLE ${ACTION_RUNS_TABLE} ADD COLUMN ${name} ${type}`);
+  }
 }
 
 function hasHistory(db: SqliteDatabase): boolean {
@@ -118,6 +135,9 @@ interface ActionRow {
   error: string | null;
   sql: string;
   failing_rows: string | null;
+  /** Absent (undefined) in a history written before these columns existed. */
+  scope?: ActionResult['scope'] | null;
+  checked_rows?: number | null;
 }
 
 function toAction(row: ActionRow): ActionResult {
@@ -134,6 +154,8 @@ function toAction(row: ActionRow): ActionResult {
     rowsAffected: row.rows_affected,
     ...(row.error !== null ? { error: row.error } : {}),
     ...(row.failing_rows !== null ? { failingRows: JSON.parse(row.failing_rows) } : {}),
+    ...(row.scope != null ? { scope: row.scope } : {}),
+    ...(row.checked_rows != null ? { checkedRows: row.checked_rows } : {}),
     sql: JSON.parse(row.sql),
   };
 }
@@ -202,6 +224,21 @@ export function latestActionResults(db: SqliteDatabase): Map<string, ActionResul
     .all() as ActionRow[];
   for (const row of rows) latest.set(row.name, toAction(row));
   return latest;
+}
+
+/**
+ * The status and statements of the latest recorded result of one action (`schema.name`), or
+ * undefined when it has none. One index lookup, cheap enough to ask before every assertion.
+ */
+export function lastActionOutcome(
+  db: SqliteDatabase,
+  name: string,
+): { status: ActionStatus; sql: string[] } | undefined {
+  if (!hasHistory(db)) return undefined;
+  const row = db
+    .prepare(`SELECT status, sql FROM ${ACTION_RUNS_TABLE} WHERE name = ? ORDER BY run_id DESC LIMIT 1`)
+    .get(name) as { status: ActionStatus; sql: string } | undefined;
+  return row && { status: row.status, sql: JSON.parse(row.sql) as string[] };
 }
 
 /** Deletes all but the newest `keepRuns` runs (and their action results). Returns how many were deleted. */

@@ -132,6 +132,14 @@ export interface ActionResult {
   sql: string[];
   /** For a failed action: the statement that failed (also the last of `sql`). */
   failedSql?: string;
+  /**
+   * For an assertion that ran: what it checked. 'written-rows' when it is a built-in assertion of an
+   * incremental table merged in this run and it passed last time (only the rows the merge wrote, and
+   * for uniqueKey those sharing their key, can newly fail); 'table' otherwise.
+   */
+  scope?: 'written-rows' | 'table';
+  /** With scope 'written-rows': how many rows the parent's merge wrote, i.e. were checked. */
+  checkedRows?: number;
 }
 
 export interface RunResult {
@@ -169,6 +177,11 @@ export interface CatalogEntry {
   sqliteName: string;
   exists: boolean;
   objectType: 'table' | 'view' | null;
-  columns: { name: string; type: string }[];
+  /**
+   * Columns with their types: the declared type, or where none is declared (an expression column of
+   * a view) the storage class of a stored value (INTEGER, REAL, TEXT, BLOB) with `inferred: true`;
+   * '' when nothing tells (no declared type and only NULLs).
+   */
+  columns: { name: string; type: string; inferred?: boolean }[];
   rowCount: number | null;
 }

@@ -1,26 +1,28 @@
 import { Command } from 'commander';
-import { registerCompile } from './commands/compile.js';
-import { registerDocs } from './commands/docs.js';
-import { registerListen } from './commands/listen.js';
-import { registerRun } from './commands/run.js';
-import { registerSchedule } from './commands/schedule.js';
-import { registerSimulate } from './commands/simulate.js';
-import { registerStart } from './commands/start.js';
-import { registerStatus } from './commands/status.js';
 import { VERSION } from './version.js';
+
+type Register = (program: Command) => void;
+
+// Each command's module pulls in its stage (MQTT, the adapter, HTTP servers...): load only the one
+// being run, so that `bambuzled status` (the listener's health check) starts in a fraction of the time.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  compile: async () => (await import('./commands/compile.js')).registerCompile,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  listen: async () => (await import('./commands/listen.js')).registerListen,
+  schedule: async () => (await import('./commands/schedule.js')).registerSchedule,
+  docs: async () => (await import('./commands/docs.js')).registerDocs,
+  simulate: async () => (await import('./commands/simulate.js')).registerSimulate,
+  start: async () => (await import('./commands/start.js')).registerStart,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+};
 
 const program = new Command('bambuzled')
   .description('Print history for Bambu Lab printers, and a SQLite runner for Dataform projects.')
   .version(VERSION)
   .showHelpAfterError();
 
-registerCompile(program);
-registerRun(program);
-registerListen(program);
-registerSchedule(program);
-registerDocs(program);
-registerSimulate(program);
-registerStart(program);
-registerStatus(program);
+const requested = process.argv[2];
+const names = requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+for (const name of names) (await COMMANDS[name]!())(program);
 
 await program.parseAsync(process.argv);

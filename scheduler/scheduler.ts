@@ -258,7 +258,8 @@ class SensorScheduler implements Scheduler {
       }
       this.prune();
       if (result.status === 'SUCCESSFUL') {
-        return this.record(wokenBy, at, cursorBefore, upTo, 'REQUESTED', what, result.runId);
+        const done = `run ${result.runId} SUCCESSFUL: ${result.actions.length} actions in ${result.durationMs} ms`;
+        return this.record(wokenBy, at, cursorBefore, upTo, 'REQUESTED', `${what}; ${done}`, result.runId);
       }
       const reason =
         result.runId > 0

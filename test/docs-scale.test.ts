@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DocsSiteData, syntheticGraph, writeDocsSite } from '../docs-site/index.js';
+import { launchChromium } from './helpers/browser.js';
 
 const root = mkdtempSync(join(tmpdir(), 'docs-scale-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,17 +53,7 @@ describe('the generated site of a 500-action project, opened from disk', () => {
     const outDir = join(root, 'site-browser');
     await writeDocsSite({ graph: syntheticGraph(500), outDir });
     const { model } = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
       // file:// pages cannot fetch(); the site falls back to docs-data.js.

@@ -1,12 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledGraph } from '../adapter/index.js';
 import { type DocsCatalog, type DocsServer, type DocsSiteData, serveDocs } from '../docs-site/index.js';
 import { recordingLogger } from '../lib/logger.js';
 import { compileFixture, FIXTURE_MODELS, fillFixtureDatabase, writeFixtureProject } from './docs-fixture.js';
+import { launchChromium } from './helpers/browser.js';
 
 let root: string;
 let projectDir: string;
@@ -23,17 +24,7 @@ beforeAll(async () => {
   writeFixtureProject(projectDir);
   graph = await compileFixture(projectDir);
   server = await serveDocs({ projectDir, dbPath, port: 0, logger: recordingLogger() });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterEach(() => {

@@ -6,6 +6,7 @@ import { runListen } from '../cli/commands/listen.js';
 import { runSimulate, type SimulateOptions } from '../cli/commands/simulate.js';
 import { openDatabase } from '../lib/sqlite.js';
 import { startEmbeddedBroker } from '../simulator/embedded-broker.js';
+import { until } from './helpers/until.js';
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -31,18 +32,6 @@ function captureOutput() {
     logs.push(args.join(' '));
   });
   return { errors, logs };
-}
-
-function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
 }
 
 const simulateDefaults = (dir: string): Omit<SimulateOptions, 'serial' | 'accessCode'> => ({

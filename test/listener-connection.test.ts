@@ -13,6 +13,7 @@ import {
   startEmbeddedBroker,
 } from '../simulator/embedded-broker.js';
 import { SimulatedPrinter } from '../simulator/simulated-printer.js';
+import { until } from './helpers/until.js';
 
 const SERIAL = '01P00A000000001';
 const CODE = 'k3Yc0d3X';
@@ -40,18 +41,6 @@ afterEach(async () => {
   rmSync(harness.dir, { recursive: true, force: true });
   harness = undefined;
 });
-
-function until(condition: () => boolean, timeoutMs = 8_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
 
 function connection(
   h: Harness,

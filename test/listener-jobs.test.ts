@@ -10,6 +10,7 @@ import { buildJobScript, type JobScript } from '../simulator/job-scripts.js';
 import type { ModelFlavour } from '../simulator/model-flavours.js';
 import { startSimulatedFarm } from '../simulator/simulated-farm.js';
 import type { SimulatedPrinter } from '../simulator/simulated-printer.js';
+import { until } from './helpers/until.js';
 
 const FAST = { backoffInitialMs: 50, backoffMaxMs: 400, statusIntervalMs: 60_000 };
 
@@ -53,18 +54,6 @@ async function setUp(specs: { serial: string; model?: ModelFlavour }[], checkInt
     rmSync(dir, { recursive: true, force: true });
   });
   return { db, dbPath, farm, logger, listen };
-}
-
-function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
 }
 
 function jobs(db: SqliteDatabase, serial?: string): JobRow[] {

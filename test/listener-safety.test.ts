@@ -10,6 +10,7 @@ import { openDatabase } from '../lib/sqlite.js';
 import { generateBrokerCertificate } from '../simulator/embedded-broker.js';
 import { buildJobScript } from '../simulator/job-scripts.js';
 import { startSimulatedFarm } from '../simulator/simulated-farm.js';
+import { until } from './helpers/until.js';
 
 const FAST = { backoffInitialMs: 50, backoffMaxMs: 400 };
 
@@ -18,18 +19,6 @@ afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
 });
-
-function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
-      setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
 
 async function setUp(codes: string[], options: { withCaFile?: boolean; statusIntervalMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bambuzled-safety-'));

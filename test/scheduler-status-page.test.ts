@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject, listRuns } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
@@ -11,6 +11,7 @@ import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { type StatusServer, startStatusServer } from '../scheduler/status-server.js';
+import { launchChromium } from './helpers/browser.js';
 
 const neverCron: Cron = {
   schedule: () => ({ stop: () => undefined, getNextRun: () => new Date('2026-11-27T12:00:30.000Z') }),
@@ -49,17 +50,7 @@ afterAll(async () => {
 });
 
 async function launch(): Promise<Browser> {
-  browser ??= await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser ??= await launchChromium();
   return browser;
 }
 

@@ -1,3 +1,6 @@
+-- [rowid-watermark]
+SELECT coalesce(max(rowid), 0) AS watermark FROM "order_log"
+
 -- [write]
 INSERT INTO "order_log" ("id", "status")
 SELECT "id", "status" FROM (

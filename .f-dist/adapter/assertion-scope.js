@@ -1,0 +1,83 @@
+/**
+ * Scoped built-in assertions: after an incremental merge, the built-in assertions of the merged table
+ * (the compiler's uniqueKey_N and rowConditions ones, nonNull included) may check only the rows the
+ * run wrote instead of the whole table, so that their cost follows the new rows and not the history.
+ *
+ * Why that is enough: if the assertion passed on the whole table before, and only the adapter's merges
+ * have written the table since, every row that could fail now is one this run wrote (rowConditions),
+ * or shares its key with one (uniqueKey). By induction the whole table still satisfies the assertion.
+An assertion whose query changed since it last passed checks the whole table again (run-graph.ts).
+ * The limit: a table changed behind the adapter's back (by hand, by another tool, by an operation or
+ * an incremental pre/post operation that updates rows) is not re-checked until an assertion fails, a
+ * full refresh rebuilds it, or the table is created again. run-graph.ts decides when scoping applies.
+ *
+ * Pure SQL generation: nothing here touches a database.
+ */
+import { quoteIdentifier as q } from './names.js';
+/** The suffix of the TEMP table an upsert stages its rows in (dropped when the run ends). */
+export const STAGE_TABLE_SUFFIX = '__bambuzled_stage';
+/** The staging table of an incremental table, in the connection's TEMP schema. */
+export function stageTableOf(sqliteName) {
+    return `${sqliteName}${STAGE_TABLE_SUFFIX}`;
+}
+/** `temp."name"`: the staging table, never a table of the main database with the same name. */
+export function qualifiedStage(stage) {
+    return `temp.${q(stage)}`;
+}
+/**
+ * The predicate that selects the written rows of `written.table`: inserted rows by rowid (cheap: a
+ * rowid range), updated ones by their key among the staged keys (the UNIQUE index on the key).
+ */
+export function writtenRowsPredicate(written) {
+    const inserted = `rowid > ${written.rowidAbove}`;
+    if (!written.stage)
+        return inserted;
+    const keys = written.stage.keys.map(q).join(', ');
+    return `${inserted} OR (${keys}) IN (SELECT ${keys} FROM ${qualifiedStage(written.stage.name)})`;
+}
+const UNIQUE_KEY = /COUNT\(1\) AS index_row_count\s+FROM\s+`[^`]+`\s+GROUP BY ([^\n]+?)\s*\)\s*AS data\s+WHERE index_row_count > 1\s*$/;
+const PLAIN_COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Recognizes the two query shapes the stock compiler generates for built-in assertions. */
+export function builtInAssertionShape(query) {
+    const unique = UNIQUE_KEY.exec(query.trim());
+    if (unique) {
+        const columns = (unique[1] ?? '').split(',').map((c) => c.trim());
+        return columns.every((c) => PLAIN_COLUMN.test(c)) ? { kind: 'unique-key', columns } : { kind: 'unknown' };
+    }
+    if (/\bAS failing_row_condition\b/.test(query))
+        return { kind: 'row-conditions' };
+    return { kind: 'unknown' };
+}
+/**
+ * The subquery that stands for the parent table in a scoped check of a built-in assertion whose
+ * compiled query is `query`, or undefined when the shape is not one this module can scope soundly.
+ *  - rowConditions (and nonNull): only the written rows can newly fail a row condition.
+ *  - uniqueKey(columns): a new duplicate has the key of a written row, so every row that shares a
+ *    key with one is checked; rows with a NULL key column are always included, since `IN` never
+ *    matches NULL while GROUP BY puts NULLs together.
+ */
+export function scopedParentSubquery(query, written) {
+    const shape = builtInAssertionShape(query);
+    const table = q(written.table);
+    const rows = writtenRowsPredicate(written);
+    switch (shape.kind) {
+        case 'row-conditions':
+            return `(SELECT * FROM ${table} WHERE ${rows})`;
+        case 'unique-key': {
+            const columns = shape.columns.map(q);
+            const list = columns.join(', ');
+            const nulls = columns.map((c) => ` OR ${c} IS NULL`).join('');
+            return `(SELECT * FROM ${table} WHERE (${list}) IN (SELECT ${list} FROM ${table} WHERE ${rows})${nulls})`;
+        }
+        case 'unknown':
+            return undefined;
+    }
+}
+/**
+ * Whether incremental pre/post operations may rewrite existing rows (UPDATE, REPLACE), which the
+ * written-rows predicate would not see: then the table's assertions check the whole table.
+ */
+export function opsMayRewriteRows(ops) {
+    return (ops ?? []).some((sql) => /\b(UPDATE|REPLACE)\b/i.test(sql));
+}
+//# sourceMappingURL=assertion-scope.js.map

@@ -1,0 +1,211 @@
+/**
+ * Pure SQL generation: the ordered statements that build one action on SQLite, given what the
+ * database holds now. Nothing here touches a database; run-graph.ts executes what this returns.
+ */
+import { qualifiedStage, stageTableOf } from './assertion-scope.js';
+import { fixRowConditionLiterals, quoteIdentifier as q } from './names.js';
+/** Raised when an action cannot be built at all (its SQL is missing or has no usable columns). */
+export class BuildTaskError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'BuildTaskError';
+    }
+}
+/** The suffix of the table a rebuild writes before it replaces the old one. */
+export const NEW_TABLE_SUFFIX = '__bambuzled_new';
+/** Whether an incremental action merges into the existing table (rather than rebuilding it). */
+export function writesIncrementally(action, existing, fullRefresh) {
+    if (action.kind !== 'incremental')
+        return false;
+    return existing?.type === 'table' && (!fullRefresh || action.table.protected === true);
+}
+/** The query an incremental merge reads from: the incremental query, filtered by `where` if set. */
+export function incrementalSourceQuery(action, rewrite) {
+    if (action.kind !== 'incremental')
+        throw new BuildTaskError(`${action.name} is not incremental.`);
+    const query = cleanQuery(rewrite(action.table.incrementalQuery ?? action.table.query ?? ''));
+    const where = action.table.where?.trim();
+    return where ? `SELECT * FROM (\n${query}\n) AS subquery WHERE ${rewrite(where)}` : query;
+}
+/** The ordered statements that build `action` given the `existing` object under its name. */
+export function buildTasks(action, existing, options) {
+    if (action.disabled)
+        return [];
+    const { rewrite } = options;
+    const ops = (list) => (list ?? [])
+        .map((sql) => cleanQuery(rewrite(sql)))
+        .filter(isPresent)
+        .map(execute);
+    const name = q(action.sqliteName);
+    switch (action.kind) {
+        case 'table':
+            return [
+                ...ops(action.table.preOps),
+                ...rebuildTable(action, existing, rewrite),
+                ...ops(action.table.postOps),
+            ];
+        case 'view':
+            return [
+                ...ops(action.table.preOps),
+                ...dropExisting(name, existing),
+                execute(`CREATE VIEW ${name} AS\n${requireQuery(action, action.table.query, rewrite)}`),
+                ...ops(action.table.postOps),
+            ];
+        case 'incremental': {
+            const uniqueKey = action.table.uniqueKey ?? [];
+            if (!writesIncrementally(action, existing, options.fullRefresh)) {
+                return [
+                    ...ops(action.table.preOps),
+                    ...rebuildTable(action, existing, rewrite),
+                    ...uniqueIndex(action.sqliteName, uniqueKey),
+                    ...ops(action.table.postOps),
+                ];
+            }
+            return [
+                ...ops(action.table.incrementalPreOps),
+                ...ensureUniqueIndex(action.sqliteName, uniqueKey, existing),
+                ...merge(action, existing, options),
+                ...ops(action.table.incrementalPostOps),
+            ];
+        }
+        case 'operations':
+            return (action.operation.queries ?? [])
+                .map((sql) => cleanQuery(rewrite(sql)))
+                .filter(isPresent)
+                .map(write);
+        case 'assertion': {
+            const scoped = options.scopedRewrite
+                ? `(\n${fixRowConditionLiterals(requireQuery(action, action.assertion.query, options.scopedRewrite))}\n)`
+                : name;
+            return [
+                ...dropExisting(name, existing),
+                execute(assertionViewSql(action, rewrite)),
+                { role: 'assertion-count', sql: `SELECT count(*) AS row_count FROM ${scoped}` },
+                { role: 'assertion-sample', sql: `SELECT * FROM ${scoped} LIMIT ${options.sampleSize ?? 5}` },
+            ];
+        }
+    }
+}
+/**
+ * The statement that creates an assertion's view, with its full query: also how a run recognizes,
+ * in the run history, that an assertion is the same as the one that last passed.
+ */
+export function assertionViewSql(action, rewrite) {
+    if (action.kind !== 'assertion')
+        throw new BuildTaskError(`${action.name} is not an assertion.`);
+    const written = requireQuery(action, action.assertion.query, rewrite);
+    // Only built-in assertions (those with a parent) carry the compiler's BigQuery-escaped literal;
+    // a hand-written assertion is SQLite SQL already, where a backslash is an ordinary character.
+    const query = action.assertion.parentAction ? fixRowConditionLiterals(written) : written;
+    return `CREATE VIEW ${q(action.sqliteName)} AS\n${query}`;
+}
+/**
+ * Builds the new version beside the old one and swaps it in, all inside the caller's transaction,
+ * so that a failure leaves the previous version in place. The rename runs with legacy_alter_table:
+ * otherwise SQLite re-checks every view while the old table is gone and fails on views that read it.
+ */
+function rebuildTable(action, existing, rewrite) {
+    const name = q(action.sqliteName);
+    const fresh = q(`${action.sqliteName}${NEW_TABLE_SUFFIX}`);
+    return [
+        execute(`DROP TABLE IF EXISTS ${fresh}`),
+        execute(`CREATE TABLE ${fresh} AS\n${requireQuery(action, action.table.query, rewrite)}`),
+        { role: 'row-count', sql: `SELECT count(*) AS row_count FROM ${fresh}` },
+        ...dropExisting(name, existing),
+        execute('PRAGMA legacy_alter_table = ON'),
+        execute(`ALTER TABLE ${fresh} RENAME TO ${name}`),
+        execute('PRAGMA legacy_alter_table = OFF'),
+    ];
+}
+/**
+ * SQLite has no MERGE: an upsert on the unique key (which needs a UNIQUE index), else an append.
+ * Either way the rowid watermark is read first, and an upsert stages its rows in a TEMP table and
+ * merges from there, so that the rows the merge wrote can be found again (assertion-scope.ts).
+ */
+function merge(action, existing, options) {
+    const returned = new Set(options.queryColumns ?? []);
+    const columns = (existing?.columns ?? []).filter((c) => returned.has(c));
+    if (columns.length === 0) {
+        throw new BuildTaskError(`The incremental query of ${action.name} returns none of the columns of the existing table ${action.sqliteName}. Run with --full-refresh to rebuild it.`);
+    }
+    const list = columns.map(q).join(', ');
+    const source = incrementalSourceQuery(action, options.rewrite);
+    const watermark = {
+        role: 'rowid-watermark',
+        sql: `SELECT coalesce(max(rowid), 0) AS watermark FROM ${q(action.sqliteName)}`,
+    };
+    const insertInto = `INSERT INTO ${q(action.sqliteName)} (${list})`;
+    const keys = action.table.uniqueKey ?? [];
+    if (keys.length === 0) {
+        return [watermark, write(`${insertInto}\nSELECT ${list} FROM (\n${source}\n) WHERE true`)];
+    }
+    const stage = qualifiedStage(stageTableOf(action.sqliteName));
+    const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${q(c)} = excluded.${q(c)}`);
+    const onConflict = `ON CONFLICT (${keys.map(q).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+    return [
+        execute(`DROP TABLE IF EXISTS ${stage}`),
+        execute(`CREATE TEMP TABLE ${q(stageTableOf(action.sqliteName))} AS\nSELECT ${list} FROM (\n${source}\n)`),
+        watermark,
+        // WHERE true: without it SQLite would read ON CONFLICT as a join constraint of the SELECT.
+        write(`${insertInto}\nSELECT ${list} FROM ${stage} WHERE true\n${onConflict}`),
+    ];
+}
+/** The name of the UNIQUE index the adapter keeps on an incremental table's uniqueKey. */
+export function uniqueIndexName(sqliteName) {
+    return `${sqliteName}__unique_key`;
+}
+function uniqueIndex(sqliteName, keys) {
+    if (keys.length === 0)
+        return [];
+    return [
+        execute(`CREATE UNIQUE INDEX IF NOT EXISTS ${q(uniqueIndexName(sqliteName))} ON ${q(sqliteName)} (${keys.map(q).join(', ')})`),
+    ];
+}
+/**
+ * ON CONFLICT needs a UNIQUE index on exactly the key columns. Keep one that already matches; if the
+ * uniqueKey changed since the index was made, replace the adapter's index rather than fail the merge.
+ */
+function ensureUniqueIndex(sqliteName, keys, existing) {
+    if (keys.length === 0)
+        return [];
+    const indexes = existing?.uniqueIndexes ?? [];
+    const sameColumns = (columns) => columns.length === keys.length && keys.every((k) => columns.includes(k));
+    if (indexes.some((index) => sameColumns(index.columns)))
+        return [];
+    const stale = indexes.some((index) => index.name === uniqueIndexName(sqliteName));
+    return [
+        ...(stale ? [execute(`DROP INDEX ${q(uniqueIndexName(sqliteName))}`)] : []),
+        ...uniqueIndex(sqliteName, keys),
+    ];
+}
+function dropExisting(name, existing) {
+    if (!existing)
+        return [];
+    return [execute(`DROP ${existing.type === 'view' ? 'VIEW' : 'TABLE'} ${name}`)];
+}
+function requireQuery(action, query, rewrite) {
+    const sql = cleanQuery(rewrite(query ?? ''));
+    if (!sql)
+        throw new BuildTaskError(`${action.name} (${action.fileName ?? 'no file'}) has no query.`);
+    return sql;
+}
+/**
+ * Trims a query and its trailing semicolons, since it gets wrapped (`CREATE ... AS`, a subquery).
+ * A query ending in a line comment still works: wrappers put the closing parenthesis on a new line.
+ */
+export function cleanQuery(sql) {
+    return sql
+        .trim()
+        .replace(/;+\s*$/, '')
+        .trim();
+}
+function isPresent(sql) {
+    return sql.length > 0;
+}
+function execute(sql) {
+    return { role: 'execute', sql };
+}
+function write(sql) {
+    return { role: 'write', sql };
+}
+//# sourceMappingURL=build-tasks.js.map

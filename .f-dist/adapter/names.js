@@ -1,0 +1,64 @@
+/**
+ * The SQLite table or view name for a Dataform target. Everything lives in one database file (a view
+ * cannot reference another attached database), so the schema is folded into the name: the default
+ * schema maps to the bare name, any other schema to `${schema}__${name}`.
+ */
+export function sqliteNameOf(target, config) {
+    const schema = target.schema ?? '';
+    if (schema === '' || schema === (config?.defaultSchema ?? ''))
+        return target.name;
+    return `${schema}__${target.name}`;
+}
+/** `schema.name`, the way Dataform prints an action (and the key actions are known by). */
+export function displayNameOf(target) {
+    return target.schema ? `${target.schema}.${target.name}` : target.name;
+}
+/** A key that identifies a target across the graph (database, schema and name). */
+export function targetKey(target) {
+    return JSON.stringify([target.database ?? '', target.schema ?? '', target.name]);
+}
+/** Quotes an identifier for SQLite. */
+export function quoteIdentifier(name) {
+    return `"${name.replaceAll('"', '""')}"`;
+}
+/** Every target the graph knows: datasets, operations, assertions and declarations. */
+export function knownTargets(graph) {
+    return [
+        ...(graph.tables ?? []).map((a) => a.target),
+        ...(graph.operations ?? []).map((a) => a.target),
+        ...(graph.assertions ?? []).map((a) => a.target),
+        ...(graph.declarations ?? []).map((a) => a.target),
+    ];
+}
+/**
+ * Builds the rewriter for a graph. The stock compiler renders a resolved target as one BigQuery
+ * identifier, `` `database.schema.name` `` (or `` `schema.name` `` without a database), which SQLite
+ * would read as a single name containing dots.
+ *
+ * `substitutes` (by `targetKey`) replace a target's identifier with other SQL, e.g. a parenthesized
+ * subquery over the table: this is how a built-in assertion is scoped to the rows a run wrote.
+ */
+export function refRewriterFor(graph, substitutes) {
+    const config = graph.projectConfig;
+    const replacements = new Map();
+    for (const target of knownTargets(graph)) {
+        const quoted = substitutes?.get(targetKey(target)) ?? quoteIdentifier(sqliteNameOf(target, config));
+        if (target.database)
+            replacements.set(`${target.database}.${target.schema ?? ''}.${target.name}`, quoted);
+        if (target.schema)
+            replacements.set(`${target.schema}.${target.name}`, quoted);
+    }
+    return (sql) => sql.replace(/`([^`\n]+)`/g, (whole, inner) => replacements.get(inner) ?? whole);
+}
+/**
+ * Fixes the string literal of built-in rowConditions assertions: the compiler escapes quotes
+ * BigQuery-style (`'a <> \'x\''`), which SQLite reads as a broken literal. Only the literal that
+ * precedes `AS failing_row_condition` is touched.
+ */
+export function fixRowConditionLiterals(sql) {
+    return sql.replace(/'((?:\\.|[^'\\])*)'(\s+AS\s+failing_row_condition)/g, (_whole, body, rest) => `'${unescapeBigQuery(body).replaceAll("'", "''")}'${rest}`);
+}
+function unescapeBigQuery(body) {
+    return body.replace(/\\(.)/g, '$1');
+}
+//# sourceMappingURL=names.js.map

@@ -1,0 +1,301 @@
+import { opsMayRewriteRows, qualifiedStage, scopedParentSubquery, stageTableOf, } from './assertion-scope.js';
+import { assertionViewSql, buildTasks, incrementalSourceQuery, writesIncrementally, } from './build-tasks.js';
+import { declarationsByKey, graphActions } from './graph-actions.js';
+import { displayNameOf, refRewriterFor, sqliteNameOf, targetKey } from './names.js';
+import { lastActionOutcome, recordRun } from './run-history.js';
+import { selectActions } from './select-actions.js';
+import { sqliteExecutor } from './sqlite-executor.js';
+/**
+ * Runs the selected actions of a compiled graph against SQLite, in dependency order. Failures are
+ * data: a failed action, and a run that could not start (graph errors, a selection that matches
+ * nothing; `error` says why), come back as a FAILED result. Only a throwing `recordWith` throws.
+ */
+export function runGraph(graph, options) {
+    const now = options.now ?? (() => new Date());
+    const executor = options.executor ?? sqliteExecutor(options.db);
+    const started = now();
+    const selection = options.selection ?? {};
+    const base = {
+        runId: 0,
+        trigger: options.trigger ?? 'manual',
+        selection,
+        fullRefresh: options.fullRefresh ?? false,
+        dryRun: options.dryRun ?? false,
+        startedAt: started.toISOString(),
+    };
+    const refuse = (error) => ({
+        ...base,
+        status: 'FAILED',
+        endedAt: now().toISOString(),
+        durationMs: now().getTime() - started.getTime(),
+        actions: [],
+        error,
+    });
+    const errors = graph.graphErrors?.compilationErrors ?? [];
+    if (errors.length > 0) {
+        return refuse(`The graph has compilation errors: ${errors.map((e) => `${e.fileName ?? '?'}: ${e.message}`).join('; ')}`);
+    }
+    const selected = selectActions(graphActions(graph), selection);
+    if (!selected.ok)
+        return refuse(selected.message);
+    const context = {
+        graph,
+        executor,
+        fullRefresh: base.fullRefresh,
+        declarations: declarationsByKey(graph),
+        rewrite: refRewriterFor(graph),
+        missingSourceHint: options.missingSourceHint,
+        now,
+        written: new Map(),
+        stages: new Set(),
+        lastOutcome: (name) => lastActionOutcome(options.db, name),
+    };
+    const runAll = () => {
+        const results = new Map();
+        const ordered = [];
+        try {
+            for (const action of selected.actions) {
+                const result = runAction(action, results, context);
+                results.set(action.key, result);
+                ordered.push(result);
+                options.onActionEnd?.(result);
+            }
+        }
+        finally {
+            dropStages(context);
+        }
+        return ordered;
+    };
+    const actions = base.dryRun ? executor.rolledBack(runAll) : runAll();
+    const ended = now();
+    const result = {
+        ...base,
+        status: actions.every((a) => a.status === 'SUCCESSFUL' || a.status === 'DISABLED')
+            ? 'SUCCESSFUL'
+            : 'FAILED',
+        endedAt: ended.toISOString(),
+        durationMs: ended.getTime() - started.getTime(),
+        actions,
+    };
+    if (base.dryRun)
+        return result;
+    return options.db
+        .transaction(() => {
+        result.runId = recordRun(options.db, result);
+        options.recordWith?.(options.db, result);
+        return result;
+    })
+        .immediate();
+}
+/** The staging tables live in the connection's TEMP schema until the run ends; drop them then. */
+function dropStages(context) {
+    for (const stage of context.stages) {
+        try {
+            context.executor.execute(`DROP TABLE IF EXISTS ${qualifiedStage(stage)}`);
+        }
+        catch {
+            // A leftover TEMP table vanishes with the connection, and the next merge drops it first.
+        }
+    }
+    context.stages.clear();
+    context.written.clear();
+}
+/**
+ * How a built-in assertion checks its parent in this run: only the rows the parent's merge wrote when
+ * the parent was merged incrementally now and the same assertion (same view statement: an edited
+ * condition must see the old rows too) passed last time (assertion-scope.ts says why that suffices),
+ * else the whole table.
+ */
+function assertionScope(action, context) {
+    if (action.kind !== 'assertion' || !action.assertion.parentAction)
+        return undefined;
+    const parentKey = targetKey(action.assertion.parentAction);
+    const written = context.written.get(parentKey);
+    if (!written)
+        return undefined;
+    const last = context.lastOutcome(action.name);
+    if (last?.status !== 'SUCCESSFUL')
+        return undefined;
+    let view;
+    try {
+        view = assertionViewSql(action, context.rewrite);
+    }
+    catch {
+        return undefined; // no query: the build fails the action and says why
+    }
+    if (!last.sql.includes(view))
+        return undefined;
+    const subquery = scopedParentSubquery(action.assertion.query ?? '', written);
+    if (!subquery)
+        return undefined;
+    return {
+        scopedRewrite: refRewriterFor(context.graph, new Map([[parentKey, subquery]])),
+        checkedRows: written.count,
+    };
+}
+function runAction(action, done, context) {
+    const started = context.now();
+    const sql = [];
+    const finish = (fields) => {
+        const ended = context.now();
+        return {
+            name: action.name,
+            target: action.target,
+            sqliteName: action.sqliteName,
+            kind: action.kind,
+            tags: action.tags,
+            startedAt: started.toISOString(),
+            endedAt: ended.toISOString(),
+            durationMs: ended.getTime() - started.getTime(),
+            rowsAffected: null,
+            sql,
+            ...fields,
+        };
+    };
+    if (action.disabled)
+        return finish({ status: 'DISABLED' });
+    const blocker = action.dependencies
+        .map((d) => done.get(targetKey(d)))
+        .find((r) => r && r.status !== 'SUCCESSFUL' && r.status !== 'DISABLED');
+    if (blocker) {
+        const cause = blocker.status === 'SKIPPED'
+            ? (blocker.error ?? `because ${blocker.name} was skipped`)
+            : `because ${blocker.name} failed`;
+        return finish({ status: 'SKIPPED', error: cause });
+    }
+    const missing = missingSources(action, context);
+    if (missing)
+        return finish({ status: 'FAILED', error: missing });
+    let rowsAffected = null;
+    let failingRows;
+    let current;
+    let watermark;
+    let merged = false;
+    const scope = assertionScope(action, context);
+    const scopeFields = action.kind !== 'assertion'
+        ? {}
+        : scope
+            ? { scope: 'written-rows', checkedRows: scope.checkedRows }
+            : { scope: 'table' };
+    try {
+        context.executor.transaction(() => {
+            const info = context.executor.tableInfo(action.sqliteName);
+            const existing = info && {
+                type: info.type,
+                columns: info.columns.map((c) => c.name),
+                uniqueIndexes: info.uniqueIndexes,
+            };
+            let queryColumns;
+            if (writesIncrementally(action, existing, context.fullRefresh)) {
+                merged = true;
+                if (action.kind === 'incremental' && (action.table.uniqueKey ?? []).length > 0) {
+                    context.stages.add(stageTableOf(action.sqliteName));
+                }
+                current = incrementalSourceQuery(action, context.rewrite);
+                queryColumns = context.executor.queryColumns(current);
+                current = undefined;
+            }
+            const tasks = buildTasks(action, existing, {
+                fullRefresh: context.fullRefresh,
+                rewrite: context.rewrite,
+                queryColumns,
+                ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
+            });
+            for (const task of tasks) {
+                current = task.sql;
+                if (!task.sql.startsWith('PRAGMA'))
+                    sql.push(task.sql);
+                switch (task.role) {
+                    case 'execute':
+                        context.executor.execute(task.sql);
+                        break;
+                    case 'write':
+                        rowsAffected = (rowsAffected ?? 0) + context.executor.execute(task.sql).changes;
+                        break;
+                    case 'row-count':
+                    case 'assertion-count':
+                        rowsAffected = Number(Object.values(context.executor.query(task.sql)[0] ?? {})[0] ?? 0);
+                        break;
+                    case 'rowid-watermark':
+                        watermark = Number(Object.values(context.executor.query(task.sql)[0] ?? {})[0] ?? 0);
+                        break;
+                    case 'assertion-sample':
+                        if ((rowsAffected ?? 0) > 0) {
+                            failingRows = {
+                                count: rowsAffected ?? 0,
+                                sample: context.executor.query(task.sql).map(jsonSafe),
+                            };
+                        }
+                        break;
+                }
+            }
+            current = undefined;
+        });
+    }
+    catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return finish({
+            status: 'FAILED',
+            error: message,
+            rowsAffected: null,
+            ...(current ? { failedSql: current } : {}),
+            ...scopeFields,
+        });
+    }
+    if (merged && watermark !== undefined)
+        rememberWritten(action, watermark, rowsAffected ?? 0, context);
+    if (failingRows) {
+        return finish({
+            status: 'FAILED',
+            error: `Assertion failed: query returned ${failingRows.count} row(s).`,
+            rowsAffected,
+            failingRows,
+            ...scopeFields,
+        });
+    }
+    return finish({ status: 'SUCCESSFUL', rowsAffected, ...scopeFields });
+}
+/** Remembers the rows a successful incremental merge wrote, unless its operations may rewrite others. */
+function rememberWritten(action, rowidAbove, count, context) {
+    if (action.kind !== 'incremental')
+        return;
+    const { table } = action;
+    if (opsMayRewriteRows(table.incrementalPreOps) || opsMayRewriteRows(table.incrementalPostOps))
+        return;
+    const keys = table.uniqueKey ?? [];
+    context.written.set(action.key, {
+        table: action.sqliteName,
+        rowidAbove,
+        count,
+        ...(keys.length > 0 ? { stage: { name: stageTableOf(action.sqliteName), keys } } : {}),
+    });
+}
+/** Declared sources are never built here; an action that reads a missing one fails and says why. */
+function missingSources(action, context) {
+    for (const dep of action.dependencies) {
+        const declaration = context.declarations.get(targetKey(dep));
+        if (!declaration)
+            continue;
+        const name = sqliteNameOf(declaration.target, context.graph.projectConfig);
+        if (context.executor.tableInfo(name))
+            continue;
+        const hint = context.missingSourceHint?.(declaration.target) ??
+            'Create it in the database before running, or run against a database that has it.';
+        return `The declared source ${displayNameOf(declaration.target)} (SQLite table "${name}", declared in ${declaration.fileName ?? 'an unknown file'}) does not exist. ${hint}`;
+    }
+    return undefined;
+}
+/** Makes a failing row storable as JSON: BigInts become numbers or strings, blobs become hex. */
+function jsonSafe(row) {
+    const out = {};
+    for (const [key, value] of Object.entries(row)) {
+        if (typeof value === 'bigint')
+            out[key] = Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+        else if (value instanceof Uint8Array)
+            out[key] = `x'${Buffer.from(value).toString('hex')}'`;
+        else
+            out[key] = value;
+    }
+    return out;
+}
+//# sourceMappingURL=run-graph.js.map

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import { DEFAULT_DOCS_HOST, DEFAULT_DOCS_OUT_DIR, DEFAULT_DOCS_PORT, DocsServerListenError, generateDocsSite, serveDocs, } from '../../docs-site/index.js';
+import { consoleLogger } from '../../lib/logger.js';
+import { openDatabase } from '../../lib/sqlite.js';
+import { resolveDbPath } from '../db-path.js';
+function parsePort(text) {
+    const port = Number(text);
+    return Number.isInteger(port) && port >= 0 && port <= 65_535 ? port : undefined;
+}
+async function generate(projectDir, flags) {
+    const dbPath = resolveDbPath(flags.db);
+    let db;
+    if (existsSync(dbPath))
+        db = openDatabase(dbPath, { readonly: true });
+    else if (flags.db) {
+        console.error(`No database at ${dbPath}: pass --db with the path of an existing database.`);
+        return 2;
+    }
+    try {
+        const result = await generateDocsSite({ projectDir, outDir: flags.out, ...(db ? { db, dbPath } : {}) });
+        if (!result.ok) {
+            console.error(result.message);
+            return 1;
+        }
+        const fromHere = relative(process.cwd(), result.outDir);
+        const where = fromHere === '' ? '.' : fromHere.startsWith('..') ? result.outDir : fromHere;
+        console.log(`Wrote the docs for ${result.actionCount} actions to ${where}/ in ${result.durationMs} ms.`);
+        if (result.catalogStatus === 'ready')
+            console.log(`Catalog read from ${dbPath}.`);
+        else
+            console.log(`No database at ${dbPath}: the catalog is empty. Pass --db, or use \`bambuzled docs serve\` for a live catalog.`);
+        console.log(`Open ${where}/index.html in a browser, or serve the folder with any static file server.`);
+        return 0;
+    }
+    finally {
+        db?.close();
+    }
+}
+async function serve(projectDir, flags) {
+    const port = parsePort(flags.port);
+    if (port === undefined) {
+        console.error(`--port expects a port number between 0 and 65535; got "${flags.port}".`);
+        return 2;
+    }
+    const dbPath = resolveDbPath(flags.db);
+    const logger = consoleLogger('docs');
+    let server;
+    try {
+        server = await serveDocs({ projectDir, dbPath, port, host: flags.host, logger });
+    }
+    catch (error) {
+        if (!(error instanceof DocsServerListenError))
+            throw error;
+        console.error(error.message);
+        return 1;
+    }
+    console.log(`Docs at ${server.url} (catalog read live from ${dbPath}). Ctrl-C to stop.`);
+    await new Promise((resolveStop) => {
+        const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            server.close().then(resolveStop, resolveStop);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+    });
+    return 0;
+}
+/** `bambuzled docs generate|serve`: the lineage, column docs and catalog of a Dataform project. */
+export function registerDocs(program) {
+    const docs = program
+        .command('docs')
+        .description('Documentation site: lineage graph, column docs and the SQLite catalog (like dbt docs).');
+    docs
+        .command('generate')
+        .description('Write a static docs site (open index.html, or serve the folder).')
+        .argument('[project-dir]', 'the Dataform project', '.')
+        .option('--out <dir>', 'where to write the site', DEFAULT_DOCS_OUT_DIR)
+        .option('--db <path>', 'the SQLite database to read the catalog from (default: BAMBUZLED_DB or data/print_history.db)')
+        .action(async (projectDir, flags) => {
+        process.exitCode = await generate(projectDir, flags);
+    });
+    docs
+        .command('serve')
+        .description('Serve the docs; the catalog is read live, so new tables and row counts show on reload.')
+        .argument('[project-dir]', 'the Dataform project', '.')
+        .option('--port <port>', 'port to listen on', String(DEFAULT_DOCS_PORT))
+        .option('--host <host>', 'address to bind (0.0.0.0 to serve the LAN)', DEFAULT_DOCS_HOST)
+        .option('--db <path>', 'the SQLite database (default: BAMBUZLED_DB or data/print_history.db); may not exist yet')
+        .action(async (projectDir, flags) => {
+        process.exitCode = await serve(projectDir, flags);
+    });
+}
+//# sourceMappingURL=docs.js.map

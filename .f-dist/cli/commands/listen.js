@@ -1,0 +1,86 @@
+import { ConfigError, loadConfig } from '../../ingestion/config.js';
+import { startListener } from '../../ingestion/listener.js';
+import { migrateRawSchema } from '../../ingestion/raw-schema.js';
+import { TrustConfigError } from '../../ingestion/trust.js';
+import { consoleLogger } from '../../lib/logger.js';
+import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
+import { resolveDbPath } from '../db-path.js';
+export const DEFAULT_CONFIG_PATH = 'ingestion/config.json';
+/**
+ * Runs the listener until `stop` resolves (SIGTERM/SIGINT from the CLI), then closes it cleanly.
+ * Returns the exit code: 0 after a clean stop, 2 for a configuration the listener cannot use.
+ */
+export async function runListen(options, stop, env = process.env) {
+    let config;
+    try {
+        config = loadConfig(options.config, env);
+    }
+    catch (error) {
+        if (error instanceof ConfigError) {
+            console.error(error.message);
+            return 2;
+        }
+        throw error;
+    }
+    if (config.printers.length === 0) {
+        console.error(`No printers configured in ${options.config}. Add printer_ip, access_code and serial_number ` +
+            '(or a "printers" list for a farm) as in ingestion/config.example.json, or set ' +
+            'BAMBUZLED_PRINTER_IP, BAMBUZLED_ACCESS_CODE and BAMBUZLED_SERIAL_NUMBER.');
+        return 2;
+    }
+    const logger = consoleLogger('listen', config.printers.map((printer) => printer.accessCode));
+    const dbPath = resolveDbPath(options.db, env, config.dbFile);
+    let db;
+    try {
+        db = openDatabase(dbPath);
+        migrateRawSchema(db);
+    }
+    catch (error) {
+        if (error instanceof DatabaseOpenError) {
+            console.error(error.message);
+            return 2;
+        }
+        throw error;
+    }
+    let listener;
+    try {
+        listener = startListener({ config, db, logger });
+    }
+    catch (error) {
+        db.close();
+        if (error instanceof TrustConfigError) {
+            console.error(error.message);
+            return 2;
+        }
+        throw error;
+    }
+    logger.info(`writing to ${dbPath}.`);
+    await stop;
+    logger.info('stopping: closing the printer connections.');
+    await listener.close();
+    db.close();
+    return 0;
+}
+/** A promise that resolves on the first SIGTERM or SIGINT. */
+export function onStopSignal() {
+    return new Promise((resolve) => {
+        const handler = (signal) => {
+            process.off('SIGTERM', handler);
+            process.off('SIGINT', handler);
+            resolve(signal);
+        };
+        process.once('SIGTERM', handler);
+        process.once('SIGINT', handler);
+    });
+}
+export function registerListen(program) {
+    program
+        .command('listen')
+        .description('Record every print job of the configured printers into the raw layer (MQTT over TLS).')
+        .option('--config <path>', 'the listener config (JSON)', DEFAULT_CONFIG_PATH)
+        .option('--db <path>', "the SQLite file (else BAMBUZLED_DB, the config's db_file, data/print_history.db)")
+        .action(async (options) => {
+        process.exitCode = await runListen(options, onStopSignal());
+    });
+}
+//# sourceMappingURL=listen.js.map

@@ -1,0 +1,176 @@
+import { existsSync } from 'node:fs';
+import { compileProject, displayNameOf, runGraph, } from '../../adapter/index.js';
+import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
+import { resolveDbPath } from '../db-path.js';
+import { collectList, formatCompileErrors, parseVars } from './compile.js';
+/** One progress line (or block) for an action that ended, and where it goes. */
+export function formatActionResult(result) {
+    const seconds = `${(result.durationMs / 1000).toFixed(2)}s`;
+    const dataset = result.kind !== 'assertion' && result.kind !== 'operations';
+    const label = dataset ? `${result.name} [${result.kind}]` : result.name;
+    const noun = dataset ? 'Dataset creation' : result.kind === 'assertion' ? 'Assertion' : 'Operation';
+    switch (result.status) {
+        case 'SUCCESSFUL': {
+            const rows = result.rowsAffected === null ? '' : `, ${result.rowsAffected} row(s)`;
+            if (dataset)
+                return out(`Table created:  ${label} ${seconds}${rows}`);
+            if (result.kind === 'assertion')
+                return out(`Assertion passed:  ${label} ${seconds}`);
+            return out(`Operation completed successfully:  ${label} ${seconds}${rows}`);
+        }
+        case 'DISABLED':
+            return out(`${noun} disabled:  ${label}`);
+        case 'SKIPPED': {
+            const verb = dataset
+                ? 'dataset creation'
+                : result.kind === 'assertion'
+                    ? 'assertion execution'
+                    : 'operation execution';
+            return out(`Skipping ${verb}:  ${label}: ${result.error ?? 'a dependency did not succeed'}`);
+        }
+        case 'FAILED': {
+            if (result.failingRows) {
+                return err([
+                    `Assertion failed:  ${label} ${seconds}, ${result.failingRows.count} row(s)`,
+                    indent(rowsTable(result.failingRows.sample), '    '),
+                    `    (the failing rows stay queryable in the view "${result.sqliteName}")`,
+                ].join('\n'));
+            }
+            const sql = result.failedSql ? `\n${numberedSql(result.failedSql)}` : '';
+            return err(`${noun} failed:  ${label} ${seconds}${sql}\n    ${result.error ?? 'unknown error'}`);
+        }
+    }
+}
+/** `Run SUCCESSFUL in 0.4s: 5 succeeded, 0 failed, 0 skipped, 1 disabled`. */
+export function formatRunSummary(result) {
+    const count = (status) => result.actions.filter((a) => a.status === status).length;
+    const what = result.dryRun ? 'Dry run' : 'Run';
+    const tail = result.dryRun ? ' (rolled back: nothing was changed or recorded)' : '';
+    return `${what} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s: ${count('SUCCESSFUL')} succeeded, ${count('FAILED')} failed, ${count('SKIPPED')} skipped, ${count('DISABLED')} disabled${tail}`;
+}
+/** What the CLI tells a user whose declared source is missing from the database. */
+export function missingSourceHint(target) {
+    return `Create ${displayNameOf(target)} first: for this repository's raw tables, start the listener (\`bambuzled listen\` or \`bambuzled start\`), which creates them; or pass --db with a database that has it.`;
+}
+/** `bambuzled run [project-dir] [--tags T...] [--actions A...] ...`, mirroring `dataform run`. */
+export function registerRun(program) {
+    program
+        .command('run')
+        .description('Compile a Dataform project and run its actions against the SQLite database.')
+        .argument('[project-dir]', 'the Dataform project folder', '.')
+        .option('--tags <tag...>', 'run the actions with any of these tags (repeat or comma-separate)', collectList)
+        .option('--actions <name...>', 'run these actions: name or schema.name, * wildcards allowed', collectList)
+        .option('--include-deps', 'also run the dependencies of the selected actions, transitively')
+        .option('--include-dependents', 'also run the actions that depend on the selected ones, transitively')
+        .option('--full-refresh', 'rebuild incremental tables from scratch (except protected ones)')
+        .option('--dry-run', 'run everything inside a transaction that is rolled back: changes and records nothing')
+        .option('--vars <k=v...>', 'project variables, overriding workflow_settings.yaml (k=v,k2=v2)', collectList)
+        .option('--json', 'print only the run result, as one JSON document')
+        .option('--db <path>', 'the SQLite database (default: BAMBUZLED_DB, the config db_file, data/print_history.db)')
+        .action(async (projectDir, flags) => {
+        process.exitCode = await runCommand(projectDir, flags);
+    });
+}
+async function runCommand(projectDir, flags) {
+    const dbPath = resolveDbPath(flags.db);
+    if (!existsSync(dbPath)) {
+        console.error(`The database ${dbPath} does not exist. Pass --db with the path of an existing database, or start the listener (\`bambuzled listen\` or \`bambuzled start\`), which creates it.`);
+        return 2;
+    }
+    const parsed = parseVars(flags.vars);
+    if (!parsed.ok) {
+        console.error(parsed.message);
+        return 1;
+    }
+    const compiled = await compileProject({ projectDir, vars: parsed.vars });
+    if (!compiled.ok) {
+        console.error(formatCompileErrors(compiled));
+        return 1;
+    }
+    const say = (text) => {
+        if (!flags.json)
+            console.log(text);
+    };
+    say(`Compiled in ${(compiled.durationMs / 1000).toFixed(2)}s${compiled.fromCache ? ' (from cache)' : ''}.`);
+    say(flags.dryRun ? 'Dry run (everything is rolled back at the end)...' : `Running against ${dbPath}...`);
+    let db;
+    try {
+        db = openDatabase(dbPath);
+    }
+    catch (error) {
+        if (!(error instanceof DatabaseOpenError))
+            throw error;
+        console.error(error.message);
+        return 2;
+    }
+    try {
+        const result = runGraph(compiled.graph, {
+            db,
+            selection: {
+                ...(flags.tags ? { tags: flags.tags } : {}),
+                ...(flags.actions ? { actions: flags.actions } : {}),
+                includeDeps: flags.includeDeps ?? false,
+                includeDependents: flags.includeDependents ?? false,
+            },
+            fullRefresh: flags.fullRefresh ?? false,
+            dryRun: flags.dryRun ?? false,
+            trigger: 'cli',
+            missingSourceHint,
+            onActionEnd: (action) => {
+                if (flags.json)
+                    return;
+                const line = formatActionResult(action);
+                (line.stream === 'stdout' ? console.log : console.error)(line.text);
+            },
+        });
+        if (flags.json) {
+            console.log(JSON.stringify(result, null, 2));
+        }
+        else if (result.error) {
+            console.error(result.error);
+        }
+        else {
+            say(formatRunSummary(result));
+        }
+        return result.status === 'SUCCESSFUL' ? 0 : 1;
+    }
+    finally {
+        db.close();
+    }
+}
+function out(text) {
+    return { stream: 'stdout', text };
+}
+function err(text) {
+    return { stream: 'stderr', text };
+}
+function indent(text, prefix) {
+    return text
+        .split('\n')
+        .map((line) => `${prefix}${line}`)
+        .join('\n');
+}
+function numberedSql(sql) {
+    const lines = sql.split('\n');
+    const width = String(lines.length).length;
+    return lines.map((line, i) => `    ${String(i + 1).padStart(width)}: ${line}`).join('\n');
+}
+/** A small text table of failing rows, each cell cut to 40 characters. */
+function rowsTable(rows) {
+    if (rows.length === 0)
+        return '(no rows)';
+    const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+    const cell = (value) => {
+        const text = value === null || value === undefined
+            ? 'NULL'
+            : typeof value === 'object'
+                ? JSON.stringify(value)
+                : String(value);
+        return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+    };
+    const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+    const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+    const line = (values) => `| ${values.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
+    return [line(columns), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+}
+//# sourceMappingURL=run.js.map

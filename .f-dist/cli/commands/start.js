@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { serveDocs } from '../../docs-site/index.js';
+import { ConfigError, loadConfig, parseConfig } from '../../ingestion/config.js';
+import { startListener } from '../../ingestion/listener.js';
+import { migrateRawSchema } from '../../ingestion/raw-schema.js';
+import { consoleLogger } from '../../lib/logger.js';
+import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
+import { startScheduleService } from '../../scheduler/index.js';
+import { startDemo } from '../../simulator/demo.js';
+import { resolveDbPath } from '../db-path.js';
+import { DEFAULT_CONFIG_PATH, onStopSignal } from './listen.js';
+/**
+ * `bambuzled start`: the listener, the scheduler with its status page and the docs server in one
+ * process, sharing one database. A job's end wakes the sensor at once. With no printer configured,
+ * it runs the demo printers instead. Returns the exit code once `stop` resolves and all is closed.
+ */
+export async function runStart(projectDir, options, stop, env = process.env) {
+    let config;
+    try {
+        config = existsSync(options.config) ? loadConfig(options.config, env) : parseConfig(undefined, env);
+    }
+    catch (error) {
+        if (error instanceof ConfigError) {
+            console.error(error.message);
+            return 2;
+        }
+        throw error;
+    }
+    const port = parsePort(options.port, '--port');
+    const docsPort = parsePort(options.docsPort, '--docs-port');
+    if (port === undefined || docsPort === undefined)
+        return 2;
+    const startupLogger = consoleLogger('start');
+    let demo;
+    if (config.printers.length === 0 || options.demo) {
+        startupLogger.info(options.demo
+            ? 'demo mode (--demo): simulated printers instead of the configured ones.'
+            : `no printers configured (${options.config} not found or empty). Running a demo with simulated printers; copy ingestion/config.example.json to ${options.config} to record your own.`);
+        demo = await startDemo({ logger: consoleLogger('demo') });
+        config = { ...config, printers: demo.config.printers, checkIntervalS: demo.config.checkIntervalS };
+    }
+    const logger = consoleLogger('start', config.printers.map((printer) => printer.accessCode));
+    const dbPath = resolveDbPath(options.db, env, config.dbFile);
+    let db;
+    try {
+        db = openDatabase(dbPath);
+        migrateRawSchema(db);
+    }
+    catch (error) {
+        await demo?.close();
+        if (error instanceof DatabaseOpenError) {
+            console.error(error.message);
+            return 2;
+        }
+        throw error;
+    }
+    const schedule = await startScheduleService({
+        db,
+        projectDir,
+        port,
+        host: options.host,
+        logger: consoleLogger('scheduler'),
+        ...(config.schedule ? { schedule: config.schedule } : {}),
+        ...(config.sensorTags ? { selection: { tags: config.sensorTags, includeDependents: true } } : {}),
+    });
+    let docs;
+    try {
+        docs = await serveDocs({
+            projectDir,
+            dbPath,
+            port: docsPort,
+            host: options.host,
+            logger: consoleLogger('docs'),
+        });
+    }
+    catch (error) {
+        console.error(error instanceof Error ? error.message : String(error));
+        await schedule.stop();
+        await demo?.close();
+        db.close();
+        return 2;
+    }
+    const listener = startListener({
+        config,
+        db,
+        logger: consoleLogger('listen', config.printers.map((p) => p.accessCode)),
+    });
+    // The fast path: a job's end wakes the sensor at once instead of at the next tick.
+    listener.on('job-ended', (event) => schedule.scheduler.wake(`job ${event.jobKey} ${event.event}`));
+    logger.info(`writing to ${dbPath}`);
+    logger.info(`status page: ${schedule.server.url}`);
+    logger.info(`docs site:   ${docs.url}`);
+    logger.info('press Ctrl-C to stop.');
+    await stop;
+    logger.info('stopping: listener, then scheduler (a run in flight finishes), then docs.');
+    await listener.close();
+    await demo?.close();
+    await schedule.stop();
+    await docs.close();
+    db.close();
+    logger.info('stopped cleanly.');
+    return 0;
+}
+function parsePort(value, flag) {
+    const port = Number(value);
+    if (Number.isInteger(port) && port >= 0 && port <= 65_535)
+        return port;
+    console.error(`${flag} must be a port number from 0 to 65535, not "${value}".`);
+    return undefined;
+}
+export function registerStart(program) {
+    program
+        .command('start')
+        .description('Run everything in one process: listener, scheduler and status page, docs site (demo printers when none is configured).')
+        .argument('[project-dir]', 'the Dataform project', '.')
+        .option('--config <path>', 'the listener config (JSON)', DEFAULT_CONFIG_PATH)
+        .option('--db <path>', "the SQLite file (else BAMBUZLED_DB, the config's db_file, data/print_history.db)")
+        .option('--port <port>', 'the status page port', '3000')
+        .option('--docs-port <port>', 'the docs site port', '8080')
+        .option('--host <host>', 'the address both pages listen on', '127.0.0.1')
+        .option('--demo', 'use simulated printers even when printers are configured')
+        .action(async (projectDir, options) => {
+        process.exitCode = await runStart(resolve(projectDir), options, onStopSignal());
+    });
+}
+//# sourceMappingURL=start.js.map

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+/** Where the database lives when nothing says otherwise (relative to the working directory). */
+export const DEFAULT_DB_PATH = 'data/print_history.db';
+/** The listener's config file, whose `db_file` names the database when no flag or variable does. */
+export const DEFAULT_CONFIG_PATH = 'ingestion/config.json';
+/**
+ * The database path, by the precedence DESIGN.md fixes: `--db`, else `BAMBUZLED_DB`,
+ * else the config file's `db_file`, else data/print_history.db.
+ */
+export function resolveDbPath(flag, env = process.env, configDbFile = configDbFileAt(DEFAULT_CONFIG_PATH)) {
+    return flag || env.BAMBUZLED_DB || configDbFile || DEFAULT_DB_PATH;
+}
+/**
+ * The `db_file` of a config file, or undefined when the file is missing, is not JSON or has none.
+ * Reading a broken config is the listener's business; here it only means "no answer".
+ */
+export function configDbFileAt(path) {
+    try {
+        const config = JSON.parse(readFileSync(path, 'utf8'));
+        return typeof config.db_file === 'string' && config.db_file.length > 0 ? config.db_file : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+//# sourceMappingURL=db-path.js.map

@@ -1,0 +1,67 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { emptyCatalog, readCatalogSnapshot } from './catalog-snapshot.js';
+import { defaultDocsAdapter } from './docs-adapter.js';
+import { buildDocsModel } from './docs-model.js';
+import { layoutLineage } from './layout.js';
+import { siteAssetFiles } from './site-assets.js';
+import { dataScript } from './site-data.js';
+/** Where `bambuzled docs generate` writes when `--out` is not given. */
+export const DEFAULT_DOCS_OUT_DIR = 'docs-out';
+/** Builds the data file's content: model, elkjs layout and the catalog (empty without a database). */
+export async function buildSiteData(graph, options) {
+    const adapter = options.adapter ?? defaultDocsAdapter;
+    const now = options.now ?? (() => new Date());
+    const model = buildDocsModel(graph, adapter.sqliteNameOf, adapter.refRewriterFor(graph));
+    const layout = await layoutLineage(model);
+    const catalog = options.db
+        ? readCatalogSnapshot(options.db, graph, adapter, { dbPath: options.dbPath ?? null, now })
+        : emptyCatalog('no-database', null, 'The catalog is empty: these docs were generated without a database. Pass --db PATH to ' +
+            '`bambuzled docs generate`, or use `bambuzled docs serve`, which reads the database live.', now);
+    return { generatedAt: now().toISOString(), live: Boolean(options.live), model, layout, catalog };
+}
+/** Writes the static site for an already compiled graph (the scale tests skip compiling 500 files). */
+export async function writeDocsSite(options) {
+    const started = performance.now();
+    const data = await buildSiteData(options.graph, options);
+    const json = JSON.stringify(data);
+    const outDir = resolve(options.outDir);
+    const files = [
+        ...siteAssetFiles().map((file) => ({ path: file.path, body: file.body })),
+        { path: 'docs-data.json', body: json },
+        { path: 'docs-data.js', body: dataScript(json) },
+    ];
+    for (const file of files) {
+        const target = join(outDir, file.path);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, file.body);
+    }
+    return {
+        ok: true,
+        outDir,
+        files: files.map((file) => file.path),
+        actionCount: data.model.actions.length,
+        catalogStatus: data.catalog.status,
+        durationMs: Math.round(performance.now() - started),
+    };
+}
+/**
+ * Compiles the project through the adapter and writes a static docs site to `outDir`: index.html,
+ * app.js, style.css, vendored highlight.js and `docs-data.json`. Compilation errors are returned, not thrown.
+ */
+export async function generateDocsSite(options) {
+    const started = performance.now();
+    const adapter = options.adapter ?? defaultDocsAdapter;
+    const compiled = await adapter.compileProject({ projectDir: options.projectDir });
+    if (!compiled.ok) {
+        return {
+            ok: false,
+            errors: compiled.errors,
+            message: compiled.message,
+            durationMs: Math.round(performance.now() - started),
+        };
+    }
+    const written = await writeDocsSite({ ...options, graph: compiled.graph, adapter });
+    return { ...written, durationMs: Math.round(performance.now() - started) };
+}
+//# sourceMappingURL=generate.js.map

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { validate as isValidCron } from 'node-cron';
+import { redactSecrets } from '../lib/logger.js';
+import { nearestKey, readAccessCode, readBoolean, readCheckInterval, readHost, readPort, readSerial, readString, readTags, } from './config-fields.js';
+/** A configuration the listener cannot use. The message names each key at fault and the fix, never a secret. */
+export class ConfigError extends Error {
+    issues;
+    constructor(message, issues = [message], options) {
+        super(message, options);
+        this.issues = issues;
+        this.name = 'ConfigError';
+    }
+}
+export { DEFAULT_CHECK_INTERVAL_S, DEFAULT_MQTT_PORT } from './config-fields.js';
+const PRINTER_KEYS = ['name', 'printer_ip', 'port', 'access_code', 'serial_number', 'ca_file', 'insecure'];
+const GLOBAL_KEYS = ['check_interval', 'db_file', 'printers', 'schedule', 'sensor_tags'];
+const TOP_LEVEL_KEYS = [...GLOBAL_KEYS, ...PRINTER_KEYS];
+/** Environment variables that override a key of the file (printer keys: single-printer form only). */
+export const ENV_OVERRIDES = {
+    BAMBUZLED_PRINTER_NAME: 'name',
+    BAMBUZLED_PRINTER_IP: 'printer_ip',
+    BAMBUZLED_PORT: 'port',
+    BAMBUZLED_ACCESS_CODE: 'access_code',
+    BAMBUZLED_SERIAL_NUMBER: 'serial_number',
+    BAMBUZLED_CA_FILE: 'ca_file',
+    BAMBUZLED_INSECURE: 'insecure',
+    BAMBUZLED_CHECK_INTERVAL: 'check_interval',
+    BAMBUZLED_DB: 'db_file',
+    BAMBUZLED_SCHEDULE: 'schedule',
+    BAMBUZLED_SENSOR_TAGS: 'sensor_tags',
+};
+/**
+ * Validates a parsed config file (any JSON value) merged with environment overrides.
+ * Pure: reads nothing but its arguments. Throws one ConfigError listing every problem.
+ */
+export function parseConfig(raw, env = {}) {
+    const issues = [];
+    if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+        throw new ConfigError('The config must be a JSON object like ingestion/config.example.json ({"printer_ip": …}).');
+    }
+    const file = { ...(raw ?? {}) };
+    checkKeys(file, TOP_LEVEL_KEYS, '', issues);
+    const fromEnv = envValues(env);
+    const settings = { ...file, ...fromEnv };
+    const printers = [];
+    const singleKeys = PRINTER_KEYS.filter((key) => settings[key] !== undefined);
+    if (settings.printers !== undefined) {
+        if (singleKeys.length > 0) {
+            const envNames = singleKeys.filter((key) => key in fromEnv).map((key) => envNameOf(key));
+            issues.push(`Both "printers" and the single-printer key(s) ${singleKeys.map((k) => `"${k}"`).join(', ')} are set` +
+                `${envNames.length > 0 ? ` (from ${envNames.join(', ')})` : ''}: move each printer into "printers" ` +
+                `or remove "printers" and keep one printer at the top level.`);
+        }
+        if (!Array.isArray(settings.printers)) {
+            issues.push('"printers" must be a list: "printers": [{"name": …, "printer_ip": …, …}].');
+        }
+        else {
+            settings.printers.forEach((entry, index) => {
+                const where = `printers[${index}]`;
+                if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+                    issues.push(`${where} must be an object with printer_ip, access_code and serial_number.`);
+                    return;
+                }
+                const record = entry;
+                checkKeys(record, PRINTER_KEYS, `${where}.`, issues);
+                const printer = parsePrinter(record, `${where}.`, issues);
+                if (printer)
+                    printers.push(printer);
+            });
+        }
+    }
+    else if (singleKeys.length > 0) {
+        const printer = parsePrinter(settings, '', issues);
+        if (printer)
+            printers.push(printer);
+    }
+    checkUnique(printers, issues);
+    const config = {
+        printers,
+        checkIntervalS: readCheckInterval(settings.check_interval, issues),
+    };
+    const dbFile = readString(settings.db_file, 'db_file', issues, 'a file path such as "data/print_history.db"');
+    if (dbFile !== undefined)
+        config.dbFile = dbFile;
+    const schedule = readString(settings.schedule, 'schedule', issues, 'a cron expression such as "*/5 * * * *"');
+    if (schedule !== undefined) {
+        if (isValidCron(schedule))
+            config.schedule = schedule;
+        else
+            issues.push(`"schedule" is not a valid cron expression: use five or six fields, e.g. "*/5 * * * *".`);
+    }
+    const sensorTags = readTags(settings.sensor_tags, issues);
+    if (sensorTags !== undefined)
+        config.sensorTags = sensorTags;
+    if (issues.length > 0) {
+        // A code pasted into the wrong key would be quoted back: mask every access code given anywhere.
+        const safe = issues.map((issue) => redactSecrets(issue, accessCodesIn(settings)));
+        throw new ConfigError(safe.length === 1 ? safe[0] : `The config has ${safe.length} problems:\n- ${safe.join('\n- ')}`, safe);
+    }
+    return config;
+}
+/**
+ * Reads and validates a config file. A missing file or invalid JSON is a ConfigError that says what to do;
+ * the JSON parser's own message is not passed on, since it quotes the file (and so the access code).
+ */
+export function loadConfig(path, env = process.env) {
+    let text;
+    try {
+        text = readFileSync(path, 'utf8');
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT') {
+            throw new ConfigError(`No config file at ${path}: copy ingestion/config.example.json to ${path} and fill in printer_ip, ` +
+                'access_code and serial_number (or pass --config with another path).');
+        }
+        throw new ConfigError(`Cannot read the config file ${path} (${code ?? 'unknown error'}): check its permissions.`);
+    }
+    let raw;
+    try {
+        raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+    }
+    catch (error) {
+        const at = jsonErrorPosition(error, text);
+        throw new ConfigError(`The config file ${path} is not valid JSON${at}: check for a missing comma or quote, or a trailing comma.`);
+    }
+    return parseConfig(raw, env);
+}
+function parsePrinter(record, prefix, issues) {
+    const before = issues.length;
+    const host = readHost(record.printer_ip, `${prefix}printer_ip`, issues);
+    const serial = readSerial(record.serial_number, `${prefix}serial_number`, issues);
+    const accessCode = readAccessCode(record.access_code, `${prefix}access_code`, issues);
+    const port = readPort(record.port, `${prefix}port`, issues);
+    const name = readString(record.name, `${prefix}name`, issues, 'a short label such as "garage-p1s"');
+    const caFile = readString(record.ca_file, `${prefix}ca_file`, issues, 'the path of a PEM file');
+    const insecure = readBoolean(record.insecure, `${prefix}insecure`, issues);
+    if (issues.length > before || host === undefined || serial === undefined || accessCode === undefined) {
+        return undefined;
+    }
+    const printer = { name: name ?? serial, host, port, accessCode, serial };
+    if (caFile !== undefined)
+        printer.caFile = caFile;
+    if (insecure !== undefined)
+        printer.insecure = insecure;
+    return printer;
+}
+function checkKeys(record, known, prefix, issues) {
+    for (const key of Object.keys(record)) {
+        // Keys starting with "_" are comments (JSON has none).
+        if (known.includes(key) || key.startsWith('_'))
+            continue;
+        const nearest = nearestKey(key, known);
+        issues.push(`Unknown key "${prefix}${key}"${nearest ? `: did you mean "${prefix}${nearest}"?` : '.'} ` +
+            `Known keys: ${known.join(', ')}.`);
+    }
+}
+function checkUnique(printers, issues) {
+    const seen = new Map();
+    for (const printer of printers) {
+        for (const [what, value] of [
+            ['serial_number', printer.serial],
+            ['name', printer.name],
+        ]) {
+            const id = `${what}:${value}`;
+            if (seen.has(id))
+                issues.push(`Two printers have the ${what} "${value}": each printer needs its own.`);
+            seen.set(id, what);
+        }
+    }
+}
+function accessCodesIn(settings) {
+    const entries = Array.isArray(settings.printers) ? [settings, ...settings.printers] : [settings];
+    return entries.flatMap((entry) => {
+        const code = typeof entry === 'object' && entry !== null
+            ? entry.access_code
+            : undefined;
+        return typeof code === 'string' && code.trim().length >= 4 ? [code, code.trim()] : [];
+    });
+}
+function envValues(env) {
+    const values = {};
+    for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
+        const value = env[name];
+        if (value !== undefined && value !== '')
+            values[key] = value;
+    }
+    return values;
+}
+function envNameOf(key) {
+    return Object.entries(ENV_OVERRIDES).find(([, k]) => k === key)?.[0] ?? key;
+}
+function jsonErrorPosition(error, text) {
+    const match = error instanceof Error ? /position (\d+)/.exec(error.message) : null;
+    if (!match)
+        return '';
+    const before = text.slice(0, Number(match[1]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return ` (line ${line}, column ${column})`;
+}
+//# sourceMappingURL=config.js.map

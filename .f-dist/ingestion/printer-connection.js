@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { connect as mqttConnect } from 'mqtt';
+export const realTimers = {
+    setTimeout: (callback, ms) => setTimeout(callback, ms),
+    clearTimeout: (handle) => clearTimeout(handle),
+};
+export const DEFAULT_CONNECTION_TIMING = {
+    watchdogMs: 60_000,
+    backoffInitialMs: 1_000,
+    backoffMaxMs: 30_000,
+    pushallMinIntervalMs: 5 * 60_000,
+    connectTimeoutMs: 10_000,
+    keepaliveS: 30,
+};
+const PUSHALL = JSON.stringify({
+    pushing: { sequence_id: '0', command: 'pushall', version: 1, push_target: 1 },
+});
+const GET_VERSION = JSON.stringify({ info: { sequence_id: '0', command: 'get_version' } });
+const NOT_AUTHORIZED_CODES = new Set([4, 5]);
+/**
+ * One MQTT-over-TLS connection to one printer: login as `bblp`, check the certificate before the
+ * access code leaves, subscribe to the report topic, ask for get_version and pushall, reconnect
+ * with back-off, and reconnect when the printer goes quiet (a known P1 firmware stall).
+ */
+export class PrinterConnection {
+    options;
+    timing;
+    timers;
+    now;
+    who;
+    client;
+    closing = false;
+    attempt = 0;
+    nextDelayMs;
+    reconnectTimer;
+    watchdogTimer;
+    pushallTimer;
+    reportsThisSession = 0;
+    snap;
+    constructor(options) {
+        this.options = options;
+        this.timing = { ...DEFAULT_CONNECTION_TIMING, ...options.timing };
+        this.timers = options.timers ?? realTimers;
+        this.now = options.now ?? (() => new Date());
+        this.nextDelayMs = this.timing.backoffInitialMs;
+        this.who = `printer "${options.printer.name}" (serial ${options.printer.serial})`;
+        this.snap = {
+            connected: false,
+            trust: options.trust.mode,
+            fingerprint: null,
+            connectedSince: null,
+            lastReportAt: null,
+            reports: 0,
+            connects: 0,
+            lastPushallAt: null,
+            lastError: null,
+        };
+    }
+    snapshot() {
+        return { ...this.snap };
+    }
+    /** Starts connecting; failures are logged and retried, never thrown. */
+    start() {
+        this.closing = false;
+        this.open();
+    }
+    /** Stops every timer and closes the connection. */
+    async close() {
+        this.closing = true;
+        this.clearTimer('reconnectTimer');
+        this.clearTimer('watchdogTimer');
+        this.clearTimer('pushallTimer');
+        const client = this.client;
+        this.client = undefined;
+        this.snap.connected = false;
+        if (client)
+            await client.endAsync(true).catch(() => { });
+    }
+    open() {
+        const { printer, trust, logger } = this.options;
+        this.attempt += 1;
+        const connect = this.options.connect ?? mqttConnect;
+        const client = connect(`mqtts://${printer.host}:${printer.port}`, {
+            clientId: `bambuzled_${printer.serial}_${process.pid}_${this.attempt}_${randomBytes(3).toString('hex')}`,
+            username: 'bblp',
+            password: printer.accessCode,
+            clean: true,
+            protocolVersion: 4,
+            // Our own back-off and watchdog decide when to reconnect, so mqtt.js never does.
+            reconnectPeriod: 0,
+            connectTimeout: this.timing.connectTimeoutMs,
+            keepalive: this.timing.keepaliveS,
+            // The printer's certificate names its serial, not its IP address.
+            servername: printer.serial,
+            ...trust.tlsOptions,
+        });
+        this.client = client;
+        let refused = null;
+        const stream = client.stream;
+        stream?.once?.('secureConnect', () => {
+            const verdict = trust.verify(stream);
+            this.snap.fingerprint = verdict.fingerprint;
+            if (verdict.ok)
+                return;
+            refused = verdict.message;
+            stream.destroy();
+        });
+        client.on('connect', () => {
+            if (this.client !== client)
+                return;
+            this.nextDelayMs = this.timing.backoffInitialMs;
+            this.reportsThisSession = 0;
+            this.snap.connected = true;
+            this.snap.connects += 1;
+            this.snap.connectedSince = this.now().toISOString();
+            this.snap.lastError = null;
+            logger.info(`${this.who}: connected to ${printer.host}:${printer.port}.`);
+            this.armWatchdog();
+            client.subscribe(`device/${printer.serial}/report`, { qos: 0 }, (error) => {
+                if (error || this.client !== client)
+                    return;
+                client.publish(`device/${printer.serial}/request`, GET_VERSION);
+                this.requestPushall();
+            });
+        });
+        client.on('message', (topic, payload) => {
+            if (this.client !== client)
+                return;
+            this.reportsThisSession += 1;
+            this.snap.reports += 1;
+            this.snap.lastReportAt = this.now().toISOString();
+            this.armWatchdog();
+            try {
+                this.options.onMessage(topic, payload);
+            }
+            catch (error) {
+                logger.error(`${this.who}: a report could not be handled: ${error.message}`);
+            }
+        });
+        client.on('error', (error) => {
+            if (this.client !== client)
+                return;
+            if (typeof error.code === 'number' && NOT_AUTHORIZED_CODES.has(error.code)) {
+                this.snap.lastError = 'not authorized';
+                this.nextDelayMs = this.timing.backoffMaxMs;
+                logger.error(`${this.who} refused the login: not authorized. Check access_code (the LAN access code on the printer's screen) and serial_number for this printer.`);
+                return;
+            }
+            this.snap.lastError = error.message;
+        });
+        client.on('close', () => {
+            if (this.client !== client)
+                return;
+            this.client = undefined;
+            const wasConnected = this.snap.connected;
+            this.snap.connected = false;
+            this.clearTimer('watchdogTimer');
+            this.clearTimer('pushallTimer');
+            client.removeAllListeners('message');
+            client.end(true);
+            if (this.closing)
+                return;
+            if (refused !== null) {
+                this.snap.lastError = refused;
+                this.nextDelayMs = this.timing.backoffMaxMs;
+                logger.error(refused);
+            }
+            else if (wasConnected) {
+                logger.warn(`${this.who}: connection lost${this.snap.lastError ? ` (${this.snap.lastError})` : ''}.`);
+            }
+            this.scheduleReconnect();
+        });
+    }
+    scheduleReconnect() {
+        const delay = this.nextDelayMs;
+        this.nextDelayMs = Math.min(this.nextDelayMs * 2, this.timing.backoffMaxMs);
+        this.options.logger.info(`${this.who}: reconnecting in ${Math.round(delay / 100) / 10} s.`);
+        this.clearTimer('reconnectTimer');
+        this.reconnectTimer = this.timers.setTimeout(() => {
+            this.reconnectTimer = undefined;
+            if (!this.closing)
+                this.open();
+        }, delay);
+    }
+    armWatchdog() {
+        this.clearTimer('watchdogTimer');
+        this.watchdogTimer = this.timers.setTimeout(() => this.onWatchdog(), this.timing.watchdogMs);
+    }
+    onWatchdog() {
+        this.watchdogTimer = undefined;
+        const client = this.client;
+        if (!client || this.closing)
+            return;
+        const seconds = Math.round(this.timing.watchdogMs / 1000);
+        if (this.reportsThisSession === 0) {
+            this.options.logger.warn(`${this.who}: connected but no report in ${seconds} s. Check serial_number: the report topic is case-sensitive, and a wrong serial is accepted silently. Reconnecting.`);
+        }
+        else {
+            this.options.logger.warn(`${this.who}: no report for ${seconds} s; reconnecting and asking for a full report.`);
+        }
+        this.snap.lastError = `no report for ${seconds} s`;
+        // A clean reconnect after a stall: start again from the shortest delay.
+        this.nextDelayMs = this.timing.backoffInitialMs;
+        client.end(true);
+    }
+    /** Sends pushall now, or once the 5-minute spacing allows it. */
+    requestPushall() {
+        if (this.pushallTimer !== undefined)
+            return;
+        const last = this.snap.lastPushallAt === null ? null : Date.parse(this.snap.lastPushallAt);
+        const waitMs = last === null ? 0 : last + this.timing.pushallMinIntervalMs - this.now().getTime();
+        if (waitMs <= 0) {
+            this.publishPushall();
+            return;
+        }
+        this.options.logger.info(`${this.who}: full report (pushall) deferred by ${Math.ceil(waitMs / 1000)} s: at most one per ${Math.round(this.timing.pushallMinIntervalMs / 1000)} s.`);
+        this.pushallTimer = this.timers.setTimeout(() => {
+            this.pushallTimer = undefined;
+            this.publishPushall();
+        }, waitMs);
+    }
+    publishPushall() {
+        const client = this.client;
+        if (!client || !this.snap.connected)
+            return;
+        this.snap.lastPushallAt = this.now().toISOString();
+        this.options.onSyncRequested();
+        client.publish(`device/${this.options.printer.serial}/request`, PUSHALL);
+    }
+    clearTimer(name) {
+        if (this[name] !== undefined)
+            this.timers.clearTimeout(this[name]);
+        this[name] = undefined;
+    }
+}
+//# sourceMappingURL=printer-connection.js.map

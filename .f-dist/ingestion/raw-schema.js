@@ -1,0 +1,93 @@
+/**
+ * The raw layer's schema. The listener owns it and is its only writer; the Dataform project
+ * declares these tables as sources (definitions/sources/) and documents every column there.
+ *
+ * Migrations are append-only: a released step is never edited, a change is a new step.
+ * `PRAGMA user_version` records how many steps a file has had.
+ *
+ * jobs_raw.ended_at is set for every ended job; for `ended_while_disconnected` it is when the listener
+ * noticed (an upper bound), as started_at of a `start_approximate` job is a lower bound.
+ */
+export const RAW_MIGRATIONS = [
+    `
+  CREATE TABLE IF NOT EXISTS jobs_raw (
+    id               INTEGER PRIMARY KEY,
+    job_key          TEXT    NOT NULL UNIQUE,   -- stable across restarts; synthesized for LAN prints
+    printer_serial   TEXT    NOT NULL,
+    printer_name     TEXT    NOT NULL,
+    task_id          TEXT,                      -- as reported; NULL when the printer sent "0" or ""
+    subtask_id       TEXT,
+    printer_job_id   TEXT,                      -- the report's job_id (newer firmware)
+    subtask_name     TEXT,                      -- the job's name as the printer shows it
+    gcode_file       TEXT,
+    print_type       TEXT,                      -- cloud | local | ...
+    status           TEXT    NOT NULL,          -- running | paused | finished | failed | cancelled | ended_while_disconnected
+    gcode_state      TEXT,                      -- last gcode_state seen for this job
+    started_at       TEXT    NOT NULL,          -- listener clock, YYYY-MM-DDTHH:MM:SS.sssZ
+    ended_at         TEXT,
+    start_approximate INTEGER NOT NULL DEFAULT 0, -- 1 when the job was first seen mid-print
+    progress_percent INTEGER,
+    layer_num        INTEGER,
+    total_layers     INTEGER,
+    remaining_min    INTEGER,
+    print_error      INTEGER,
+    print_error_hex  TEXT,                      -- XXXX_XXXX
+    nozzle_diameter  TEXT,
+    nozzle_type      TEXT,
+    filament_type    TEXT,                      -- the active tray's, snapshot while printing
+    filament_color   TEXT,                      -- RRGGBBAA
+    last_report_json TEXT,                      -- the merged printer state at the last write
+    change_seq       INTEGER NOT NULL,          -- job_events_raw.seq of this job's last transition
+    updated_at       TEXT    NOT NULL
+  )`,
+    `CREATE INDEX IF NOT EXISTS jobs_raw_change_seq ON jobs_raw (change_seq)`,
+    `CREATE INDEX IF NOT EXISTS jobs_raw_open ON jobs_raw (printer_serial, status)`,
+    `
+  CREATE TABLE IF NOT EXISTS job_events_raw (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT, -- the change sequence: bumped on every transition
+    job_key        TEXT    NOT NULL,
+    printer_serial TEXT    NOT NULL,
+    event          TEXT    NOT NULL,  -- started | paused | resumed | finished | failed | cancelled | ended_while_disconnected | reattached
+    from_status    TEXT,
+    to_status      TEXT    NOT NULL,
+    gcode_state    TEXT,
+    print_error    INTEGER,
+    at             TEXT    NOT NULL   -- listener clock
+  )`,
+    `CREATE INDEX IF NOT EXISTS job_events_raw_job ON job_events_raw (job_key)`,
+    `
+  CREATE TABLE IF NOT EXISTS printers_raw (
+    printer_serial       TEXT PRIMARY KEY,
+    printer_name         TEXT NOT NULL,
+    cert_fingerprint     TEXT,          -- SHA-256 of the printer's TLS certificate, trusted on first use
+    first_seen_at        TEXT NOT NULL,
+    last_report_at       TEXT
+  )`,
+];
+/** The statuses a job in jobs_raw can have; the terminal ones mean the job has ended. */
+export const JOB_STATUSES = [
+    'running',
+    'paused',
+    'finished',
+    'failed',
+    'cancelled',
+    'ended_while_disconnected',
+];
+export const ENDED_JOB_STATUSES = [
+    'finished',
+    'failed',
+    'cancelled',
+    'ended_while_disconnected',
+];
+/** Brings a raw-layer database up to the newest schema, in one transaction. Idempotent. */
+export function migrateRawSchema(db) {
+    const applied = db.pragma('user_version', { simple: true });
+    if (applied >= RAW_MIGRATIONS.length)
+        return;
+    db.transaction(() => {
+        for (const step of RAW_MIGRATIONS.slice(applied))
+            db.exec(step);
+        db.pragma(`user_version = ${RAW_MIGRATIONS.length}`);
+    })();
+}
+//# sourceMappingURL=raw-schema.js.map

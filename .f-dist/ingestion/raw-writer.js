@@ -1,0 +1,158 @@
+import { migrateRawSchema } from './raw-schema.js';
+const UPSERT_JOB = `
+  INSERT INTO jobs_raw (
+    job_key, printer_serial, printer_name, task_id, subtask_id, printer_job_id, subtask_name, gcode_file,
+    print_type, status, gcode_state, started_at, ended_at, start_approximate, progress_percent, layer_num,
+    total_layers, remaining_min, print_error, print_error_hex, nozzle_diameter, nozzle_type, filament_type,
+    filament_color, last_report_json, change_seq, updated_at)
+  VALUES (
+    @job_key, @printer_serial, @printer_name, @task_id, @subtask_id, @printer_job_id, @subtask_name, @gcode_file,
+    @print_type, @status, @gcode_state, @started_at, @ended_at, @start_approximate, @progress_percent, @layer_num,
+    @total_layers, @remaining_min, @print_error, @print_error_hex, @nozzle_diameter, @nozzle_type, @filament_type,
+    @filament_color, @last_report_json, COALESCE(@change_seq, 0), @updated_at)
+  ON CONFLICT (job_key) DO UPDATE SET
+    printer_name = excluded.printer_name, task_id = excluded.task_id, subtask_id = excluded.subtask_id,
+    printer_job_id = excluded.printer_job_id, subtask_name = excluded.subtask_name, gcode_file = excluded.gcode_file,
+    print_type = excluded.print_type, status = excluded.status, gcode_state = excluded.gcode_state,
+    ended_at = excluded.ended_at, start_approximate = excluded.start_approximate,
+    progress_percent = excluded.progress_percent, layer_num = excluded.layer_num,
+    total_layers = excluded.total_layers, remaining_min = excluded.remaining_min,
+    print_error = excluded.print_error, print_error_hex = excluded.print_error_hex,
+    nozzle_diameter = excluded.nozzle_diameter, nozzle_type = excluded.nozzle_type,
+    filament_type = excluded.filament_type, filament_color = excluded.filament_color,
+    last_report_json = excluded.last_report_json,
+    change_seq = COALESCE(@change_seq, jobs_raw.change_seq),
+    updated_at = excluded.updated_at`;
+const INSERT_EVENT = `
+  INSERT INTO job_events_raw (job_key, printer_serial, event, from_status, to_status, gcode_state, print_error, at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+const TOUCH_PRINTER = `
+  INSERT INTO printers_raw (printer_serial, printer_name, first_seen_at, last_report_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (printer_serial) DO UPDATE SET
+    printer_name = excluded.printer_name, last_report_at = excluded.last_report_at`;
+const OPEN_JOBS = `SELECT * FROM jobs_raw WHERE printer_serial = ? AND status IN ('running', 'paused') ORDER BY id`;
+const KEY_EXISTS = 'SELECT 1 FROM jobs_raw WHERE job_key = ?';
+/**
+ * Writes the raw layer: jobs_raw rows updated in place, job_events_raw appended, one transaction
+ * per report. The rows hold only what the printer reported and the listener's clock; no secret ever
+ * reaches them (the tracker is never given the access code, and keys that look like one are dropped).
+ */
+export class RawWriter {
+    upsertJob;
+    insertEvent;
+    touchPrinter;
+    openJobsQuery;
+    keyExistsQuery;
+    writeReport;
+    constructor(db) {
+        migrateRawSchema(db);
+        this.upsertJob = db.prepare(UPSERT_JOB);
+        this.insertEvent = db.prepare(INSERT_EVENT);
+        this.touchPrinter = db.prepare(TOUCH_PRINTER);
+        this.openJobsQuery = db.prepare(OPEN_JOBS);
+        this.keyExistsQuery = db.prepare(KEY_EXISTS);
+        this.writeReport = db.transaction((report) => this.apply(report));
+    }
+    /** Writes everything one report produced, atomically; returns the transitions with their seq. */
+    write(report) {
+        if (report.writes.length === 0 && !report.touchPrinter)
+            return [];
+        return this.writeReport(report);
+    }
+    /** Jobs of this printer that jobs_raw holds as running or paused. */
+    openJobs(serial) {
+        return this.openJobsQuery.all(serial).map(recordOf);
+    }
+    keyTaken(key) {
+        return this.keyExistsQuery.get(key) !== undefined;
+    }
+    apply({ printer, at, writes, state, touchPrinter }) {
+        const written = [];
+        const stateJson = writes.length > 0 ? JSON.stringify(withoutSecrets(state)) : null;
+        for (const { job, transition } of writes) {
+            let seq = null;
+            if (transition) {
+                const result = this.insertEvent.run(job.jobKey, printer.serial, transition.event, transition.fromStatus, transition.toStatus, job.gcodeState, job.printError, at);
+                seq = Number(result.lastInsertRowid);
+                written.push({ jobKey: job.jobKey, ...transition, seq, at });
+            }
+            this.upsertJob.run(rowOf(job, printer, stateJson, seq, at));
+        }
+        if (touchPrinter)
+            this.touchPrinter.run(printer.serial, printer.name, at, at);
+        return written;
+    }
+}
+/** `XXXX_XXXX`, the form Bambu's error catalogue and wiki use. */
+export function printErrorHex(code) {
+    if (code === null || code === 0)
+        return null;
+    const hex = (code >>> 0).toString(16).toUpperCase().padStart(8, '0');
+    return `${hex.slice(0, 4)}_${hex.slice(4)}`;
+}
+function rowOf(job, printer, stateJson, seq, at) {
+    return {
+        job_key: job.jobKey,
+        printer_serial: printer.serial,
+        printer_name: printer.name,
+        task_id: job.taskId,
+        subtask_id: job.subtaskId,
+        printer_job_id: job.jobId,
+        subtask_name: job.name,
+        gcode_file: job.gcodeFile,
+        print_type: job.printType,
+        status: job.status,
+        gcode_state: job.gcodeState,
+        started_at: job.startedAt,
+        ended_at: job.endedAt,
+        start_approximate: job.startApproximate ? 1 : 0,
+        progress_percent: job.progressPercent,
+        layer_num: job.layerNum,
+        total_layers: job.totalLayers,
+        remaining_min: job.remainingMin,
+        print_error: job.printError,
+        print_error_hex: printErrorHex(job.printError),
+        nozzle_diameter: job.nozzleDiameter,
+        nozzle_type: job.nozzleType,
+        filament_type: job.filamentType,
+        filament_color: job.filamentColor,
+        last_report_json: stateJson,
+        change_seq: seq,
+        updated_at: at,
+    };
+}
+function recordOf(row) {
+    return {
+        jobKey: row.job_key,
+        status: row.status,
+        startedAt: row.started_at,
+        endedAt: row.ended_at,
+        startApproximate: row.start_approximate === 1,
+        taskId: row.task_id,
+        subtaskId: row.subtask_id,
+        jobId: row.printer_job_id,
+        name: row.subtask_name,
+        gcodeFile: row.gcode_file,
+        printType: row.print_type,
+        gcodeState: row.gcode_state,
+        progressPercent: row.progress_percent,
+        layerNum: row.layer_num,
+        totalLayers: row.total_layers,
+        remainingMin: row.remaining_min,
+        printError: row.print_error,
+        nozzleDiameter: row.nozzle_diameter,
+        nozzleType: row.nozzle_type,
+        filamentType: row.filament_type,
+        filamentColor: row.filament_color,
+    };
+}
+/** Printers never put their access code in a status report, but a key that looks like one is not stored. */
+function withoutSecrets(state) {
+    const copy = {};
+    for (const [key, value] of Object.entries(state)) {
+        if (!/access_?code|password|token/i.test(key))
+            copy[key] = value;
+    }
+    return copy;
+}
+//# sourceMappingURL=raw-writer.js.map

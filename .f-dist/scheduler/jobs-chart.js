@@ -1,0 +1,66 @@
+/**
+ * Jobs per UTC day over the last `days` days (zeros included), from jobs_brz's `finished_at`;
+ * empty when jobs_brz does not exist yet (before the first run).
+ */
+export function jobsPerDay(db, options = {}) {
+    const days = options.days ?? 30;
+    const now = options.now ?? new Date();
+    const exists = db
+        .prepare(`SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = 'jobs_brz'`)
+        .get();
+    if (!exists)
+        return [];
+    const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
+    const firstDay = first.toISOString().slice(0, 10);
+    const counted = new Map();
+    try {
+        const rows = db
+            .prepare(`SELECT substr(finished_at, 1, 10) AS day, COUNT(*) AS jobs FROM jobs_brz
+          WHERE substr(finished_at, 1, 10) >= ? GROUP BY day`)
+            .all(firstDay);
+        for (const row of rows)
+            counted.set(row.day, row.jobs);
+    }
+    catch {
+        // A jobs_brz without finished_at (a project of someone else's) just has no chart.
+        return [];
+    }
+    const out = [];
+    for (let i = 0; i < days; i++) {
+        const day = new Date(first.getTime() + i * 86_400_000).toISOString().slice(0, 10);
+        out.push({ day, jobs: counted.get(day) ?? 0 });
+    }
+    return out;
+}
+/** A bar chart of jobs per day as a self-contained SVG string (no scripts, text escaped). */
+export function renderJobsChart(counts, size = { width: 640, height: 160 }) {
+    const { width, height } = size;
+    if (counts.length === 0) {
+        return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="No print history yet" width="${width}" height="40"><text x="0" y="24" font-size="13" fill="#666">No print history yet: jobs_brz appears after the first run.</text></svg>`;
+    }
+    const top = 16;
+    const bottom = 22;
+    const plot = height - top - bottom;
+    const max = Math.max(1, ...counts.map((c) => c.jobs));
+    const slot = width / counts.length;
+    const bars = counts
+        .map((c, i) => {
+        const h = Math.round((c.jobs / max) * plot);
+        const x = (i * slot + 1).toFixed(1);
+        const y = top + plot - h;
+        return `<rect x="${x}" y="${y}" width="${Math.max(1, slot - 2).toFixed(1)}" height="${h}" fill="#3b82f6"><title>${escapeXml(c.day)}: ${c.jobs} job${c.jobs === 1 ? '' : 's'}</title></rect>`;
+    })
+        .join('');
+    const firstLabel = escapeXml(counts[0]?.day ?? '');
+    const lastLabel = escapeXml(counts[counts.length - 1]?.day ?? '');
+    const total = counts.reduce((sum, c) => sum + c.jobs, 0);
+    return (`<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Jobs per day: ${total} in ${counts.length} days" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+        `<text x="0" y="11" font-size="11" fill="#444">max ${max} per day, ${total} in ${counts.length} days</text>` +
+        `<line x1="0" y1="${top + plot}" x2="${width}" y2="${top + plot}" stroke="#999"/>${bars}` +
+        `<text x="0" y="${height - 6}" font-size="11" fill="#444">${firstLabel}</text>` +
+        `<text x="${width}" y="${height - 6}" font-size="11" fill="#444" text-anchor="end">${lastLabel}</text></svg>`);
+}
+function escapeXml(text) {
+    return text.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+//# sourceMappingURL=jobs-chart.js.map

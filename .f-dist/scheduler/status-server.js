@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { getRun, latestActionResults, listRuns } from '../adapter/index.js';
+import { ProjectCompileError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
+import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
+import { allowedHostsFor, checkHost, checkPost, checkToken } from './request-guard.js';
+import { renderStatusPage } from './status-page.js';
+/** An API failure with its HTTP status; anything else is a 500. */
+class HttpError extends Error {
+    status;
+    constructor(status, message) {
+        super(message);
+        this.status = status;
+    }
+}
+const MAX_BODY_BYTES = 64 * 1024;
+/**
+ * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
+ * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history;
+ * POST /api/run, /api/sensor/reset, /api/sensor/start, /api/sensor/stop.
+ */
+export async function startStatusServer(options) {
+    const host = options.host ?? '127.0.0.1';
+    const requestedPort = options.port ?? 3000;
+    if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65_535) {
+        throw new SchedulerConfigError(`The port ${requestedPort} is not valid; use a number from 1 to 65535.`);
+    }
+    const csrfToken = randomBytes(24).toString('base64url');
+    const guard = { csrfToken, ...(options.token ? { token: options.token } : {}) };
+    const server = createServer((request, response) => {
+        handle(request, response, options, guard).catch((error) => {
+            const status = error instanceof HttpError ? error.status : statusOf(error);
+            if (status >= 500)
+                options.logger?.error(`status page: ${messageOf(error)}`);
+            sendJson(response, status, { error: messageOf(error) });
+        });
+    });
+    await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(requestedPort, host, () => {
+            server.off('error', reject);
+            resolve();
+        });
+    });
+    const port = server.address().port;
+    guard.allowedHosts = allowedHostsFor(host, port);
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    return {
+        url: `http://${shownHost}:${port}/`,
+        port,
+        close: () => new Promise((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+        }),
+    };
+}
+async function handle(request, response, options, guard) {
+    const url = new URL(request.url ?? '/', 'http://status.invalid');
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+    refuseUnless(checkHost(request.headers, guard));
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+        const nonce = randomBytes(16).toString('base64');
+        response.writeHead(200, {
+            ...commonHeaders(),
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+        });
+        response.end(method === 'HEAD' ? undefined : renderStatusPage({ csrfToken: guard.csrfToken, nonce }));
+        return;
+    }
+    if (!path.startsWith('/api/'))
+        throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
+    refuseUnless(checkToken(request.headers, guard));
+    const { scheduler, db } = options;
+    if (method === 'GET') {
+        const limit = clampLimit(url.searchParams.get('limit'));
+        if (path === '/api/status') {
+            sendJson(response, 200, { sensor: scheduler.status(), assertions: assertionResults(db) });
+            return;
+        }
+        if (path === '/api/runs') {
+            sendJson(response, 200, { runs: listRuns(db, { limit }) });
+            return;
+        }
+        const runMatch = /^\/api\/runs\/(\d+)$/.exec(path);
+        if (runMatch) {
+            const run = getRun(db, Number(runMatch[1]));
+            if (!run)
+                throw new HttpError(404, `There is no run ${runMatch[1]} in the history (it may have been pruned).`);
+            sendJson(response, 200, { run });
+            return;
+        }
+        if (path === '/api/ticks') {
+            sendJson(response, 200, { ticks: scheduler.ticks(limit) });
+            return;
+        }
+        if (path === '/api/history') {
+            const days = jobsPerDay(db, { days: 30, ...(options.now ? { now: options.now() } : {}) });
+            sendJson(response, 200, { days, svg: renderJobsChart(days) });
+            return;
+        }
+        throw new HttpError(404, `No API at GET ${path}.`);
+    }
+    if (method !== 'POST')
+        throw new HttpError(405, `${method} is not supported here.`);
+    refuseUnless(checkPost(request.headers, guard));
+    const body = await readJson(request);
+    if (path === '/api/run') {
+        const run = await scheduler.runNow(runRequestOf(body));
+        sendJson(response, 200, { run });
+        return;
+    }
+    if (path === '/api/sensor/reset') {
+        const to = body.to === undefined || body.to === null || body.to === '' ? 0 : Number(body.to);
+        if (!Number.isInteger(to) || to < 0)
+            throw new HttpError(400, 'The cursor must be a whole number ≥ 0.');
+        sendJson(response, 200, scheduler.resetCursor(to));
+        return;
+    }
+    if (path === '/api/sensor/start') {
+        scheduler.start();
+        sendJson(response, 200, { state: scheduler.status().state });
+        return;
+    }
+    if (path === '/api/sensor/stop') {
+        await scheduler.stop();
+        sendJson(response, 200, { state: scheduler.status().state });
+        return;
+    }
+    throw new HttpError(404, `No API at POST ${path}.`);
+}
+/** The latest result of each assertion, with its failing row count. */
+function assertionResults(db) {
+    return [...latestActionResults(db).values()]
+        .filter((action) => action.kind === 'assertion')
+        .map((action) => ({
+        name: action.name,
+        status: action.status,
+        // A passing assertion has no failingRows sample; it returned rowsAffected (0) rows.
+        failingRows: action.failingRows?.count ?? action.rowsAffected ?? null,
+        sample: action.failingRows?.sample.slice(0, 3) ?? [],
+        endedAt: action.endedAt,
+        error: action.error ?? null,
+    }));
+}
+function runRequestOf(body) {
+    return {
+        tags: listOf(body.tags),
+        actions: listOf(body.actions),
+        includeDeps: body.includeDeps === true,
+        includeDependents: body.includeDependents === true,
+        fullRefresh: body.fullRefresh === true,
+    };
+}
+/** Accepts ["a","b"] or "a, b". */
+function listOf(value) {
+    const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
+    return items.filter((item) => typeof item === 'string').flatMap((s) => s.trim() || []);
+}
+async function readJson(request) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of request) {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES)
+            throw new HttpError(413, 'The request body is too large.');
+        chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString('utf8').trim();
+    if (text === '')
+        return {};
+    try {
+        const parsed = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+            return parsed;
+    }
+    catch {
+        // fall through to the message below
+    }
+    throw new HttpError(400, 'The request body must be a JSON object.');
+}
+function refuseUnless(outcome) {
+    if (!outcome.ok)
+        throw new HttpError(outcome.status, outcome.message);
+}
+function clampLimit(raw) {
+    const n = Number(raw ?? 50);
+    return Number.isInteger(n) && n > 0 ? Math.min(n, 500) : 50;
+}
+function statusOf(error) {
+    if (error instanceof SchedulerBusyError)
+        return 409;
+    if (error instanceof ProjectCompileError)
+        return 422;
+    return 500;
+}
+function commonHeaders() {
+    return {
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+    };
+}
+function sendJson(response, status, payload) {
+    if (response.headersSent) {
+        response.end();
+        return;
+    }
+    response.writeHead(status, { ...commonHeaders(), 'content-type': 'application/json; charset=utf-8' });
+    response.end(JSON.stringify(payload));
+}
+function messageOf(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+//# sourceMappingURL=status-server.js.map

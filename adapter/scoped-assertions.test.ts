@@ -1,0 +1,269 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SqliteDatabase } from '../lib/sqlite.js';
+import { removeDir, writeProject } from './__fixtures__/sample-project.js';
+import {
+  type ActionResult,
+  type CompiledGraph,
+  compileProject,
+  getRun,
+  readCatalog,
+  type RunResult,
+  runGraph,
+} from './index.js';
+
+/**
+ * Two incremental tables over one source with a change sequence: `events` upserts on id, `event_log`
+ * appends. Both carry built-in assertions, and the append-only one a uniqueKey assertion on a column
+ * that has no UNIQUE index, so that a duplicate of an old row can only be found by key.
+ */
+const PROJECT: Record<string, string> = {
+  'workflow_settings.yaml': 'defaultProject: shop\ndefaultDataset: main\ndefaultAssertionDataset: checks\n',
+  'definitions/src_events.sqlx': 'config { type: "declaration", name: "src_events" }\n',
+  'definitions/events.sqlx': `config {
+  type: "incremental",
+  uniqueKey: ["id"],
+  assertions: { uniqueKey: ["id"], nonNull: ["id", "amount"], rowConditions: ["amount >= 0"] }
+}
+SELECT id, amount, seq FROM \${ref("src_events")}
+\${when(incremental(), \`WHERE seq > (SELECT coalesce(max(seq), 0) FROM \${self()})\`)}
+`,
+  'definitions/event_log.sqlx': `config {
+  type: "incremental",
+  assertions: { uniqueKey: ["id"], rowConditions: ["amount >= 0"] }
+}
+SELECT id, amount, seq, amount * 2 AS doubled FROM \${ref("src_events")}
+\${when(incremental(), \`WHERE seq > (SELECT coalesce(max(seq), 0) FROM \${self()})\`)}
+`,
+  'definitions/event_totals.sqlx': `config { type: "view" }
+SELECT count(*) AS n, sum(amount) AS total, 'x' || id AS label, NULL AS always_null FROM \${ref("events")} GROUP BY id
+`,
+};
+
+const ROWS_CHECK = 'checks.main_events_assertions_rowConditions';
+const KEY_CHECK = 'checks.main_events_assertions_uniqueKey_0';
+const LOG_ROWS_CHECK = 'checks.main_event_log_assertions_rowConditions';
+const LOG_KEY_CHECK = 'checks.main_event_log_assertions_uniqueKey_0';
+
+let projectDir: string;
+let graph: CompiledGraph;
+let workDir: string | undefined;
+let db: SqliteDatabase;
+let nextSeq = 1;
+
+beforeAll(async () => {
+  projectDir = writeProject(PROJECT);
+  const compiled = await compileProject({ projectDir });
+  if (!compiled.ok) throw new Error(compiled.message);
+  graph = compiled.graph;
+});
+
+afterAll(() => removeDir(projectDir));
+
+afterEach(() => {
+  db?.close();
+  if (workDir) removeDir(workDir);
+  workDir = undefined;
+});
+
+/** A database whose source holds `n` valid events (ids 1..n). */
+function freshDb(n: number): void {
+  workDir = mkdtempSync(join(tmpdir(), 'bambuzled-scoped-'));
+  db = new Database(join(workDir, 'shop.db'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE src_events (id INTEGER, amount REAL, seq INTEGER)');
+  nextSeq = 1;
+  addEvents(Array.from({ length: n }, (_, i) => [i + 1, 10]));
+}
+
+/** Appends events `[id, amount]` to the source, each with the next change sequence. */
+function addEvents(events: [number, number][]): void {
+  const insert = db.prepare('INSERT INTO src_events VALUES (?, ?, ?)');
+  for (const [id, amount] of events) insert.run(id, amount, nextSeq++);
+}
+
+function byName(result: RunResult, name: string): ActionResult {
+  const found = result.actions.find((a) => a.name === name);
+  if (!found) throw new Error(`no result for ${name}`);
+  return found;
+}
+
+const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+
+describe('scoped built-in assertions', () => {
+  it('checks the whole table on the first run, then only the rows a later merge wrote', () => {
+    freshDb(5);
+    const first = runGraph(graph, { db });
+    expect(first.status).toBe('SUCCESSFUL');
+    expect(byName(first, ROWS_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'table' });
+    expect(byName(first, ROWS_CHECK).checkedRows).toBeUndefined();
+
+    addEvents([
+      [6, 1],
+      [7, 2],
+      [2, 30],
+    ]);
+    const second = runGraph(graph, { db });
+    expect(byName(second, 'main.events').rowsAffected).toBe(3);
+    // The append-only log now holds id 2 twice; the upserted table updated it in place.
+    expect(byName(second, LOG_KEY_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows' });
+    for (const name of [ROWS_CHECK, KEY_CHECK]) {
+      expect(byName(second, name)).toMatchObject({ status: 'SUCCESSFUL', scope: 'written-rows', checkedRows: 3 });
+    }
+    const countSql = byName(second, ROWS_CHECK).sql.find((s) => s.startsWith('SELECT count(*)'));
+    expect(countSql).toContain('temp."events__bambuzled_stage"');
+    expect(count("SELECT count(*) FROM sqlite_temp_master WHERE name LIKE '%__bambuzled_stage'")).toBe(0);
+    expect(getRun(db, second.runId)).toEqual(second);
+  });
+
+  it('catches a bad value that an upsert wrote into an existing row', () => {
+    freshDb(5);
+    runGraph(graph, { db, selection: { actions: ['events'] } });
+    addEvents([[2, -30]]);
+    const result = runGraph(graph, { db, selection: { actions: ['events'] } });
+    expect(byName(result, ROWS_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows', checkedRows: 1 });
+    expect(byName(result, ROWS_CHECK).failingRows?.sample).toEqual([
+      { failing_row_condition: 'amount >= 0', id: 2, amount: -30, seq: 6 },
+    ]);
+  });
+
+  it('checks the whole table again when the condition was edited since it last passed', () => {
+    freshDb(5);
+    runGraph(graph, { db });
+    addEvents([[6, 20]]);
+    const edited: CompiledGraph = {
+      ...graph,
+      assertions: (graph.assertions ?? []).map((a) =>
+        a.target.name === 'main_events_assertions_rowConditions'
+          ? { ...a, query: (a.query ?? '').replaceAll('amount >= 0', 'amount >= 15') }
+          : a,
+      ),
+    };
+    const result = runGraph(edited, { db, selection: { actions: ['events'] } });
+    expect(byName(result, ROWS_CHECK)).toMatchObject({ status: 'FAILED', scope: 'table' });
+    expect(byName(result, ROWS_CHECK).failingRows?.count).toBe(5);
+    expect(byName(result, KEY_CHECK).scope).toBe('written-rows');
+  });
+
+  it('does not see a row changed behind its back, while the assertion view still holds the full query', () => {
+    freshDb(5);
+    runGraph(graph, { db });
+    db.exec('UPDATE events SET amount = -1 WHERE id = 1');
+    addEvents([[6, 1]]);
+    const second = runGraph(graph, { db });
+    expect(byName(second, ROWS_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'written-rows' });
+    expect(count('SELECT count(*) FROM checks__main_events_assertions_rowConditions')).toBe(1);
+  });
+
+  it('catches a bad row written incrementally, and checks the whole table until it is fixed', () => {
+    freshDb(5);
+    runGraph(graph, { db });
+    addEvents([
+      [6, -5],
+      [7, 1],
+    ]);
+    const caught = runGraph(graph, { db });
+    expect(byName(caught, ROWS_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows' });
+    expect(byName(caught, ROWS_CHECK).failingRows).toEqual({
+      count: 1,
+      sample: [{ failing_row_condition: 'amount >= 0', id: 6, amount: -5, seq: 6 }],
+    });
+
+    const again = runGraph(graph, { db });
+    expect(byName(again, 'main.events').rowsAffected).toBe(0);
+    expect(byName(again, ROWS_CHECK)).toMatchObject({ status: 'FAILED', scope: 'table' });
+    expect(byName(again, ROWS_CHECK).failingRows?.count).toBe(1);
+
+    db.exec('UPDATE events SET amount = 0 WHERE amount < 0');
+    const fixed = runGraph(graph, { db });
+    expect(byName(fixed, ROWS_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'table' });
+    addEvents([[8, 1]]);
+    const afterFix = runGraph(graph, { db });
+    expect(byName(afterFix, ROWS_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'written-rows', checkedRows: 1 });
+  });
+
+  it('checks the whole table on a full refresh', () => {
+    freshDb(5);
+    runGraph(graph, { db });
+    addEvents([[6, 1]]);
+    expect(byName(runGraph(graph, { db }), ROWS_CHECK).scope).toBe('written-rows');
+    const refreshed = runGraph(graph, { db, fullRefresh: true });
+    expect(byName(refreshed, ROWS_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'table' });
+    expect(byName(refreshed, KEY_CHECK).scope).toBe('table');
+  });
+
+  it('scopes an append-only table by rowid and still finds a new duplicate of an old key', () => {
+    freshDb(5);
+    runGraph(graph, { db });
+    addEvents([[6, 1]]);
+    const second = runGraph(graph, { db });
+    const rowsCheck = byName(second, LOG_ROWS_CHECK);
+    expect(rowsCheck).toMatchObject({ status: 'SUCCESSFUL', scope: 'written-rows', checkedRows: 1 });
+    expect(rowsCheck.sql.find((s) => s.startsWith('SELECT count(*)'))).toMatch(/rowid > 5\)/);
+
+    addEvents([[3, 1]]);
+    const third = runGraph(graph, { db });
+    expect(byName(third, LOG_KEY_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows' });
+    expect(byName(third, LOG_KEY_CHECK).failingRows?.sample).toEqual([{ id: 3, index_row_count: 2 }]);
+    // The upserted table merged id 3 in place: no duplicate there.
+    expect(byName(third, KEY_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'written-rows' });
+  });
+
+  it('counts a new NULL key together with the old ones, as the whole-table check would', () => {
+    freshDb(2);
+    db.prepare('INSERT INTO src_events VALUES (NULL, 1, ?)').run(nextSeq++);
+    const first = runGraph(graph, { db, selection: { actions: ['event_log'] } });
+    expect(byName(first, LOG_KEY_CHECK).status).toBe('SUCCESSFUL');
+    db.prepare('INSERT INTO src_events VALUES (NULL, 1, ?)').run(nextSeq++);
+    const second = runGraph(graph, { db, selection: { actions: ['event_log'] } });
+    expect(byName(second, LOG_KEY_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows' });
+    expect(byName(second, LOG_KEY_CHECK).failingRows?.sample).toEqual([{ id: null, index_row_count: 2 }]);
+  });
+
+  it('scopes a dry run too, and leaves no staging table behind', () => {
+    freshDb(5);
+    runGraph(graph, { db });
+    addEvents([[6, -1]]);
+    const dry = runGraph(graph, { db, dryRun: true });
+    expect(byName(dry, ROWS_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows' });
+    expect(byName(dry, ROWS_CHECK).failingRows?.count).toBe(1);
+    expect(count("SELECT count(*) FROM sqlite_temp_master WHERE name LIKE '%__bambuzled_stage'")).toBe(0);
+  });
+});
+
+describe('run history of scopes', () => {
+  it('adds the scope columns to a history written before they existed', () => {
+    freshDb(2);
+    runGraph(graph, { db });
+    db.exec('ALTER TABLE _bambuzled_action_runs DROP COLUMN scope');
+    db.exec('ALTER TABLE _bambuzled_action_runs DROP COLUMN checked_rows');
+    addEvents([[3, 1]]);
+    const second = runGraph(graph, { db });
+    expect(byName(second, ROWS_CHECK).scope).toBe('written-rows');
+    expect(getRun(db, second.runId)).toEqual(second);
+    expect(getRun(db, second.runId - 1)?.actions.find((a) => a.name === ROWS_CHECK)?.scope).toBeUndefined();
+  });
+});
+
+describe('catalog types', () => {
+  it('keeps declared types and infers the type of untyped expression columns from their values', () => {
+    freshDb(2);
+    runGraph(graph, { db });
+    const entry = (name: string) => readCatalog(db, graph).find((e) => e.name === name);
+    const columns = (name: string) => Object.fromEntries((entry(name)?.columns ?? []).map((c) => [c.name, c]));
+    expect(columns('main.event_log')).toMatchObject({
+      id: { type: 'INT' },
+      doubled: { type: 'REAL', inferred: true },
+    });
+    expect(columns('main.event_log').id?.inferred).toBeUndefined();
+    expect(columns('main.event_totals')).toEqual({
+      n: { name: 'n', type: 'INTEGER', inferred: true },
+      total: { name: 'total', type: 'REAL', inferred: true },
+      label: { name: 'label', type: 'TEXT', inferred: true },
+      always_null: { name: 'always_null', type: '' },
+    });
+  });
+});
