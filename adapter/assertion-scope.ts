@@ -57,7 +57,8 @@ export type BuiltInAssertionShape =
   | { kind: 'unique-key'; columns: string[] }
   | { kind: 'unknown' };
 
-const UNIQUE_KEY = /COUNT\(1\) AS index_row_count\s+FROM\s+`[^`]+`\s+GROUP BY ([^\n]+?)\s*\)\s*AS data\s+WHERE index_row_count > 1\s*$/;
+const UNIQUE_KEY =
+  /COUNT\(1\) AS index_row_count\s+FROM\s+`[^`]+`\s+GROUP BY ([^\n]+?)\s*\)\s*AS data\s+WHERE index_row_count > 1\s*$/;
 const PLAIN_COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Recognizes the two query shapes the stock compiler generates for built-in assertions. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { scopedParentSubquery } from './assertion-scope.js';
 import { BuildTaskError, buildTasks, type ExistingObject, type SqlTask } from './build-tasks.js';
 import { type GraphAction, graphActions } from './graph-actions.js';
-import { scopedParentSubquery } from './assertion-scope.js';
 import { refRewriterFor, targetKey } from './names.js';
 import type { CompiledGraph } from './types.js';
 
@@ -196,10 +196,18 @@ describe('buildTasks', () => {
   });
 
   it('counts and samples a scoped assertion through a subquery in place of its parent, keeping the full view', async () => {
-    const written = { table: 'orders', rowidAbove: 4, stage: { name: 'orders__bambuzled_stage', keys: ['id'] }, count: 2 };
+    const written = {
+      table: 'orders',
+      rowidAbove: 4,
+      stage: { name: 'orders__bambuzled_stage', keys: ['id'] },
+      count: 2,
+    };
     const subquery = scopedParentSubquery(graph.assertions?.[0]?.query ?? '', written);
     expect(subquery).toBeDefined();
-    const scopedRewrite = refRewriterFor(graph, new Map([[targetKey(target('main', 'orders')), subquery ?? '']]));
+    const scopedRewrite = refRewriterFor(
+      graph,
+      new Map([[targetKey(target('main', 'orders')), subquery ?? '']]),
+    );
     const sql = render(
       buildTasks(action('checks.main_orders_assertions_rowConditions'), view, {
         fullRefresh: false,

@@ -216,7 +216,9 @@ function merge(
   const onConflict = `ON CONFLICT (${keys.map(q).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
   return [
     execute(`DROP TABLE IF EXISTS ${stage}`),
-    execute(`CREATE TEMP TABLE ${q(stageTableOf(action.sqliteName))} AS\nSELECT ${list} FROM (\n${source}\n)`),
+    execute(
+      `CREATE TEMP TABLE ${q(stageTableOf(action.sqliteName))} AS\nSELECT ${list} FROM (\n${source}\n)`,
+    ),
     watermark,
     // WHERE true: without it SQLite would read ON CONFLICT as a join constraint of the SELECT.
     write(`${insertInto}\nSELECT ${list} FROM ${stage} WHERE true\n${onConflict}`),

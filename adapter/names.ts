@@ -51,10 +51,7 @@ export function knownTargets(graph: CompiledGraph): Target[] {
  * `substitutes` (by `targetKey`) replace a target's identifier with other SQL, e.g. a parenthesized
  * subquery over the table: this is how a built-in assertion is scoped to the rows a run wrote.
  */
-export function refRewriterFor(
-  graph: CompiledGraph,
-  substitutes?: ReadonlyMap<string, string>,
-): RefRewriter {
+export function refRewriterFor(graph: CompiledGraph, substitutes?: ReadonlyMap<string, string>): RefRewriter {
   const config = graph.projectConfig;
   const replacements = new Map<string, string>();
   for (const target of knownTargets(graph)) {

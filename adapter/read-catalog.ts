@@ -67,7 +67,9 @@ function inferredColumn(
   const column = quoteIdentifier(name);
   try {
     const storage = db
-      .prepare(`SELECT typeof(${column}) FROM ${quoteIdentifier(sqliteName)} WHERE ${column} IS NOT NULL LIMIT 1`)
+      .prepare(
+        `SELECT typeof(${column}) FROM ${quoteIdentifier(sqliteName)} WHERE ${column} IS NOT NULL LIMIT 1`,
+      )
       .pluck()
       .get() as string | undefined;
     const type = storage === undefined ? undefined : STORAGE_CLASSES[storage];

@@ -10,8 +10,8 @@ import {
   type CompiledGraph,
   compileProject,
   getRun,
-  readCatalog,
   type RunResult,
+  readCatalog,
   runGraph,
 } from './index.js';
 
@@ -111,7 +111,11 @@ describe('scoped built-in assertions', () => {
     // The append-only log now holds id 2 twice; the upserted table updated it in place.
     expect(byName(second, LOG_KEY_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows' });
     for (const name of [ROWS_CHECK, KEY_CHECK]) {
-      expect(byName(second, name)).toMatchObject({ status: 'SUCCESSFUL', scope: 'written-rows', checkedRows: 3 });
+      expect(byName(second, name)).toMatchObject({
+        status: 'SUCCESSFUL',
+        scope: 'written-rows',
+        checkedRows: 3,
+      });
     }
     const countSql = byName(second, ROWS_CHECK).sql.find((s) => s.startsWith('SELECT count(*)'));
     expect(countSql).toContain('temp."events__bambuzled_stage"');
@@ -124,7 +128,11 @@ describe('scoped built-in assertions', () => {
     runGraph(graph, { db, selection: { actions: ['events'] } });
     addEvents([[2, -30]]);
     const result = runGraph(graph, { db, selection: { actions: ['events'] } });
-    expect(byName(result, ROWS_CHECK)).toMatchObject({ status: 'FAILED', scope: 'written-rows', checkedRows: 1 });
+    expect(byName(result, ROWS_CHECK)).toMatchObject({
+      status: 'FAILED',
+      scope: 'written-rows',
+      checkedRows: 1,
+    });
     expect(byName(result, ROWS_CHECK).failingRows?.sample).toEqual([
       { failing_row_condition: 'amount >= 0', id: 2, amount: -30, seq: 6 },
     ]);
@@ -182,7 +190,11 @@ describe('scoped built-in assertions', () => {
     expect(byName(fixed, ROWS_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'table' });
     addEvents([[8, 1]]);
     const afterFix = runGraph(graph, { db });
-    expect(byName(afterFix, ROWS_CHECK)).toMatchObject({ status: 'SUCCESSFUL', scope: 'written-rows', checkedRows: 1 });
+    expect(byName(afterFix, ROWS_CHECK)).toMatchObject({
+      status: 'SUCCESSFUL',
+      scope: 'written-rows',
+      checkedRows: 1,
+    });
   });
 
   it('checks the whole table on a full refresh', () => {
@@ -253,7 +265,8 @@ describe('catalog types', () => {
     freshDb(2);
     runGraph(graph, { db });
     const entry = (name: string) => readCatalog(db, graph).find((e) => e.name === name);
-    const columns = (name: string) => Object.fromEntries((entry(name)?.columns ?? []).map((c) => [c.name, c]));
+    const columns = (name: string) =>
+      Object.fromEntries((entry(name)?.columns ?? []).map((c) => [c.name, c]));
     expect(columns('main.event_log')).toMatchObject({
       id: { type: 'INT' },
       doubled: { type: 'REAL', inferred: true },

@@ -32,7 +32,7 @@ import type { BenchFigure, BenchReport } from './report.js';
 
 const SIZES = [10_000, 100_000, 1_000_000] as const;
 /** Incremental runs per size; the median is reported. */
-const INCREMENTAL_RUNS = 5;
+const INCREMENTAL_RUNS = 9;
 const NEW_JOBS_PER_RUN = 100;
 /** Full refreshes at 1M, alternating adapter and floor; the median of each is reported. */
 const FULL_REFRESH_ROUNDS = 2;
@@ -191,9 +191,7 @@ function measureSize(db: SqliteDatabase, graph: CompiledGraph, size: number): Si
   migrateRawSchema(db);
   const modelOnly = withoutBuiltInAssertions(graph, 'jobs_brz');
   const generateMs = timed(() => insertFinishedJobs(db, 1, size));
-  const buildMs = timed(() =>
-    expectRows(runGraph(graph, { db, selection: BRONZE, trigger: 'bench' }), size),
-  );
+  const buildMs = timed(() => expectRows(runGraph(graph, { db, selection: BRONZE, trigger: 'bench' }), size));
   let next = size + 1;
   const incrementalRuns = (runGraphOf: CompiledGraph, selection: Selection): number => {
     const times: number[] = [];

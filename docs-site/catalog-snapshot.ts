@@ -7,7 +7,8 @@ export interface DocsCatalogEntry {
   sqliteName: string;
   exists: boolean;
   objectType: 'table' | 'view' | null;
-  columns: { name: string; type: string }[];
+  /** `inferred`: no declared type, so the type of the stored values is shown. */
+  columns: { name: string; type: string; inferred?: boolean }[];
   rowCount: number | null;
 }
 
@@ -63,7 +64,11 @@ export function readCatalogSnapshot(
       sqliteName: entry.sqliteName,
       exists: entry.exists,
       objectType: entry.objectType,
-      columns: entry.columns.map((column) => ({ name: column.name, type: column.type })),
+      columns: entry.columns.map((column) => ({
+        name: column.name,
+        type: column.type,
+        ...(column.inferred ? { inferred: true } : {}),
+      })),
       rowCount: entry.rowCount,
     };
   }

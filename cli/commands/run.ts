@@ -30,11 +30,14 @@ export function formatActionResult(result: ActionResult): { stream: 'stdout' | '
   const dataset = result.kind !== 'assertion' && result.kind !== 'operations';
   const label = dataset ? `${result.name} [${result.kind}]` : result.name;
   const noun = dataset ? 'Dataset creation' : result.kind === 'assertion' ? 'Assertion' : 'Operation';
+  // Built-in assertions of an incremental merge check only the rows that merge wrote: say so.
+  const scope =
+    result.scope === 'written-rows' ? ` (checked the ${result.checkedRows ?? 0} row(s) this run wrote)` : '';
   switch (result.status) {
     case 'SUCCESSFUL': {
       const rows = result.rowsAffected === null ? '' : `, ${result.rowsAffected} row(s)`;
       if (dataset) return out(`Table created:  ${label} ${seconds}${rows}`);
-      if (result.kind === 'assertion') return out(`Assertion passed:  ${label} ${seconds}`);
+      if (result.kind === 'assertion') return out(`Assertion passed:  ${label} ${seconds}${scope}`);
       return out(`Operation completed successfully:  ${label} ${seconds}${rows}`);
     }
     case 'DISABLED':
@@ -51,7 +54,7 @@ export function formatActionResult(result: ActionResult): { stream: 'stdout' | '
       if (result.failingRows) {
         return err(
           [
-            `Assertion failed:  ${label} ${seconds}, ${result.failingRows.count} row(s)`,
+            `Assertion failed:  ${label} ${seconds}, ${result.failingRows.count} row(s)${scope}`,
             indent(rowsTable(result.failingRows.sample), '    '),
             `    (the failing rows stay queryable in the view "${result.sqliteName}")`,
           ].join('\n'),

@@ -35,7 +35,13 @@
     for (const column of actual) {
       const doc = documented.get(column.name);
       documented.delete(column.name);
-      rows.push({ name: column.name, type: column.type, doc, missing: false });
+      rows.push({
+        name: column.name,
+        type: column.type,
+        inferred: Boolean(column.inferred),
+        doc,
+        missing: false,
+      });
     }
     for (const doc of documented.values())
       rows.push({ name: doc.name, type: '', doc, missing: Boolean(catalog?.exists) });
@@ -57,16 +63,22 @@
             'tr',
             { 'data-column': row.name },
             h('td', { class: 'col-name' }, row.name),
-            row.type || !catalog?.exists || row.missing
-              ? h('td', { class: 'col-type' }, row.type || '\u2014')
-              : h(
+            row.inferred
+              ? h(
                   'td',
-                  {
-                    class: 'col-type muted',
-                    title: 'SQLite declares no type for a column computed by an expression',
-                  },
-                  'untyped',
-                ),
+                  { class: 'col-type', title: 'No declared type: the type of the values stored in it' },
+                  `${row.type} (inferred)`,
+                )
+              : row.type || !catalog?.exists || row.missing
+                ? h('td', { class: 'col-type' }, row.type || '\u2014')
+                : h(
+                    'td',
+                    {
+                      class: 'col-type muted',
+                      title: 'SQLite declares no type for a column computed by an expression',
+                    },
+                    'untyped',
+                  ),
             h(
               'td',
               { class: 'col-doc' },
