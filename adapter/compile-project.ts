@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { formatCompilationErrors, readableCompilationErrors } from './readable-errors.js';
 import type { CompilationError, CompiledGraph } from './types.js';
 
 export interface CompileOptions {
@@ -34,7 +35,17 @@ export interface CompileOptions {
 }
 
 export type CompileOutcome =
-  | { ok: true; graph: CompiledGraph; fromCache: boolean; durationMs: number }
+  | {
+      ok: true;
+      graph: CompiledGraph;
+      fromCache: boolean;
+      durationMs: number;
+      /**
+       * Set when the project was compiled as a copy wired to bambuzled's own @dataform/core: one line
+       * naming that version and why (for stderr; the graph is the same as the stock CLI's).
+       */
+      note?: string;
+    }
   | { ok: false; errors: CompilationError[]; message: string; durationMs: number };
 
 /** Where a project's cached graphs live. */
@@ -61,7 +72,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileOu
 
   const key = await compileCacheKey(projectDir, options.vars);
   if (!key.ok) return fail(key.message);
-  const { files, pinsCore, inPlace } = key;
+  const { files, pinsCore, inPlace, note } = key;
   const cacheFile = join(projectDir, COMPILE_CACHE_DIR, `${key.hash}.json`);
   const vars = key.vars;
 
@@ -69,7 +80,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileOu
     const cached = await readFile(cacheFile, 'utf8').catch(() => undefined);
     if (cached !== undefined) {
       try {
-        return outcomeOf(JSON.parse(cached) as CompiledGraph, true, elapsed());
+        return outcomeOf(JSON.parse(cached) as CompiledGraph, true, elapsed(), note);
       } catch {
         // A torn or hand-edited cache file: compile again and overwrite it.
       }
@@ -96,7 +107,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileOu
     }
     graph = JSON.parse(restore(JSON.stringify(graph))) as CompiledGraph;
     await writeCache(cacheFile, graph);
-    return outcomeOf(graph, false, elapsed());
+    return outcomeOf(graph, false, elapsed(), note);
   } finally {
     if (shadow) await rm(shadow, { recursive: true, force: true });
   }
@@ -110,6 +121,8 @@ type CacheKey =
       vars: Record<string, string>;
       pinsCore: boolean;
       inPlace: boolean;
+      /** Why and with which core version a project compiles as a copy; none in place. */
+      note?: string;
     }
   | { ok: false; message: string };
 
@@ -136,23 +149,39 @@ export async function compileCacheKey(
   const inPlace =
     !pinsCore && existsSync(join(projectDir, 'package.json')) && existsSync(join(projectCore, 'bundle.js'));
   const coreVersion = await readVersion(inPlace ? projectCore : ownCoreDir);
+  const pinned = /^dataformCoreVersion\s*:\s*["']?([^\s"'#]*)/m.exec(settings)?.[1];
+  const why = pinsCore
+    ? `workflow_settings.yaml pins dataformCoreVersion ${pinned ?? ''}, which the stock CLI would install from the registry`
+    : existsSync(join(projectCore, 'bundle.js'))
+      ? 'the project has no package.json'
+      : 'the project has none installed';
+  const note = inPlace ? undefined : `Compiled with bambuzled's @dataform/core ${coreVersion} (${why}).`;
   const sortedVars = Object.fromEntries(
     Object.entries(vars).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ coreVersion, vars: sortedVars, inPlace }));
   for (const file of files) hash.update(`\0${file.path}\0${file.content.length}\0`).update(file.content);
-  return { ok: true, hash: hash.digest('hex'), files, vars: sortedVars, pinsCore, inPlace };
+  return {
+    ok: true,
+    hash: hash.digest('hex'),
+    files,
+    vars: sortedVars,
+    pinsCore,
+    inPlace,
+    ...(note ? { note } : {}),
+  };
 }
 
-function outcomeOf(graph: CompiledGraph, fromCache: boolean, durationMs: number): CompileOutcome {
-  const errors = (graph.graphErrors?.compilationErrors ?? []).map((e) => ({
-    ...(e.fileName !== undefined ? { fileName: e.fileName } : {}),
-    ...(e.actionName !== undefined ? { actionName: e.actionName } : {}),
-    message: e.message,
-  }));
-  if (errors.length === 0) return { ok: true, graph, fromCache, durationMs };
-  const message = `Compilation failed with ${errors.length} error(s): ${errors.map((e) => `${e.fileName ?? '?'}: ${e.message}`).join('; ')}`;
+function outcomeOf(
+  graph: CompiledGraph,
+  fromCache: boolean,
+  durationMs: number,
+  note: string | undefined,
+): CompileOutcome {
+  const errors = readableCompilationErrors(graph.graphErrors?.compilationErrors ?? [], graph);
+  if (errors.length === 0) return { ok: true, graph, fromCache, durationMs, ...(note ? { note } : {}) };
+  const message = `Compilation failed with ${errors.length} error(s): ${formatCompilationErrors(errors).join('; ')}`;
   return { ok: false, errors, message, durationMs };
 }
 

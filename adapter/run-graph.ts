@@ -19,6 +19,7 @@ import {
 } from './build-tasks.js';
 import { declarationsByKey, type GraphAction, graphActions } from './graph-actions.js';
 import { displayNameOf, type RefRewriter, refRewriterFor, sqliteNameOf, targetKey } from './names.js';
+import { formatCompilationErrors, readableCompilationErrors } from './readable-errors.js';
 import { lastActionOutcome, recordRun } from './run-history.js';
 import { selectActions } from './select-actions.js';
 import type { Row, SqlExecutor } from './sql-executor.js';
@@ -92,9 +93,8 @@ export function runGraph(graph: CompiledGraph, options: RunOptions): RunResult {
 
   const errors = graph.graphErrors?.compilationErrors ?? [];
   if (errors.length > 0) {
-    return refuse(
-      `The graph has compilation errors: ${errors.map((e) => `${e.fileName ?? '?'}: ${e.message}`).join('; ')}`,
-    );
+    const readable = formatCompilationErrors(readableCompilationErrors(errors, graph));
+    return refuse(`The graph has compilation errors: ${readable.join('; ')}`);
   }
   const selected = selectActions(graphActions(graph), selection);
   if (!selected.ok) return refuse(selected.message);
@@ -258,6 +258,10 @@ function runAction(
       : scope
         ? { scope: 'written-rows', checkedRows: scope.checkedRows }
         : { scope: 'table' };
+  const isDataset = action.kind === 'table' || action.kind === 'view' || action.kind === 'incremental';
+  // Read after the transaction ran: `merged` is set inside it.
+  const modeFields = (): Partial<ActionResult> =>
+    isDataset ? { mode: merged ? 'merged' : 'created' } : {};
   try {
     context.executor.transaction(() => {
       const info = context.executor.tableInfo(action.sqliteName);
@@ -319,6 +323,7 @@ function runAction(
       rowsAffected: null,
       ...(current ? { failedSql: current } : {}),
       ...scopeFields,
+      ...modeFields(),
     });
   }
   if (merged && watermark !== undefined) rememberWritten(action, watermark, rowsAffected ?? 0, context);
@@ -331,7 +336,7 @@ function runAction(
       ...scopeFields,
     });
   }
-  return finish({ status: 'SUCCESSFUL', rowsAffected, ...scopeFields });
+  return finish({ status: 'SUCCESSFUL', rowsAffected, ...scopeFields, ...modeFields() });
 }
 
 /** Remembers the rows a successful incremental merge wrote, unless its operations may rewrite others. */

@@ -68,6 +68,8 @@ export interface CompilationError {
   fileName?: string;
   actionName?: string;
   message: string;
+  /** The compiler's own wording, where the adapter made `message` easier to read. */
+  detail?: string;
 }
 
 export interface ProjectConfig {
@@ -140,6 +142,11 @@ export interface ActionResult {
   scope?: 'written-rows' | 'table';
   /** With scope 'written-rows': how many rows the parent's merge wrote, i.e. were checked. */
   checkedRows?: number;
+  /**
+   * For a table, view or incremental that got as far as building: 'merged' when new rows were merged
+   * into the existing incremental table, 'created' when it was (re)built from its full query.
+   */
+  mode?: 'created' | 'merged';
 }
 
 export interface RunResult {

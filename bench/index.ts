@@ -4,7 +4,11 @@
  * Every figure is a ratio against a baseline measured in the same run, because these machines are
  * shared and noisy; absolute times are kept as notes.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchModule, BenchReport } from './report.js';
 
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
@@ -12,6 +16,14 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   listener: () => import('./listener.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
 };
+
+// `--child NAME OUT`: run one benchmark and write its report to OUT (used by the parent below).
+if (process.argv[2] === '--child') {
+  const [name, out] = process.argv.slice(3) as [string, string];
+  const bench = await BENCHMARKS[name]!();
+  writeFileSync(out, JSON.stringify(await bench.run()));
+  process.exit(0);
+}
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in BENCHMARKS));
@@ -22,14 +34,29 @@ if (unknown.length > 0) {
 
 const reports: BenchReport[] = [];
 let missed = 0;
+const scratch = mkdtempSync(join(tmpdir(), 'bambuzled-bench-'));
 for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHMARKS)) {
   console.error(`Running the ${name} benchmark...`);
-  const bench = await BENCHMARKS[name]!();
-  const report = await bench.run();
+  // Each benchmark runs in a process of its own, so that one's memory never counts in another's peak RSS.
+  const out = join(scratch, `${name}.json`);
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--child', name, out],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  if (child.status !== 0) {
+    console.error(`The ${name} benchmark failed (exit ${child.status ?? child.signal}).`);
+    missed += 1;
+    continue;
+  }
+  const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
   reports.push(report);
   console.log(formatReport(report));
   missed += report.figures.filter((figure) => figure.pass === false).length;
 }
+rmSync(scratch, { recursive: true, force: true });
 
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(

@@ -20,9 +20,14 @@ describe('layerOf', () => {
 });
 
 describe('labelOf', () => {
-  it('shortens a built-in assertion to its rule and leaves hand-written names alone', () => {
+  it('labels a built-in assertion with its table and rule and leaves hand-written names alone', () => {
     const parent = target('main', 'jobs_brz');
-    expect(labelOf(target('assertions', 'main_jobs_brz_assertions_uniqueKey_0'), parent)).toBe('uniqueKey_0');
+    expect(labelOf(target('assertions', 'main_jobs_brz_assertions_uniqueKey_0'), parent)).toBe(
+      'jobs_brz: uniqueKey_0',
+    );
+    expect(labelOf(target('assertions', 'main_jobs_brz_assertions_rowConditions'), parent)).toBe(
+      'jobs_brz: rowConditions',
+    );
     expect(labelOf(target('assertions', 'jobs_have_names'), parent)).toBe('jobs_have_names');
     expect(labelOf(target('assertions', 'main_jobs_brz_assertions_'), parent)).toBe(
       'main_jobs_brz_assertions_',

@@ -25,7 +25,7 @@ export interface DocsColumn {
 export interface DocsAction {
   id: string;
   name: string;
-  /** What the graph node shows: the name, or for a built-in assertion just its rule (`uniqueKey_0`). */
+  /** What the graph node shows: the name, or for a built-in assertion its table and rule (`jobs_brz: uniqueKey_0`). */
   label: string;
   schema: string;
   database: string;
@@ -71,14 +71,15 @@ export interface DocsModel {
 }
 
 /**
- * Built-in assertions are named `${schema}_${table}_assertions_${rule}`; on a node next to their table
- * the rule alone says it all, and keeps the graph narrow.
+ * Built-in assertions are named `${schema}_${table}_assertions_${rule}`; a node labelled with the rule
+ * alone (`uniqueKey_0`) says nothing once several tables have one, so the label is `table: rule`
+ * (`jobs_brz: uniqueKey_0`), shorter than the generated name and still telling what it checks.
  */
 export function labelOf(target: Target, parent: Target | undefined): string {
   if (!parent) return target.name;
   const prefix = `${parent.schema ? `${parent.schema}_` : ''}${parent.name}_assertions_`;
   return target.name.startsWith(prefix) && target.name.length > prefix.length
-    ? target.name.slice(prefix.length)
+    ? `${parent.name}: ${target.name.slice(prefix.length)}`
     : target.name;
 }
 

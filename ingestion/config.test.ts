@@ -171,6 +171,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig(join(dir!, 'config.json'), {})).toThrow(/copy ingestion\/config\.example\.json/);
   });
 
+  it('takes the printer from the environment alone when there is no file', () => {
+    dir = mkdtempSync(join(tmpdir(), 'bambuzled-config-'));
+    const config = loadConfig(join(dir, 'config.json'), {
+      BAMBUZLED_PRINTER_IP: '192.168.1.50',
+      BAMBUZLED_ACCESS_CODE: CODE,
+      BAMBUZLED_SERIAL_NUMBER: '01P00A123456789',
+    });
+    expect(config.printers).toEqual([
+      expect.objectContaining({
+        host: '192.168.1.50',
+        accessCode: CODE,
+        serial: '01P00A123456789',
+        port: 8883,
+      }),
+    ]);
+  });
+
   it('reports invalid JSON by position without quoting the file', () => {
     dir = mkdtempSync(join(tmpdir(), 'bambuzled-config-'));
     const path = join(dir, 'config.json');
@@ -189,5 +206,8 @@ describe('loadConfig', () => {
     const config = loadConfig(new URL('./config.example.json', import.meta.url).pathname, {});
     expect(config.printers).toHaveLength(1);
     expect(config.checkIntervalS).toBe(60);
+    // The example's sensor settings must work with this repository's project as they are.
+    expect(config.sensorTags).toEqual(['bronze']);
+    expect(config.schedule?.split(' ')).toHaveLength(6);
   });
 });

@@ -161,8 +161,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Listener
   return config;
 }
 
+const PRINTER_ENV_KEYS = ['BAMBUZLED_PRINTER_IP', 'BAMBUZLED_ACCESS_CODE', 'BAMBUZLED_SERIAL_NUMBER'];
+
 /**
- * Reads and validates a config file. A missing file or invalid JSON is a ConfigError that says what to do;
+ * Reads and validates a config file (or, when there is none, the BAMBUZLED_* printer variables). A missing file or invalid JSON is a ConfigError that says what to do;
  * the JSON parser's own message is not passed on, since it quotes the file (and so the access code).
  */
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): ListenerConfig {
@@ -172,9 +174,12 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
+      // A container may be configured by environment variables alone.
+      if (PRINTER_ENV_KEYS.some((key) => env[key])) return parseConfig(undefined, env);
       throw new ConfigError(
         `No config file at ${path}: copy ingestion/config.example.json to ${path} and fill in printer_ip, ` +
-          'access_code and serial_number (or pass --config with another path).',
+          'access_code and serial_number (or pass --config with another path, or set BAMBUZLED_PRINTER_IP, ' +
+          'BAMBUZLED_ACCESS_CODE and BAMBUZLED_SERIAL_NUMBER).',
       );
     }
     throw new ConfigError(

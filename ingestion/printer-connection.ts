@@ -240,6 +240,12 @@ export class PrinterConnection {
         logger.error(refused);
       } else if (wasConnected) {
         logger.warn(`${this.who}: connection lost${this.snap.lastError ? ` (${this.snap.lastError})` : ''}.`);
+      } else if (this.snap.lastError !== 'not authorized') {
+        // Say why: a wrong IP or port otherwise shows only as an endless series of reconnects.
+        const reason = this.snap.lastError ?? `no answer within ${this.timing.connectTimeoutMs / 1000} s`;
+        logger.warn(
+          `${this.who}: cannot connect to ${printer.host}:${printer.port} (${reason}). Check printer_ip and port, and that the printer is on and reachable from here.`,
+        );
       }
       this.scheduleReconnect();
     });

@@ -40,35 +40,56 @@ export function jobsPerDay(db: SqliteDatabase, options: { days?: number; now?: D
   return out;
 }
 
-/** A bar chart of jobs per day as a self-contained SVG string (no scripts, text escaped). */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A bar chart of jobs per day as a self-contained SVG string (no scripts, text escaped). It is drawn
+ * at the size it will be shown (the page asks for its card's width), so that labels keep their size:
+ * dates along the axis at least every ~80 px, and the count above each bar when there is room.
+ */
 export function renderJobsChart(counts: readonly DayCount[], size = { width: 640, height: 160 }): string {
   const { width, height } = size;
   if (counts.length === 0) {
-    return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="No print history yet" width="${width}" height="40"><text x="0" y="24" font-size="13" fill="#666">No print history yet: jobs_brz appears after the first run.</text></svg>`;
+    return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="No print history yet" width="${width}" height="40" viewBox="0 0 ${width} 40"><text x="0" y="24" font-size="13" fill="#666">No print history yet: jobs_brz appears after the first run.</text></svg>`;
   }
   const top = 16;
   const bottom = 22;
   const plot = height - top - bottom;
   const max = Math.max(1, ...counts.map((c) => c.jobs));
   const slot = width / counts.length;
+  const labelEvery = Math.max(1, Math.ceil(80 / slot));
   const bars = counts
     .map((c, i) => {
       const h = Math.round((c.jobs / max) * plot);
       const x = (i * slot + 1).toFixed(1);
       const y = top + plot - h;
-      return `<rect x="${x}" y="${y}" width="${Math.max(1, slot - 2).toFixed(1)}" height="${h}" fill="#3b82f6"><title>${escapeXml(c.day)}: ${c.jobs} job${c.jobs === 1 ? '' : 's'}</title></rect>`;
+      const middle = (i * slot + slot / 2).toFixed(1);
+      const bar = `<rect x="${x}" y="${y}" width="${Math.max(1, slot - 2).toFixed(1)}" height="${h}" fill="#3b82f6"><title>${escapeXml(c.day)}: ${c.jobs} job${c.jobs === 1 ? '' : 's'}</title></rect>`;
+      const count =
+        c.jobs > 0 && slot >= 16
+          ? `<text x="${middle}" y="${y - 3}" font-size="11" fill="#1f2328" text-anchor="middle">${c.jobs}</text>`
+          : '';
+      // Label from the newest day backwards, so that today always has its date.
+      const label =
+        (counts.length - 1 - i) % labelEvery === 0
+          ? `<text x="${middle}" y="${height - 6}" font-size="11" fill="#444" text-anchor="middle">${escapeXml(shortDay(c.day))}</text>`
+          : '';
+      return bar + count + label;
     })
     .join('');
-  const firstLabel = escapeXml(counts[0]?.day ?? '');
-  const lastLabel = escapeXml(counts[counts.length - 1]?.day ?? '');
   const total = counts.reduce((sum, c) => sum + c.jobs, 0);
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Jobs per day: ${total} in ${counts.length} days" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
-    `<text x="0" y="11" font-size="11" fill="#444">max ${max} per day, ${total} in ${counts.length} days</text>` +
-    `<line x1="0" y1="${top + plot}" x2="${width}" y2="${top + plot}" stroke="#999"/>${bars}` +
-    `<text x="0" y="${height - 6}" font-size="11" fill="#444">${firstLabel}</text>` +
-    `<text x="${width}" y="${height - 6}" font-size="11" fill="#444" text-anchor="end">${lastLabel}</text></svg>`
+    `<text x="0" y="11" font-size="11" fill="#444">${total} job${total === 1 ? '' : 's'} in ${counts.length} days, at most ${max} a day (UTC days)</text>` +
+    `<line x1="0" y1="${top + plot}" x2="${width}" y2="${top + plot}" stroke="#999"/>${bars}</svg>`
   );
+}
+
+/** 2026-11-27 -> "Nov 27"; anything else is shown as it is. */
+function shortDay(day: string): string {
+  const match = /^\d{4}-(\d{2})-(\d{2})$/.exec(day);
+  const month = match ? MONTHS[Number(match[1]) - 1] : undefined;
+  return match && month ? `${month} ${Number(match[2])}` : day;
 }
 
 function escapeXml(text: string): string {

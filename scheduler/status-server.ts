@@ -6,8 +6,10 @@ import type { Logger } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import { ProjectCompileError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
+import { printersSeen, recentJobs } from './print-history.js';
 import { allowedHostsFor, checkHost, checkPost, checkToken, type GuardSettings } from './request-guard.js';
 import type { RunNowRequest, Scheduler } from './scheduler.js';
+import { selectionFlags } from './selection-flags.js';
 import { renderStatusPage } from './status-page.js';
 
 export interface StatusServerOptions {
@@ -43,7 +45,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
- * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history;
+ * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history, /api/jobs, /api/printers;
  * POST /api/run, /api/sensor/reset, /api/sensor/start, /api/sensor/stop.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
@@ -110,11 +112,19 @@ async function handle(
   if (method === 'GET') {
     const limit = clampLimit(url.searchParams.get('limit'));
     if (path === '/api/status') {
-      sendJson(response, 200, { sensor: scheduler.status(), assertions: assertionResults(db) });
+      const sensor = scheduler.status();
+      sendJson(response, 200, {
+        sensor: { ...sensor, selectionFlags: selectionFlags(sensor.selection) },
+        assertions: assertionResults(db),
+      });
       return;
     }
     if (path === '/api/runs') {
-      sendJson(response, 200, { runs: listRuns(db, { limit }) });
+      const runs = listRuns(db, { limit }).map((run) => ({
+        ...run,
+        flags: selectionFlags(run.selection, run.fullRefresh),
+      }));
+      sendJson(response, 200, { runs });
       return;
     }
     const runMatch = /^\/api\/runs\/(\d+)$/.exec(path);
@@ -122,7 +132,7 @@ async function handle(
       const run = getRun(db, Number(runMatch[1]));
       if (!run)
         throw new HttpError(404, `There is no run ${runMatch[1]} in the history (it may have been pruned).`);
-      sendJson(response, 200, { run });
+      sendJson(response, 200, { run: { ...run, flags: selectionFlags(run.selection, run.fullRefresh) } });
       return;
     }
     if (path === '/api/ticks') {
@@ -131,7 +141,17 @@ async function handle(
     }
     if (path === '/api/history') {
       const days = jobsPerDay(db, { days: 30, ...(options.now ? { now: options.now() } : {}) });
-      sendJson(response, 200, { days, svg: renderJobsChart(days) });
+      // Drawn at the width the page shows it (its card's), so that the labels keep their size.
+      const width = clampNumber(url.searchParams.get('width'), { min: 320, max: 2400, fallback: 640 });
+      sendJson(response, 200, { days, svg: renderJobsChart(days, { width, height: 180 }) });
+      return;
+    }
+    if (path === '/api/jobs') {
+      sendJson(response, 200, recentJobs(db, { limit: Math.min(limit, 200) }));
+      return;
+    }
+    if (path === '/api/printers') {
+      sendJson(response, 200, { printers: printersSeen(db, options.now ? { now: options.now() } : {}) });
       return;
     }
     throw new HttpError(404, `No API at GET ${path}.`);
@@ -222,6 +242,11 @@ function refuseUnless(outcome: { ok: true } | { ok: false; status: number; messa
 function clampLimit(raw: string | null): number {
   const n = Number(raw ?? 50);
   return Number.isInteger(n) && n > 0 ? Math.min(n, 500) : 50;
+}
+
+function clampNumber(raw: string | null, range: { min: number; max: number; fallback: number }): number {
+  const n = Math.round(Number(raw ?? Number.NaN));
+  return Number.isFinite(n) ? Math.min(range.max, Math.max(range.min, n)) : range.fallback;
 }
 
 function statusOf(error: unknown): number {

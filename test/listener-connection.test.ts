@@ -152,6 +152,21 @@ describe('a printer connection over TLS', () => {
     expect(conn.snapshot().connected).toBe(false);
   });
 
+  it('says why it cannot connect when nothing listens at the printer address', async () => {
+    const h = setUp();
+    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
+    await broker.close(); // its port is now closed: a wrong printer_ip or port looks like this
+    const { conn, logger } = connection(h, broker);
+    conn.start();
+    await until(() => logger.lines.some((line) => line.includes('cannot connect')));
+
+    const line = logger.lines.find((l) => l.includes('cannot connect')) ?? '';
+    expect(line).toContain(`${broker.host}:${broker.port}`);
+    expect(line).toMatch(/ECONNREFUSED/);
+    expect(line).toContain('Check printer_ip and port');
+    expect(logger.lines.join('\n')).not.toContain(CODE);
+  });
+
   it('reconnects after a silent period and tells to check a mis-cased serial', async () => {
     const h = setUp();
     const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE, [SERIAL.toLowerCase()]: CODE } });

@@ -5,14 +5,12 @@ import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { TrustConfigError } from '../../ingestion/trust.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
-import { resolveDbPath } from '../db-path.js';
+import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 
 export interface ListenOptions {
   config: string;
   db?: string;
 }
-
-export const DEFAULT_CONFIG_PATH = 'ingestion/config.json';
 
 /**
  * Runs the listener until `stop` resolves (SIGTERM/SIGINT from the CLI), then closes it cleanly.

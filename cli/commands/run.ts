@@ -24,11 +24,20 @@ interface RunFlags {
   db?: string;
 }
 
+/** How an action's line reads: a dry run says what would have happened, and that it was a dry run. */
+export interface FormatOptions {
+  dryRun?: boolean;
+}
+
 /** One progress line (or block) for an action that ended, and where it goes. */
-export function formatActionResult(result: ActionResult): { stream: 'stdout' | 'stderr'; text: string } {
+export function formatActionResult(
+  result: ActionResult,
+  options: FormatOptions = {},
+): { stream: 'stdout' | 'stderr'; text: string } {
   const seconds = `${(result.durationMs / 1000).toFixed(2)}s`;
   const dataset = result.kind !== 'assertion' && result.kind !== 'operations';
-  const label = dataset ? `${result.name} [${result.kind}]` : result.name;
+  // Every line of a dry run carries the mark right after the name, whatever happened to the action.
+  const label = `${dataset ? `${result.name} [${result.kind}]` : result.name}${options.dryRun ? ' (dry run)' : ''}`;
   const noun = dataset ? 'Dataset creation' : result.kind === 'assertion' ? 'Assertion' : 'Operation';
   // Built-in assertions of an incremental merge check only the rows that merge wrote: say so.
   const scope =
@@ -36,9 +45,10 @@ export function formatActionResult(result: ActionResult): { stream: 'stdout' | '
   switch (result.status) {
     case 'SUCCESSFUL': {
       const rows = result.rowsAffected === null ? '' : `, ${result.rowsAffected} row(s)`;
-      if (dataset) return out(`Table created:  ${label} ${seconds}${rows}`);
-      if (result.kind === 'assertion') return out(`Assertion passed:  ${label} ${seconds}${scope}`);
-      return out(`Operation completed successfully:  ${label} ${seconds}${rows}`);
+      const headline = successHeadline(result, options.dryRun ?? false);
+      if (result.kind === 'assertion') return out(`${headline}  ${label} ${seconds}${scope}`);
+      if (result.kind === 'view') return out(`${headline}  ${label} ${seconds}`);
+      return out(`${headline}  ${label} ${seconds}${rows}`);
     }
     case 'DISABLED':
       return out(`${noun} disabled:  ${label}`);
@@ -56,7 +66,9 @@ export function formatActionResult(result: ActionResult): { stream: 'stdout' | '
           [
             `Assertion failed:  ${label} ${seconds}, ${result.failingRows.count} row(s)${scope}`,
             indent(rowsTable(result.failingRows.sample), '    '),
-            `    (the failing rows stay queryable in the view "${result.sqliteName}")`,
+            options.dryRun
+              ? '    (the dry run rolled back the view that held the failing rows)'
+              : `    (the failing rows stay queryable in the view "${result.sqliteName}")`,
           ].join('\n'),
         );
       }
@@ -66,17 +78,42 @@ export function formatActionResult(result: ActionResult): { stream: 'stdout' | '
   }
 }
 
-/** `Run SUCCESSFUL in 0.4s: 5 succeeded, 0 failed, 0 skipped, 1 disabled`. */
+/** What a successful action did (`Table created:`), or for a dry run what it would have done. */
+function successHeadline(result: ActionResult, dryRun: boolean): string {
+  const merged = result.kind === 'incremental' && result.mode === 'merged';
+  if (dryRun) {
+    if (result.kind === 'assertion') return 'Assertion would pass:';
+    if (result.kind === 'operations') return 'Operation would run:';
+    if (result.kind === 'view') return 'Would create view:';
+    return merged ? 'Would update incremental table:' : 'Would create table:';
+  }
+  if (result.kind === 'assertion') return 'Assertion passed:';
+  if (result.kind === 'operations') return 'Operation completed successfully:';
+  if (result.kind === 'view') return 'View created:';
+  return merged ? 'Incremental table updated:' : 'Table created:';
+}
+
+/**
+ * `Run SUCCESSFUL in 0.4s: 5 succeeded, 0 failed, 0 skipped, 1 disabled`; `Run SUCCESSFUL (full
+ * refresh) in ...` for a full refresh; `Dry run SUCCESSFUL in ...: ...; nothing was changed` for a dry run.
+ */
 export function formatRunSummary(result: RunResult): string {
   const count = (status: ActionResult['status']) => result.actions.filter((a) => a.status === status).length;
   const what = result.dryRun ? 'Dry run' : 'Run';
+  const refresh = result.fullRefresh ? ' (full refresh)' : '';
   const tail = result.dryRun ? ' (rolled back: nothing was changed or recorded)' : '';
-  return `${what} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s: ${count('SUCCESSFUL')} succeeded, ${count('FAILED')} failed, ${count('SKIPPED')} skipped, ${count('DISABLED')} disabled${tail}`;
+  return `${what} ${result.status}${refresh} in ${(result.durationMs / 1000).toFixed(1)}s: ${count('SUCCESSFUL')} succeeded, ${count('FAILED')} failed, ${count('SKIPPED')} skipped, ${count('DISABLED')} disabled${tail}`;
 }
+
+/** The raw layer's tables, which the listener creates (ingestion/raw-schema.ts). */
+const RAW_TABLES = new Set(['jobs_raw', 'job_events_raw', 'printers_raw']);
 
 /** What the CLI tells a user whose declared source is missing from the database. */
 export function missingSourceHint(target: Target): string {
-  return `Create ${displayNameOf(target)} first: for this repository's raw tables, start the listener (\`bambuzled listen\` or \`bambuzled start\`), which creates them; or pass --db with a database that has it.`;
+  if (RAW_TABLES.has(target.name)) {
+    return `Create ${displayNameOf(target)} first: it is one of the raw tables, which the listener creates (\`bambuzled listen\` or \`bambuzled start\`); or pass --db with the database that has it.`;
+  }
+  return `Create ${displayNameOf(target)} first, or pass --db with the database that has it.`;
 }
 
 /** `bambuzled run [project-dir] [--tags T...] [--actions A...] ...`, mirroring `dataform run`. */
@@ -115,9 +152,10 @@ export function registerRun(program: Command): void {
 
 async function runCommand(projectDir: string, flags: RunFlags): Promise<number> {
   const dbPath = resolveDbPath(flags.db);
-  if (!existsSync(dbPath)) {
+  const created = !existsSync(dbPath);
+  if (created && flags.dryRun) {
     console.error(
-      `The database ${dbPath} does not exist. Pass --db with the path of an existing database, or start the listener (\`bambuzled listen\` or \`bambuzled start\`), which creates it.`,
+      `The database ${dbPath} does not exist, and a dry run creates nothing. Run without --dry-run to create it, or pass --db with the path of an existing database.`,
     );
     return 2;
   }
@@ -134,8 +172,8 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
   const say = (text: string) => {
     if (!flags.json) console.log(text);
   };
+  if (compiled.note && !flags.json) console.error(compiled.note);
   say(`Compiled in ${(compiled.durationMs / 1000).toFixed(2)}s${compiled.fromCache ? ' (from cache)' : ''}.`);
-  say(flags.dryRun ? 'Dry run (everything is rolled back at the end)...' : `Running against ${dbPath}...`);
 
   let db: SqliteDatabase;
   try {
@@ -145,6 +183,9 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
     console.error(error.message);
     return 2;
   }
+  // Created after a clean compile, so that a broken project leaves no empty database behind.
+  if (created) console.error(`Created the database ${dbPath} (it did not exist).`);
+  say(flags.dryRun ? 'Dry run (everything is rolled back at the end)...' : `Running against ${dbPath}...`);
   try {
     const result = runGraph(compiled.graph, {
       db,
@@ -160,7 +201,7 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
       missingSourceHint,
       onActionEnd: (action) => {
         if (flags.json) return;
-        const line = formatActionResult(action);
+        const line = formatActionResult(action, { dryRun: flags.dryRun ?? false });
         (line.stream === 'stdout' ? console.log : console.error)(line.text);
       },
     });

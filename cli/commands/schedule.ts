@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compileProject } from '../../adapter/index.js';
+import { compileProject, graphActions, selectActions } from '../../adapter/index.js';
 import { ConfigError, type ListenerConfig, loadConfig } from '../../ingestion/config.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { openDatabase } from '../../lib/sqlite.js';
 import { SchedulerError, startScheduleService } from '../../scheduler/index.js';
-import { resolveDbPath } from '../db-path.js';
+import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 
 const DEFAULT_SCHEDULE = '*/30 * * * * *';
 const DEFAULT_TAGS = ['bronze'];
@@ -27,11 +27,11 @@ interface ScheduleFlags {
 export function registerSchedule(program: Command): void {
   program
     .command('schedule')
-    .description('Run the graph within seconds of a print job ending, with run history and a status page')
+    .description('Run the graph within seconds of a print job ending, with run history and a status page.')
     .argument('[project-dir]', 'the Dataform project to run', '.')
     .option(
       '--config <path>',
-      'the config file whose schedule, sensor_tags and db_file apply (e.g. ingestion/config.json)',
+      'the config file whose schedule, sensor_tags and db_file apply (default: ingestion/config.json if it exists)',
     )
     .option(
       '--db <path>',
@@ -60,7 +60,10 @@ export function registerSchedule(program: Command): void {
       const logger = consoleLogger('schedule', [flags.token ?? '', process.env.BAMBUZLED_STATUS_TOKEN ?? '']);
       let config: ListenerConfig | undefined;
       try {
-        config = flags.config ? loadConfig(flags.config) : undefined;
+        // Like \`listen\`, read ingestion/config.json when it exists; unlike it, none is needed.
+        const configPath =
+          flags.config ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
+        config = configPath ? loadConfig(configPath) : undefined;
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         console.error(error.message);
@@ -122,7 +125,19 @@ export function registerSchedule(program: Command): void {
       console.log(`bambuzled scheduler: status page at ${service.server.url} (database ${dbPath})`);
       // Compile now (the graph is cached) so that a broken project shows at start, not at the first job end.
       void compileProject({ projectDir: project }).then((outcome) => {
-        if (!outcome.ok) logger.warn(`${outcome.message} (sensor runs fail until this is fixed)`);
+        if (!outcome.ok) {
+          logger.warn(`${outcome.message} (sensor runs fail until this is fixed)`);
+          return;
+        }
+        // A tag no action carries (a typo in sensor_tags) would fail every sensor run: say so now.
+        const actions = graphActions(outcome.graph);
+        const selected = selectActions(actions, { tags });
+        if (!selected.ok) {
+          const known = [...new Set(actions.flatMap((action) => action.tags))].sort().join(', ');
+          logger.warn(
+            `${selected.message} Sensor runs fail until --tags (or the config's sensor_tags) names a tag of this project: ${known || 'it has none'}.`,
+          );
+        }
       });
       let stopping = false;
       const shutdown = (signal: string) => {

@@ -9,8 +9,11 @@ import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
 import { startScheduleService } from '../../scheduler/index.js';
 import { type Demo, startDemo } from '../../simulator/demo.js';
-import { resolveDbPath } from '../db-path.js';
-import { DEFAULT_CONFIG_PATH, onStopSignal } from './listen.js';
+import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+import { onStopSignal } from './listen.js';
+
+/** Where the demo's jobs go unless --db or BAMBUZLED_DB says otherwise. */
+export const DEMO_DB_PATH = 'data/demo.db';
 
 export interface StartOptions {
   config: string;
@@ -62,7 +65,10 @@ export async function runStart(
     config.printers.map((printer) => printer.accessCode),
   );
 
-  const dbPath = resolveDbPath(options.db, env, config.dbFile);
+  // Demo jobs go to a database of their own, so they never mix with a real print history.
+  const dbPath =
+    demo && !options.db && !env.BAMBUZLED_DB ? DEMO_DB_PATH : resolveDbPath(options.db, env, config.dbFile);
+  if (demo) logger.info(`demo data goes to ${dbPath}; delete it whenever you like.`);
   let db: ReturnType<typeof openDatabase>;
   try {
     db = openDatabase(dbPath);
@@ -139,7 +145,7 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description(
-      'Run everything in one process: listener, scheduler and status page, docs site (demo printers when none is configured).',
+      'Run everything in one process: listener, scheduler and status page, docs site (demo printers, into data/demo.db, when none is configured).',
     )
     .argument('[project-dir]', 'the Dataform project', '.')
     .option('--config <path>', 'the listener config (JSON)', DEFAULT_CONFIG_PATH)

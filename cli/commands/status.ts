@@ -16,7 +16,7 @@ interface PrinterRow {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description("print each printer's last report from the database; exit 1 if one is silent too long")
+    .description("Print each printer's last report from the database; exit 1 if one is silent too long.")
     .option('--db <path>', 'SQLite database (default: $BAMBUZLED_DB, else data/print_history.db)')
     .option('--max-silence <seconds>', 'silence after which a printer counts as down', '120')
     .action((options: { db?: string; maxSilence: string }) => {
