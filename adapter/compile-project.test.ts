@@ -1,9 +1,16 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir, writeProject } from './__fixtures__/sample-project.js';
 import { compileCacheKey } from './compile-project.js';
 import { COMPILE_CACHE_DIR, compileProject } from './index.js';
+
+const ownCoreVersion = (
+  JSON.parse(readFileSync(createRequire(import.meta.url).resolve('@dataform/core/package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 const dirs: string[] = [];
 const project = (files: Record<string, string>) => {
@@ -40,9 +47,12 @@ operate("vacuum", () => ["VACUUM"]);
     expect(first.graph.operations?.[0]?.queries).toEqual(['VACUUM']);
     expect(readdirSync(join(dir, COMPILE_CACHE_DIR))).toHaveLength(1);
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    expect(first.note).toBe(
+      `Compiled with bambuzled's @dataform/core ${ownCoreVersion} (workflow_settings.yaml pins dataformCoreVersion 3.0.0, which the stock CLI would install from the registry).`,
+    );
 
     const second = await compileProject({ projectDir: dir });
-    expect(second).toMatchObject({ ok: true, fromCache: true });
+    expect(second).toMatchObject({ ok: true, fromCache: true, note: first.note });
     if (second.ok) expect(second.graph).toEqual(first.graph);
   });
 
@@ -101,6 +111,28 @@ operate("vacuum", () => ["VACUUM"]);
       }),
     );
     expect(outcome.message).not.toContain('bambuzled-compile-');
+    // Targets read as schema.name, and a missing ref is filed under the file that made it.
+    expect(outcome.errors).toContainEqual(
+      expect.objectContaining({
+        fileName: 'definitions/orphan.sqlx',
+        message: 'Could not resolve "nowhere"',
+      }),
+    );
+    expect(outcome.errors).toContainEqual(
+      expect.objectContaining({
+        fileName: 'definitions/orphan.sqlx',
+        message:
+          'Missing dependency detected: Action "main.orphan" depends on "nowhere" which does not exist',
+        detail: expect.stringContaining('{"name":"nowhere"'),
+      }),
+    );
+    expect(outcome.errors.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(
+        /^Circular dependency detected in chain: \[main\.(a|b) > main\.(a|b) > main\.(a|b)\]$/,
+      ),
+    );
+    expect(outcome.errors.map((e) => e.fileName)).not.toContain('index.js');
+    expect(outcome.message).not.toMatch(/\{"/);
   });
 
   it('says so when the folder is not a Dataform project, without throwing', async () => {

@@ -44,7 +44,10 @@ export function readableCompilationErrors(
         ...(owner?.actionName !== undefined ? { actionName: owner.actionName } : {}),
       };
     }
-    const message = shortenNames(renderJsonTargets(error.message), shortNames);
+    // `Could not resolve "x"` but `Could not resolve {"schema":"s","name":"x"}`: quote both alike.
+    const unresolved = UNRESOLVED.exec(error.message)?.[2];
+    const text = unresolved ? `Could not resolve "${targetText(unresolved)}"` : error.message;
+    const message = shortenNames(renderJsonTargets(text), shortNames);
     return {
       ...located,
       message,
@@ -108,10 +111,7 @@ function shortenNames(message: string, names: Map<string, string>): string {
   let result = message;
   // Longest first, so that `p.main.ab` is not half-replaced by `p.main.a`.
   for (const [long, short] of [...names].sort(([a], [b]) => b.length - a.length)) {
-    result = result.replace(
-      new RegExp(`(?<![\\w.])${escapeRegExp(long)}(?![\\w.])`, 'g'),
-      () => short,
-    );
+    result = result.replace(new RegExp(`(?<![\\w.])${escapeRegExp(long)}(?![\\w.])`, 'g'), () => short);
   }
   return result;
 }

@@ -104,6 +104,23 @@ describe('runGraph', () => {
     expect(count('SELECT count(*) FROM order_log')).toBe(5);
   });
 
+  it('tells an incremental table merged into from one built from scratch, and keeps that in the history', () => {
+    freshDb();
+    const modes = (result: { actions: ActionResult[] }) =>
+      ['main.orders', 'reporting.customer_totals', 'main.orders_latest', 'main.order_log', 'main.touch'].map(
+        (name) => byName(result.actions, name).mode,
+      );
+    const first = runGraph(graph, { db });
+    expect(modes(first)).toEqual(['created', 'created', 'created', 'created', undefined]);
+    const second = runGraph(graph, { db });
+    expect(modes(second)).toEqual(['created', 'created', 'merged', 'merged', undefined]);
+    expect(getRun(db, second.runId)).toEqual(second);
+    // A full refresh rebuilds orders_latest; order_log is protected, so it is still merged into.
+    const refreshed = runGraph(graph, { db, fullRefresh: true });
+    expect(modes(refreshed)).toEqual(['created', 'created', 'created', 'merged', undefined]);
+    expect(byName(refreshed.actions, 'checks.no_negative_amounts').mode).toBeUndefined();
+  });
+
   it('rebuilds an incremental table on a full refresh unless it is protected', () => {
     freshDb();
     runGraph(graph, { db });

@@ -260,8 +260,7 @@ function runAction(
         : { scope: 'table' };
   const isDataset = action.kind === 'table' || action.kind === 'view' || action.kind === 'incremental';
   // Read after the transaction ran: `merged` is set inside it.
-  const modeFields = (): Partial<ActionResult> =>
-    isDataset ? { mode: merged ? 'merged' : 'created' } : {};
+  const modeFields = (): Partial<ActionResult> => (isDataset ? { mode: merged ? 'merged' : 'created' } : {});
   try {
     context.executor.transaction(() => {
       const info = context.executor.tableInfo(action.sqliteName);

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS ${ACTION_RUNS_TABLE} (
   failing_rows TEXT,
   scope TEXT,
   checked_rows INTEGER,
+  mode TEXT,
   PRIMARY KEY (run_id, seq)
 );
 CREATE INDEX IF NOT EXISTS ${ACTION_RUNS_TABLE}_by_name ON ${ACTION_RUNS_TABLE} (name, run_id);
@@ -63,8 +64,8 @@ export function recordRun(db: SqliteDatabase, result: RunResult): number {
   const runId = Number(info.lastInsertRowid);
   const insert = db.prepare(
     `INSERT INTO ${ACTION_RUNS_TABLE} (run_id, seq, name, target, sqlite_name, kind, tags, status, started_at,
-       ended_at, duration_ms, rows_affected, error, sql, failing_rows, scope, checked_rows)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       ended_at, duration_ms, rows_affected, error, sql, failing_rows, scope, checked_rows, mode)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   result.actions.forEach((a, seq) => {
     insert.run(
@@ -85,13 +86,14 @@ export function recordRun(db: SqliteDatabase, result: RunResult): number {
       a.failingRows ? JSON.stringify(a.failingRows) : null,
       a.scope ?? null,
       a.checkedRows ?? null,
+      a.mode ?? null,
     );
   });
   return runId;
 }
 
 /** Columns added after the first release: a history written by an older version lacks them. */
-const LATER_COLUMNS: Record<string, string> = { scope: 'TEXT', checked_rows: 'INTEGER' };
+const LATER_COLUMNS: Record<string, string> = { scope: 'TEXT', checked_rows: 'INTEGER', mode: 'TEXT' };
 
 function addMissingColumns(db: SqliteDatabase): void {
   const present = new Set(
@@ -138,6 +140,7 @@ interface ActionRow {
   /** Absent (undefined) in a history written before these columns existed. */
   scope?: ActionResult['scope'] | null;
   checked_rows?: number | null;
+  mode?: ActionResult['mode'] | null;
 }
 
 function toAction(row: ActionRow): ActionResult {
@@ -156,6 +159,7 @@ function toAction(row: ActionRow): ActionResult {
     ...(row.failing_rows !== null ? { failingRows: JSON.parse(row.failing_rows) } : {}),
     ...(row.scope != null ? { scope: row.scope } : {}),
     ...(row.checked_rows != null ? { checkedRows: row.checked_rows } : {}),
+    ...(row.mode != null ? { mode: row.mode } : {}),
     sql: JSON.parse(row.sql),
   };
 }

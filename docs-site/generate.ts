@@ -5,7 +5,7 @@ import type { SqliteDatabase } from '../lib/sqlite.js';
 import { type DocsCatalog, emptyCatalog, readCatalogSnapshot } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel } from './docs-model.js';
-import { layoutLineage } from './layout.js';
+import { layoutSite } from './layout.js';
 import { siteAssetFiles } from './site-assets.js';
 import { type DocsSiteData, dataScript } from './site-data.js';
 
@@ -38,7 +38,7 @@ export type GenerateDocsResult =
     }
   | { ok: false; errors: CompilationError[]; message: string; durationMs: number };
 
-/** Builds the data file's content: model, elkjs layout and the catalog (empty without a database). */
+/** Builds the data file's content: model, elkjs layouts and the catalog (empty without a database). */
 export async function buildSiteData(
   graph: CompiledGraph,
   options: { db?: SqliteDatabase; dbPath?: string; adapter?: DocsAdapter; live?: boolean; now?: () => Date },
@@ -46,7 +46,9 @@ export async function buildSiteData(
   const adapter = options.adapter ?? defaultDocsAdapter;
   const now = options.now ?? (() => new Date());
   const model = buildDocsModel(graph, adapter.sqliteNameOf, adapter.refRewriterFor(graph));
-  const layout = await layoutLineage(model);
+  // The page starts with assertions folded into badges on what they check (narrow enough to read at
+  // first sight) and switches to the full layout when the reader asks to see them.
+  const { layout, compactLayout } = await layoutSite(model);
   const catalog = options.db
     ? readCatalogSnapshot(options.db, graph, adapter, { dbPath: options.dbPath ?? null, now })
     : emptyCatalog(
@@ -56,7 +58,14 @@ export async function buildSiteData(
           '`bambuzled docs generate`, or use `bambuzled docs serve`, which reads the database live.',
         now,
       );
-  return { generatedAt: now().toISOString(), live: Boolean(options.live), model, layout, catalog };
+  return {
+    generatedAt: now().toISOString(),
+    live: Boolean(options.live),
+    model,
+    layout,
+    compactLayout,
+    catalog,
+  };
 }
 
 /** Writes the static site for an already compiled graph (the scale tests skip compiling 500 files). */

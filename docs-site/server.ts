@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import { readCatalogFile } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel, type DocsModel } from './docs-model.js';
-import { type LineageLayout, layoutLineage } from './layout.js';
+import { type LineageLayout, layoutSite } from './layout.js';
 import { contentTypeOf, type SiteFile, siteAssetFiles } from './site-assets.js';
 import { type DocsSiteData, dataScript } from './site-data.js';
 
@@ -45,6 +45,7 @@ interface CompiledSite {
   graph: CompiledGraph;
   model: DocsModel;
   layout: LineageLayout;
+  compactLayout: LineageLayout;
 }
 
 const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -81,7 +82,7 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
         adapter.sqliteNameOf,
         adapter.refRewriterFor(outcome.graph),
       );
-      lastGood = { graph: outcome.graph, model, layout: await layoutLineage(model) };
+      lastGood = { graph: outcome.graph, model, ...(await layoutSite(model)) };
       lastKey = key;
       logger.info(`compiled ${model.actions.length} actions`);
     }
@@ -107,9 +108,16 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
           edges: [],
           compilationErrors: errors,
         };
-    const layout = site?.layout ?? { width: 0, height: 0, nodes: {}, edges: [] };
+    const empty: LineageLayout = { width: 0, height: 0, nodes: {}, edges: [] };
     const catalog = readCatalogFile(dbPath, site?.graph ?? {}, adapter, now);
-    return { generatedAt: now().toISOString(), live: true, model, layout, catalog };
+    return {
+      generatedAt: now().toISOString(),
+      live: true,
+      model,
+      layout: site?.layout ?? empty,
+      compactLayout: site?.compactLayout ?? empty,
+      catalog,
+    };
   };
 
   const send = (res: ServerResponse, status: number, contentType: string, body: string) => {

@@ -11,7 +11,10 @@ export interface DocsSiteData {
   generatedAt: string;
   live: boolean;
   model: DocsModel;
+  /** Every action, assertions included: the graph with the "assertions" toggle on. */
   layout: LineageLayout;
+  /** Sources and models only; each assertion is a badge on what it checks. The page's first view. */
+  compactLayout: LineageLayout;
   catalog: DocsCatalog;
 }
 

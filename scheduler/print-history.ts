@@ -65,7 +65,9 @@ export function recentJobsSql(shape: JobsTableShape): string {
     `       ${col('printer_serial')} AS printerSerial, ${col('started_at')} AS startedAt,`,
     `       ${ended} AS endedAt, ${col('duration_s')} AS durationS, ${outcome} AS outcome`,
     `  FROM ${shape.table} AS j`,
-    joinPrinters && !has('printer_name') ? '  LEFT JOIN printers_raw AS p ON p.printer_serial = j.printer_serial' : '',
+    joinPrinters && !has('printer_name')
+      ? '  LEFT JOIN printers_raw AS p ON p.printer_serial = j.printer_serial'
+      : '',
     ` ORDER BY ${[...order, 'j.rowid DESC'].join(', ')}`,
     ' LIMIT ?',
   ]
@@ -82,7 +84,9 @@ export function recentJobs(db: SqliteDatabase, options: { limit?: number } = {})
   const limit = options.limit ?? 20;
   if (!relationExists(db, 'jobs_brz')) return { source: null, jobs: [] };
   const printersRaw = relationExists(db, 'printers_raw');
-  const outcomes = relationExists(db, 'job_outcomes_brz') ? columnsOf(db, 'job_outcomes_brz') : new Set<string>();
+  const outcomes = relationExists(db, 'job_outcomes_brz')
+    ? columnsOf(db, 'job_outcomes_brz')
+    : new Set<string>();
   const shape: JobsTableShape = outcomes.has('outcome')
     ? { table: 'job_outcomes_brz', columns: outcomes, printersRaw }
     : { table: 'jobs_brz', columns: columnsOf(db, 'jobs_brz'), printersRaw };

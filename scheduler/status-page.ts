@@ -100,6 +100,8 @@ tr.detail-row.flash>td{animation:flash 1.2s ease-out}
 .chip.manual{color:#9a6700;border-color:#d4a72c;background:#fff8c5}
 .chip.full-refresh{color:#b42318;border-color:#ff8182;background:#ffebe9;margin-left:6px}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f6f8fa;padding:1px 4px;border-radius:4px}
+code.flags span{white-space:nowrap}
+#reset-to{width:7em}th{white-space:nowrap}
 .SUCCESSFUL,.REQUESTED,.RUNNING,.finished{color:#116329;font-weight:600}
 .FAILED,.failed{color:#b42318;font-weight:600}.SKIPPED,.DISABLED,.STOPPED,.cancelled,.ended_while_disconnected{color:#6b7280}
 .badge.RUNNING{background:#116329;color:#fff}.badge.STOPPED{background:#6b7280;color:#fff}

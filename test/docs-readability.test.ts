@@ -1,18 +1,37 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDocsSite } from '../docs-site/index.js';
+import { type DocsSiteData, generateDocsSite } from '../docs-site/index.js';
 import { openDatabase } from '../lib/sqlite.js';
 import { compileFixture, fillFixtureDatabase } from './docs-fixture.js';
 import { launchChromium, screenshotPath } from './helpers/browser.js';
 
+/**
+ * The QA walkthrough of `bambuzled docs serve` on the repository's own project (sources → bronze →
+ * silver → gold, with more assertions than models), on a 1280x900 screen.
+ */
 let root: string;
+let outDir: string;
+let data: DocsSiteData;
 let browser: Browser;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'docs-readability-'));
+  const projectDir = process.cwd();
+  const graph = await compileFixture(projectDir);
+  const dbPath = join(root, 'history.db');
+  fillFixtureDatabase(dbPath, graph, 4);
+  const db = openDatabase(dbPath, { readonly: true });
+  outDir = join(root, 'site');
+  try {
+    const result = await generateDocsSite({ projectDir, outDir, db, dbPath });
+    if (!result.ok) throw new Error(result.message);
+  } finally {
+    db.close();
+  }
+  data = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
   browser = await launchChromium();
 });
 
@@ -21,25 +40,112 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-describe("the repository's own project in the docs site at 1280x900", () => {
-  it('draws the lineage readable at first sight', async () => {
-    const projectDir = process.cwd();
-    const graph = await compileFixture(projectDir);
-    const dbPath = join(root, 'history.db');
-    fillFixtureDatabase(dbPath, graph, 4);
-    const db = openDatabase(dbPath, { readonly: true });
-    const outDir = join(root, 'site');
+async function openSite(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`file://${join(outDir, 'index.html')}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  return page;
+}
+
+const zoomOf = async (page: Page): Promise<number> =>
+  Number(/scale\(([^)]+)\)/.exec((await page.locator('#viewport').getAttribute('transform')) ?? '')?.[1]);
+
+describe("the repository's project in the docs site at 1280x900", () => {
+  const modelIds = () => data.model.actions.filter((a) => a.kind !== 'assertion').map((a) => a.id);
+
+  it('shows every source and model with labels of at least 11 px and the whole lineage inside the pane', async () => {
+    const page = await openSite();
     try {
-      const result = await generateDocsSite({ projectDir, outDir, db, dbPath });
-      expect(result.ok).toBe(true);
-    } finally {
-      db.close();
-    }
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    try {
-      await page.goto(`file://${join(outDir, 'index.html')}`);
-      await page.waitForSelector('body[data-ready="true"]');
       await page.screenshot({ path: screenshotPath('docs-lineage-1280') });
+      const drawn = await page.$$eval('#nodes .node', (nodes) => nodes.map((n) => n.getAttribute('data-id')));
+      expect(drawn.sort()).toEqual(modelIds().sort());
+      // Labels are 12 px at zoom 1.
+      expect(12 * (await zoomOf(page))).toBeGreaterThanOrEqual(10.9);
+      const pane = (await page.locator('#graph').boundingBox())!;
+      const outside = await page.$$eval(
+        '#nodes .node',
+        (nodes, p) =>
+          nodes
+            .filter((n) => {
+              const r = n.getBoundingClientRect();
+              return r.left < p.x || r.top < p.y || r.right > p.x + p.width || r.bottom > p.y + p.height;
+            })
+            .map((n) => n.getAttribute('data-id')),
+        pane,
+      );
+      expect(outside).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('puts every source in the first column, including one that nothing reads yet', () => {
+    const sources = data.model.actions.filter((a) => a.layer === 'source');
+    expect(sources.some((s) => s.downstream.length === 0)).toBe(true);
+    const xs = (ids: string[]) => ids.map((id) => data.compactLayout.nodes[id]!);
+    const sourceRight = Math.max(...xs(sources.map((s) => s.id)).map((b) => b.x + b.width));
+    const others = xs(modelIds().filter((id) => !sources.some((s) => s.id === id)));
+    expect(sourceRight).toBeLessThanOrEqual(Math.min(...others.map((b) => b.x)));
+  });
+
+  it('folds assertions into a badge on the node they check, counted and coloured by their last result', async () => {
+    const page = await openSite();
+    try {
+      expect(await page.locator('#show-assertions').isChecked()).toBe(false);
+      expect(await page.locator('#nodes .node.layer-assertion').count()).toBe(0);
+      const checked = data.model.actions.filter((a) => a.kind !== 'assertion' && a.assertions.length);
+      expect(checked.length).toBeGreaterThan(0);
+      for (const action of checked) {
+        const badge = page.locator(`#nodes .node[data-id="${action.id}"] .badge`);
+        const statuses = action.assertions.map((id) => data.catalog.results[id]?.status);
+        expect(await badge.getAttribute('data-assertions'), action.id).toBe(String(action.assertions.length));
+        const failing = statuses.filter((s) => s === 'FAILED').length;
+        const passing = statuses.filter((s) => s === 'SUCCESSFUL').length;
+        const expected = failing ? 'badge-failed' : passing === statuses.length ? 'badge-ok' : 'badge-none';
+        expect(await badge.getAttribute('class'), action.id).toContain(expected);
+        expect(await badge.locator('title').textContent()).toMatch(/\d+ (of \d+ )?assertions?/);
+      }
+      // A node without assertions has no badge.
+      const unchecked = data.model.actions.find((a) => a.kind !== 'assertion' && !a.assertions.length)!;
+      expect(await page.locator(`#nodes .node[data-id="${unchecked.id}"] .badge`).count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('draws assertions labelled with the table they check once the toggle is on', async () => {
+    const page = await openSite();
+    try {
+      await page.locator('#show-assertions').check();
+      const assertions = data.model.actions.filter((a) => a.kind === 'assertion');
+      await expect.poll(() => page.locator('#nodes .node.layer-assertion').count()).toBe(assertions.length);
+      expect(await page.locator('#nodes .badge').count()).toBe(0);
+      const builtIn = assertions.filter((a) => a.parent);
+      expect(builtIn.length).toBeGreaterThan(0);
+      for (const assertion of builtIn) {
+        const parent = data.model.actions.find((a) => a.id === assertion.parent)!;
+        const label = await page.locator(`#nodes .node[data-id="${assertion.id}"] text`).first().textContent();
+        expect(label).toMatch(new RegExp(`^${parent.name}: \\w+$`));
+      }
+      await page.screenshot({ path: screenshotPath('docs-lineage-1280-assertions') });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("highlights an assertion's table when the assertion is picked while assertions are hidden", async () => {
+    const page = await openSite();
+    try {
+      const assertion = data.model.actions.find((a) => a.kind === 'assertion' && a.parent)!;
+      await page.locator(`#sidebar a[data-id="${assertion.id}"]`).click();
+      await page.waitForSelector(`#details h2[data-id="${assertion.id}"]`);
+      expect(await page.locator('#nodes .node.selected').getAttribute('data-id')).toBe(assertion.parent);
+      await page.locator(`#nodes .node[data-id="${assertion.parent}"]`).click();
+      await page.waitForSelector(`#details h2[data-id="${assertion.parent}"]`);
+      const listed = await page.locator('#details .assertions li').allTextContents();
+      expect(listed).toHaveLength(data.model.actions.find((a) => a.id === assertion.parent)!.assertions.length);
+      expect(listed.join('\n')).toContain(assertion.label);
+      await page.screenshot({ path: screenshotPath('docs-lineage-1280-selected') });
     } finally {
       await page.close();
     }

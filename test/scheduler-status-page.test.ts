@@ -11,7 +11,7 @@ import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { type StatusServer, startStatusServer } from '../scheduler/status-server.js';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, screenshotPath } from './helpers/browser.js';
 
 const neverCron: Cron = {
   schedule: () => ({ stop: () => undefined, getNextRun: () => new Date('2026-11-27T12:00:30.000Z') }),
@@ -24,6 +24,8 @@ let db: SqliteDatabase;
 let scheduler: Scheduler;
 let server: StatusServer;
 let browser: Browser | undefined;
+// The page's clock: fixed, so that a printer's last report is exactly 42 s old.
+const now = new Date();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sched-page-'));
@@ -35,10 +37,22 @@ beforeAll(async () => {
   const writer = new RawLayerWriter(db);
   writer.start('P1S-A', 'benchy-1', 'benchy <b>bold</b>');
   writer.end('benchy-1');
+  // The listener's record of the printers; the fingerprint is not for the page.
+  const seen = db.prepare(
+    `INSERT INTO printers_raw (printer_serial, printer_name, cert_fingerprint, first_seen_at, last_report_at)
+     VALUES (?, ?, 'FP:12:34', ?, ?)`,
+  );
+  seen.run(
+    'P1S-A',
+    'Workshop P1S',
+    '2026-11-01T08:00:00.000Z',
+    new Date(now.getTime() - 42_000).toISOString(),
+  );
+  seen.run('X1C-B', 'Garage <i>X1C</i>', '2026-11-02T08:00:00.000Z', null);
   scheduler = createScheduler({ db, projectDir, cron: neverCron, pollIntervalMs: 0 });
   scheduler.start();
   await scheduler.idle();
-  server = await startStatusServer({ scheduler, db, port: 0 });
+  server = await startStatusServer({ scheduler, db, port: 0, now: () => now });
 });
 
 afterAll(async () => {
@@ -94,6 +108,33 @@ describe('the status API', () => {
     expect(history.svg).not.toContain('<script');
   });
 
+  it('lists the recent jobs and the printers, without their certificate fingerprints', async () => {
+    const jobs = (await (await fetch(`${server.url}api/jobs`)).json()) as {
+      source: string;
+      jobs: { name: string; printer: string; outcome: string }[];
+    };
+    expect(jobs.source).toBe('jobs_brz');
+    expect(jobs.jobs).toEqual([
+      expect.objectContaining({ name: 'benchy <b>bold</b>', printer: 'Workshop P1S', outcome: 'finished' }),
+    ]);
+    const text = await (await fetch(`${server.url}api/printers`)).text();
+    expect(text).not.toContain('FP:12:34');
+    const { printers } = JSON.parse(text) as { printers: { name: string; lastReportAgeS: number | null }[] };
+    expect(printers.map((p) => [p.name, p.lastReportAgeS])).toEqual([
+      ['Garage <i>X1C</i>', null],
+      ['Workshop P1S', 42],
+    ]);
+  });
+
+  it('describes selections as run flags', async () => {
+    const status = (await (await fetch(`${server.url}api/status`)).json()) as {
+      sensor: { selectionFlags: string };
+    };
+    expect(status.sensor.selectionFlags).toBe('--tags bronze --include-dependents');
+    const { runs } = (await (await fetch(`${server.url}api/runs`)).json()) as { runs: { flags: string }[] };
+    expect(runs[0]?.flags).toBe('--tags bronze --include-dependents');
+  });
+
   it('refuses POSTs that a page on another site could send', async () => {
     const origin = new URL(server.url).origin;
     const json = { 'content-type': 'application/json' };
@@ -141,30 +182,118 @@ describe('the status API', () => {
 });
 
 describe('the status page in a browser', () => {
-  it('shows the sensor run and starts a manual run from "Run now"', async () => {
-    const page = await (await launch()).newPage();
+  it('shows the sensor run, starts a manual run from "Run now" and opens a run under its row', async () => {
+    const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(server.url);
-    await page.locator('#runs tbody tr[data-run-id]').first().waitFor();
-    expect(await page.locator('#runs tbody tr').count()).toBe(1);
-    expect(await page.locator('#runs tbody tr').first().textContent()).toContain('sensor');
+    const runRows = page.locator('#runs > tbody > tr[data-run-id]');
+    await runRows.first().waitFor();
+    expect(await runRows.count()).toBe(1);
+    expect(await runRows.first().locator('.chip.sensor').textContent()).toBe('sensor');
+    expect(await runRows.first().locator('code').textContent()).toBe('--tags bronze --include-dependents');
     expect(await page.locator('#sensor-badge').textContent()).toContain('RUNNING');
+    expect(await page.locator('#sensor-selection').textContent()).toBe('--tags bronze --include-dependents');
     expect(await page.locator('#assertions tbody').textContent()).toContain('assertions.no_poison_jobs');
+    await page.screenshot({ path: screenshotPath('scheduler-status-page-top') });
+
     await page.fill('#run-form input[name="tags"]', 'bronze');
+    await page.check('#run-form input[name="fullRefresh"]');
     await page.click('#run-button');
-    await page.locator('#runs tbody tr[data-run-id]').nth(1).waitFor();
-    expect(await page.locator('#runs tbody tr').first().textContent()).toContain('manual');
+    await runRows.nth(1).waitFor();
     expect(await page.locator('#message').textContent()).toMatch(/Run \d+ SUCCESSFUL/);
-    await page.locator('#runs tbody tr').first().click();
-    await page.locator('#run-actions tbody tr').nth(1).waitFor();
-    expect(await page.locator('#run-actions').textContent()).toContain('main.jobs_brz');
-    const manual = listRuns(db).filter((run) => run.trigger === 'manual');
-    expect(manual).toHaveLength(1);
-    expect(manual[0]?.selection.tags).toEqual(['bronze']);
+    const manual = runRows.first();
+    expect(await manual.locator('.chip.manual').textContent()).toBe('manual');
+    expect(await manual.locator('.chip.full-refresh').textContent()).toBe('full refresh');
+    expect(await manual.locator('code').textContent()).toBe('--tags bronze');
+    // The run just started is open right under its row.
+    const detailRow = page.locator('#runs > tbody > tr.detail-row');
+    await detailRow.locator('#run-actions tbody tr').nth(1).waitFor();
+    expect(await manual.evaluate((tr) => tr.nextElementSibling?.className)).toMatch(/^detail-row/);
+
+    // Clicking another run moves the details under it, in view; clicking it again closes them.
+    const sensorRun = runRows.nth(1);
+    await sensorRun.click();
+    await page.locator('#run-title', { hasText: 'sensor' }).waitFor();
+    expect(await sensorRun.getAttribute('aria-expanded')).toBe('true');
+    expect(await sensorRun.evaluate((tr) => tr.nextElementSibling?.textContent)).toContain('main.jobs_brz');
+    const box = await detailRow.boundingBox();
+    expect(box && box.y >= 0 && box.y < 900).toBe(true);
+    await page.screenshot({ path: screenshotPath('scheduler-status-page-run-open') });
+    await sensorRun.press('Enter');
+    await detailRow.waitFor({ state: 'detached' });
+    expect(await page.locator('#run-detail').isVisible()).toBe(false);
+
+    const runs = listRuns(db).filter((run) => run.trigger === 'manual');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.selection.tags).toEqual(['bronze']);
+    expect(runs[0]?.fullRefresh).toBe(true);
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: join(screenshots, 'scheduler-status-page.png'), fullPage: true });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('lists the recent jobs and the printers, with names as text', async () => {
+    const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.url);
+    const job = page.locator('#jobs tbody tr').first();
+    await job.locator('td').nth(4).waitFor();
+    expect(await job.locator('td').allTextContents()).toEqual([
+      'benchy <b>bold</b>',
+      'Workshop P1S P1S-A',
+      expect.any(String),
+      expect.stringMatching(/^\d+ s$/),
+      'finished',
+    ]);
+    expect(await page.locator('#jobs b').count()).toBe(0);
+    expect(await page.locator('#jobs-source').textContent()).toContain('jobs_brz');
+    const printers = page.locator('#printers tbody tr');
+    expect(await printers.count()).toBe(2);
+    expect(await printers.nth(0).locator('td').allTextContents()).toEqual([
+      'Garage <i>X1C</i>',
+      'X1C-B',
+      'never',
+      'idle',
+    ]);
+    expect(await printers.nth(1).locator('td').allTextContents()).toEqual([
+      'Workshop P1S',
+      'P1S-A',
+      '42 s ago',
+      'idle',
+    ]);
+    expect(await page.locator('#printers i').count()).toBe(0);
+    expect(await page.content()).not.toContain('FP:12:34');
+    await page.close();
+  });
+
+  it('draws the chart across its card and groups the cursor reset apart from Stop sensor', async () => {
+    const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(server.url);
+    await page.locator('#chart svg rect').first().waitFor({ state: 'attached' });
+    const widths = await page.evaluate(() => ({
+      chart: document.getElementById('chart')?.clientWidth ?? 0,
+      svg: document.querySelector('#chart svg')?.getBoundingClientRect().width ?? 0,
+    }));
+    expect(widths.chart).toBeGreaterThan(1000);
+    expect(Math.abs(widths.svg - widths.chart)).toBeLessThan(2);
+    expect(
+      await page.locator('#chart svg text', { hasText: /^[A-Z][a-z]{2} \d{1,2}$/ }).count(),
+    ).toBeGreaterThan(3);
+    const reset = page.locator('#reset-form');
+    expect(await reset.locator('label').textContent()).toBe('Reset cursor to');
+    expect(await reset.locator('#reset-sensor').textContent()).toBe('Reset cursor');
+    expect(await reset.locator('#toggle-sensor').count()).toBe(0);
+    expect(await page.locator('#reset-to').getAttribute('aria-describedby')).toBe('reset-note');
+    // On a phone the chart is redrawn at the card's width and nothing widens the page.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForFunction(() => {
+      const chart = document.getElementById('chart');
+      const drawn = Number(chart?.querySelector('svg')?.getAttribute('width'));
+      return chart !== null && drawn === Math.max(320, chart.clientWidth);
+    });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: screenshotPath('scheduler-status-page-phone'), fullPage: true });
     await page.close();
   });
 

@@ -111,10 +111,12 @@ export function registerCompile(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      console.log(
-        flags.json
-          ? graphJson(outcome.graph)
-          : formatGraph(outcome.graph, outcome.fromCache, outcome.durationMs),
-      );
+      if (flags.json) {
+        // Byte for byte what the stock CLI prints: nothing else on stdout, nor on stderr.
+        console.log(graphJson(outcome.graph));
+        return;
+      }
+      if (outcome.note) console.error(outcome.note);
+      console.log(formatGraph(outcome.graph, outcome.fromCache, outcome.durationMs));
     });
 }

@@ -99,7 +99,9 @@
     renderCatalogStatus();
     renderLegend();
     D.renderSidebar();
-    state.layout = data.layout;
+    // Assertions start as badges on what they check: drawn as nodes they outnumber the models.
+    state.showAssertions = false;
+    state.layout = { ...D.baseLayout(), focus: null, assertions: state.showAssertions };
     // Past a few hundred nodes the whole graph is a texture, not a picture: start focused on lineage.
     state.lineageOnly = data.model.actions.length > LINEAGE_ONLY_FROM;
     D.renderGraph();

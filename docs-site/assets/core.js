@@ -23,6 +23,8 @@
     /** The layout on screen: the whole project's, or the selection's lineage laid out on its own. */
     layout: null,
     lineageOnly: false,
+    /** Assertions drawn as nodes (true) or as a badge on the action they check (the default). */
+    showAssertions: false,
     selected: null,
     /** Sidebar groups the reader folded. */
     folded: new Set(),
@@ -56,10 +58,9 @@
 
   const actionHref = (id) => `#/action/${encodeURIComponent(id)}`;
 
-  /** Lists show a built-in assertion as `table \u00b7 rule`, which reads better than its generated name. */
+  /** Lists show a built-in assertion by its label (`jobs_brz: uniqueKey_0`), not its generated name. */
   function displayName(action) {
-    if (!action.parent || action.label === action.name) return action.name;
-    return `${state.byId.get(action.parent)?.name ?? action.parent} \u00b7 ${action.label}`;
+    return action.parent ? action.label : action.name;
   }
 
   function actionLink(id) {

@@ -2,6 +2,26 @@
 (() => {
   const D = window.BambuzledDocs;
   const { state, $, svg, actionHref, formatTime, resultOf, matches, lineageOf } = D;
+  /** Labels are 12 px at zoom 1: the first view never scales them below about 11 px. */
+  const MIN_READABLE_ZOOM = 11 / 12;
+  const FIT_MARGIN = 12;
+  /** The assertion badge: a pill left of the last-run dot, in the room layout.ts leaves (BADGE_ROOM). */
+  const BADGE_WIDTH = 26;
+  const BADGE_RIGHT = 16;
+
+  /** The drawn layout for the current toggle: every action, or assertions folded into badges. */
+  function baseLayout() {
+    const { layout, compactLayout } = state.data;
+    return state.showAssertions || !compactLayout ? layout : compactLayout;
+  }
+
+  /** The node that stands for `id` on screen: itself, or for a hidden assertion the table it checks. */
+  function drawnNodeOf(id) {
+    if (state.layout?.nodes[id]) return id;
+    const action = state.byId.get(id);
+    if (action?.kind !== 'assertion') return null;
+    return [action.parent, ...action.upstream].find((other) => other && state.layout.nodes[other]) ?? null;
+  }
 
   function renderGraph() {
     const { model } = state.data;
@@ -37,7 +57,7 @@
       title.textContent = `${action.id} (${action.kind})${action.description ? `\n${action.description}` : ''}`;
       g.append(
         title,
-        svg('rect', { width: box.width, height: box.height, rx: 6 }),
+        svg('rect', { class: 'box', width: box.width, height: box.height, rx: 6 }),
         svg('rect', { class: 'bar', width: 5, height: box.height - 2, x: 1, y: 1, rx: 2 }),
       );
       const text = svg('text', { x: 13, y: box.height / 2 + 4 });
@@ -49,7 +69,52 @@
     renderStatusDots();
   }
 
-  /** A dot on each node that has run: green, red or amber by its last result. */
+  /** What a badge says about the assertions of one action, from their last results. */
+  function assertionSummary(action) {
+    const counts = { passing: 0, failing: 0, other: 0 };
+    for (const id of action.assertions) {
+      const status = resultOf(state.byId.get(id) ?? { id })?.status;
+      if (status === 'SUCCESSFUL') counts.passing++;
+      else if (status === 'FAILED') counts.failing++;
+      else counts.other++;
+    }
+    const total = action.assertions.length;
+    const noun = total === 1 ? 'assertion' : 'assertions';
+    if (counts.failing)
+      return { status: 'failed', glyph: '\u2717', text: `${counts.failing} of ${total} ${noun} failing` };
+    if (counts.passing === total)
+      return { status: 'ok', glyph: '\u2713', text: `${total} ${noun}, ${total === 1 ? 'passing' : 'all passing'}` };
+    if (!counts.passing) return { status: 'none', glyph: '', text: `${total} ${noun}, not run yet` };
+    return { status: 'none', glyph: '', text: `${total} ${noun}: ${counts.passing} passing, ${counts.other} not run` };
+  }
+
+  /**
+   * With assertions hidden, a pill on each checked node counts its assertions and takes the colour of
+   * their last results (the layout left room for it; the action's panel lists them one by one).
+   */
+  function renderBadges() {
+    for (const [id, g] of state.nodeEls) {
+      g.querySelector('.badge')?.remove();
+      const action = state.byId.get(id);
+      if (state.showAssertions || !action.assertions.length) continue;
+      const box = state.layout.nodes[id];
+      const summary = assertionSummary(action);
+      const badge = svg('g', {
+        class: `badge badge-${summary.status}`,
+        transform: `translate(${box.width - BADGE_RIGHT - BADGE_WIDTH},${box.height / 2 - 8})`,
+        'data-assertions': action.assertions.length,
+        'aria-label': summary.text,
+      });
+      const title = svg('title', {});
+      title.textContent = summary.text;
+      const label = svg('text', { x: BADGE_WIDTH / 2, y: 12 });
+      label.textContent = `${summary.glyph}${action.assertions.length}`;
+      badge.append(title, svg('rect', { width: BADGE_WIDTH, height: 16, rx: 8 }), label);
+      g.append(badge);
+    }
+  }
+
+  /** A dot on each node that has run: green, red or amber by its last result; then the badges. */
   function renderStatusDots() {
     for (const [id, g] of state.nodeEls) {
       g.querySelector('.status')?.remove();
@@ -67,6 +132,7 @@
       dot.append(title);
       g.append(dot);
     }
+    renderBadges();
   }
 
   function applyView() {
@@ -74,25 +140,41 @@
     $('viewport').setAttribute('transform', `translate(${x},${y}) scale(${k})`);
   }
 
-  function fitGraph() {
+  /**
+   * Fits the graph to the pane, but never so small that labels drop below about 11 px: a graph too big
+   * for that starts at its sources (top left) and the reader pans for the rest. `whole` (the Fit button)
+   * shows everything however small.
+   */
+  function fitGraph({ whole = false } = {}) {
     const { width, height } = state.layout;
     const rect = $('graph').getBoundingClientRect();
     if (!width || !height || !rect.width) return;
-    const k = Math.min(1.2, Math.min(rect.width / width, rect.height / height) * 0.94);
-    state.view = { k, x: (rect.width - width * k) / 2, y: (rect.height - height * k) / 2 };
+    const fit = Math.min(1.2, Math.min(rect.width / width, rect.height / height) * 0.94);
+    const k = whole ? fit : Math.max(fit, MIN_READABLE_ZOOM);
+    const place = (room, size) => (size * k <= room ? (room - size * k) / 2 : FIT_MARGIN);
+    state.view = { k, x: place(rect.width, width), y: place(rect.height, height) };
     applyView();
   }
 
-  /** Pans (and zooms in if the graph is tiny on screen) so that a node sits in the middle. */
+  /**
+   * Brings a node into view: left alone when it is already on screen at a readable size (so picking a
+   * node does not shift a graph that fits), else centred, zooming in if the graph is tiny on screen.
+   */
   function focusNode(id) {
-    const box = state.layout.nodes[id];
+    const box = state.layout.nodes[drawnNodeOf(id)];
     if (!box) return;
     const rect = $('graph').getBoundingClientRect();
-    const k = Math.max(state.view.k, 0.9);
+    const { x, y, k } = state.view;
+    const left = x + box.x * k;
+    const top = y + box.y * k;
+    const visible =
+      left >= 0 && top >= 0 && left + box.width * k <= rect.width && top + box.height * k <= rect.height;
+    if (visible && k >= MIN_READABLE_ZOOM) return;
+    const next = Math.max(k, MIN_READABLE_ZOOM);
     state.view = {
-      k,
-      x: rect.width / 2 - (box.x + box.width / 2) * k,
-      y: rect.height / 2 - (box.y + box.height / 2) * k,
+      k: next,
+      x: rect.width / 2 - (box.x + box.width / 2) * next,
+      y: rect.height / 2 - (box.y + box.height / 2) * next,
     };
     applyView();
   }
@@ -164,14 +246,16 @@
     };
     $('zoom-in').addEventListener('click', () => zoomAt(1.3, ...center()));
     $('zoom-out').addEventListener('click', () => zoomAt(1 / 1.3, ...center()));
-    $('zoom-fit').addEventListener('click', fitGraph);
+    $('zoom-fit').addEventListener('click', () => fitGraph({ whole: true }));
     $('lineage-only').checked = state.lineageOnly;
     $('lineage-only').addEventListener('change', (event) => {
       state.lineageOnly = event.target.checked;
       updateLayout();
     });
+    $('show-assertions').checked = state.showAssertions;
     $('show-assertions').addEventListener('change', (event) => {
-      graph.classList.toggle('hide-assertions', !event.target.checked);
+      state.showAssertions = event.target.checked;
+      updateLayout();
     });
   }
 
@@ -188,11 +272,13 @@
     return elkLoading;
   }
 
-  /** Lays out just the selection's lineage (same options as the generator), so a big project stays readable. */
-  async function lineageLayout(id) {
-    const keep = lineageOf(id);
-    const full = state.data.layout;
-    const edges = full.edges.filter((e) => keep.has(e.from) && keep.has(e.to));
+  /**
+   * Lays out just the selection's lineage with the generator's options (layout.ts, lineageLayoutOptions
+   * and nodeLayoutOptions: keep them in step), so a big project stays readable.
+   */
+  async function lineageLayout(id, base) {
+    const keep = new Set([...lineageOf(id)].filter((n) => base.nodes[n]));
+    const edges = base.edges.filter((e) => keep.has(e.from) && keep.has(e.to));
     const elk = await loadElk();
     const result = await elk.layout({
       id: 'root',
@@ -200,11 +286,20 @@
         'elk.algorithm': 'layered',
         'elk.direction': 'RIGHT',
         'elk.edgeRouting': 'ORTHOGONAL',
-        'elk.layered.spacing.nodeNodeBetweenLayers': '60',
+        'elk.layered.spacing.nodeNodeBetweenLayers': '40',
+        'elk.layered.spacing.edgeNodeBetweenLayers': '12',
         'elk.spacing.nodeNode': '14',
         'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+        'elk.separateConnectedComponents': 'false',
       },
-      children: [...keep].map((n) => ({ id: n, width: full.nodes[n].width, height: full.nodes[n].height })),
+      children: [...keep].map((n) => ({
+        id: n,
+        width: base.nodes[n].width,
+        height: base.nodes[n].height,
+        ...(state.byId.get(n)?.layer === 'source'
+          ? { layoutOptions: { 'elk.layered.layering.layerConstraint': 'FIRST' } }
+          : {}),
+      })),
       edges: edges.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
     });
     const nodes = {};
@@ -224,16 +319,18 @@
   }
 
   let layoutRequest = 0;
-  /** Switches between the whole graph and the selection's lineage when either changes. */
+  /** Switches layouts when the lineage-only toggle, the assertions toggle or the selection changes. */
   async function updateLayout() {
     const wanted = state.lineageOnly && state.selected ? state.selected : null;
-    const showing = state.layout?.focus ?? null;
-    if (wanted === showing && state.layout) return;
+    const assertions = state.showAssertions;
+    const shown = state.layout;
+    if (shown && (shown.focus ?? null) === wanted && shown.assertions === assertions) return;
     const request = ++layoutRequest;
-    let layout = state.data.layout;
+    const base = baseLayout();
+    let layout = { ...base, focus: null, assertions };
     if (wanted) {
       try {
-        layout = { ...(await lineageLayout(wanted)), focus: wanted };
+        layout = { ...(await lineageLayout(wanted, base)), focus: wanted, assertions };
       } catch (error) {
         console.error(error);
       }
@@ -250,10 +347,11 @@
   /** Highlights the selection's lineage, or the search matches, and dims the rest. */
   function highlight() {
     const lit = state.selected && state.byId.has(state.selected) ? lineageOf(state.selected) : null;
+    const selectedNode = state.selected ? drawnNodeOf(state.selected) : null;
     const query = state.query;
     for (const [id, g] of state.nodeEls) {
       const isMatch = Boolean(query) && Boolean(matches(state.byId.get(id), query));
-      g.classList.toggle('selected', id === state.selected);
+      g.classList.toggle('selected', id === selectedNode);
       g.classList.toggle('match', isMatch);
       g.classList.toggle('dim', query ? !isMatch : lit ? !lit.has(id) : false);
     }
@@ -265,6 +363,7 @@
   }
 
   Object.assign(D, {
+    baseLayout,
     renderGraph,
     renderStatusDots,
     fitGraph,

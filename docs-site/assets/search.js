@@ -29,7 +29,13 @@
               {},
               h(
                 'a',
-                { href: actionHref(a.id), 'data-id': a.id, class: a.id === state.selected ? 'current' : '' },
+                {
+                  href: actionHref(a.id),
+                  'data-id': a.id,
+                  class: a.id === state.selected ? 'current' : '',
+                  // The narrow sidebar cuts long assertion labels; the full one shows on hover.
+                  title: displayName(a),
+                },
                 displayName(a),
               ),
             ),
