@@ -70,9 +70,12 @@ export function renderJobsChart(counts: readonly DayCount[], size = { width: 640
           ? `<text x="${middle}" y="${y - 3}" font-size="11" fill="#1f2328" text-anchor="middle">${c.jobs}</text>`
           : '';
       // Label from the newest day backwards, so that today always has its date.
+      // Labels near an edge are anchored to it, so that they are not cut off.
+      const edge = i * slot + slot / 2 < 24 ? 'start' : i * slot + slot / 2 > width - 24 ? 'end' : 'middle';
+      const labelX = edge === 'start' ? '0' : edge === 'end' ? String(width) : middle;
       const label =
         (counts.length - 1 - i) % labelEvery === 0
-          ? `<text x="${middle}" y="${height - 6}" font-size="11" fill="#444" text-anchor="middle">${escapeXml(shortDay(c.day))}</text>`
+          ? `<text x="${labelX}" y="${height - 6}" font-size="11" fill="#444" text-anchor="${edge}">${escapeXml(shortDay(c.day))}</text>`
           : '';
       return bar + count + label;
     })

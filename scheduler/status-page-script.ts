@@ -184,7 +184,8 @@ function renderPrinters(list) {
     var last = el('span', ago(p.lastReportAgeS));
     last.title = when(p.lastReportAt);
     var now = p.activeJob ? p.activeJob.status + ': ' + (p.activeJob.name || '(no name)') : 'idle';
-    return row([p.name, el('code', p.serial), last, now]);
+    var printer = span([el('div', p.name), el('code', p.serial, 'serial')]);
+    return row([printer, last, now]);
   }));
 }
 function renderAssertions(list) {

@@ -45,7 +45,7 @@ export function renderStatusPage(options: { csrfToken: string; nonce: string }):
   <p class="muted">Nothing selected runs the whole graph. A manual run does not move the sensor's cursor.</p>
 </section>
 <section class="card" id="printers-card"><h2>Printers</h2>
-  <table id="printers"><thead><tr><th>Printer</th><th>Serial</th><th>Last report</th><th>Now</th></tr></thead><tbody></tbody></table>
+  <table id="printers"><thead><tr><th>Printer</th><th>Last report</th><th>Now</th></tr></thead><tbody></tbody></table>
 </section>
 <section class="card wide" id="runs-card"><h2>Recent runs</h2>
   <table id="runs"><thead><tr><th>Run</th><th>Trigger</th><th>Selection</th><th>Status</th><th>Started</th><th>Duration</th><th>Actions</th></tr></thead><tbody></tbody></table>
@@ -101,7 +101,7 @@ tr.detail-row.flash>td{animation:flash 1.2s ease-out}
 .chip.full-refresh{color:#b42318;border-color:#ff8182;background:#ffebe9;margin-left:6px}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f6f8fa;padding:1px 4px;border-radius:4px}
 code.flags span{white-space:nowrap}
-#reset-to{width:7em}th{white-space:nowrap}
+#reset-to{width:7em}code.serial{font-size:11px;color:#57606a}th{white-space:nowrap}
 .SUCCESSFUL,.REQUESTED,.RUNNING,.finished{color:#116329;font-weight:600}
 .FAILED,.failed{color:#b42318;font-weight:600}.SKIPPED,.DISABLED,.STOPPED,.cancelled,.ended_while_disconnected{color:#6b7280}
 .badge.RUNNING{background:#116329;color:#fff}.badge.STOPPED{background:#6b7280;color:#fff}

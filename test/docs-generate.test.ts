@@ -88,6 +88,21 @@ describe('generateDocsSite', () => {
     }
   });
 
+  it('lays out a compact graph for the first view: no assertion nodes, room on each checked node for its badge', async () => {
+    const outDir = join(root, 'site-compact');
+    await generateDocsSite({ projectDir, outDir });
+    const { model, layout, compactLayout } = readData(outDir);
+    const models = model.actions.filter((a) => a.kind !== 'assertion').map((a) => a.id);
+    expect(Object.keys(compactLayout.nodes).sort()).toEqual(models.sort());
+    const assertionIds = new Set(model.actions.filter((a) => a.kind === 'assertion').map((a) => a.id));
+    expect(compactLayout.edges.filter((e) => assertionIds.has(e.to) || assertionIds.has(e.from))).toEqual([]);
+    expect(compactLayout.edges.length).toBe(model.edges.length - assertionIds.size);
+    const brz = 'main.jobs_brz';
+    expect(compactLayout.nodes[brz]!.width).toBeGreaterThan(layout.nodes[brz]!.width);
+    expect(compactLayout.nodes['main.jobs_raw']!.width).toBe(layout.nodes['main.jobs_raw']!.width);
+    expect(compactLayout.width).toBeLessThan(layout.width);
+  });
+
   it('shows the compiled SQL with refs rewritten to the SQLite names the adapter uses', async () => {
     const outDir = join(root, 'site-sql');
     await generateDocsSite({ projectDir, outDir });

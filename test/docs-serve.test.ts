@@ -141,13 +141,14 @@ describe('bambuzled docs serve', () => {
       expect(await page.locator('#nodes .node.selected').getAttribute('data-id')).toBe(
         'main.printer_jobs_slv',
       );
-      // Its lineage stays lit; an unrelated assertion is dimmed.
+      // Its lineage stays lit; with assertions drawn, an unrelated assertion is dimmed.
       expect(await page.locator('#nodes .node[data-id="main.jobs_raw"]').getAttribute('class')).not.toContain(
         'dim',
       );
-      expect(
-        await page.locator('#nodes .node[data-id="assertions.jobs_have_names"]').getAttribute('class'),
-      ).toContain('dim');
+      await page.locator('#show-assertions').check();
+      const unrelated = page.locator('#nodes .node[data-id="assertions.jobs_have_names"]');
+      await unrelated.waitFor();
+      expect(await unrelated.getAttribute('class')).toContain('dim');
     } finally {
       await page.close();
     }

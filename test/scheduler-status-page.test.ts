@@ -251,18 +251,17 @@ describe('the status page in a browser', () => {
     const printers = page.locator('#printers tbody tr');
     expect(await printers.count()).toBe(2);
     expect(await printers.nth(0).locator('td').allTextContents()).toEqual([
-      'Garage <i>X1C</i>',
-      'X1C-B',
+      'Garage <i>X1C</i>X1C-B',
       'never',
       'idle',
     ]);
     expect(await printers.nth(1).locator('td').allTextContents()).toEqual([
-      'Workshop P1S',
-      'P1S-A',
+      'Workshop P1SP1S-A',
       '42 s ago',
       'idle',
     ]);
     expect(await page.locator('#printers i').count()).toBe(0);
+    expect(await printers.nth(1).locator('code.serial').textContent()).toBe('P1S-A');
     expect(await page.content()).not.toContain('FP:12:34');
     await page.close();
   });

@@ -151,9 +151,27 @@
     if (!width || !height || !rect.width) return;
     const fit = Math.min(1.2, Math.min(rect.width / width, rect.height / height) * 0.94);
     const k = whole ? fit : Math.max(fit, MIN_READABLE_ZOOM);
-    const place = (room, size) => (size * k <= room ? (room - size * k) / 2 : FIT_MARGIN);
-    state.view = { k, x: place(rect.width, width), y: place(rect.height, height) };
+    // Too tall: centre on the first column (where the lineage starts) rather than on the empty corner
+    // above it, without scrolling past the top or the bottom of the graph.
+    const anchor = firstColumnMiddle();
+    const place = (room, size, at) => {
+      if (size * k <= room) return (room - size * k) / 2;
+      if (at === undefined) return FIT_MARGIN;
+      return Math.min(FIT_MARGIN, Math.max(room - FIT_MARGIN - size * k, room / 2 - at * k));
+    };
+    state.view = { k, x: place(rect.width, width), y: place(rect.height, height, anchor) };
     applyView();
+  }
+
+  /** The vertical middle of the leftmost column of nodes (the sources, in a layered layout). */
+  function firstColumnMiddle() {
+    const boxes = Object.values(state.layout.nodes);
+    if (!boxes.length) return undefined;
+    const left = Math.min(...boxes.map((b) => b.x));
+    const column = boxes.filter((b) => b.x < left + 40);
+    const top = Math.min(...column.map((b) => b.y));
+    const bottom = Math.max(...column.map((b) => b.y + b.height));
+    return (top + bottom) / 2;
   }
 
   /**
