@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   adapter: () => import('./adapter.bench.js'),
   listener: () => import('./listener.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
+  docs: () => import('./docs.bench.js'),
 };
 
 // `--child NAME OUT`: run one benchmark and write its report to OUT (used by the parent below).

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGraph } from '../adapter/index.js';
 import { type DocsSiteData, generateDocsSite } from '../docs-site/index.js';
 import { openDatabase } from '../lib/sqlite.js';
-import { compileFixture, fillFixtureDatabase } from './docs-fixture.js';
+import { compileFixture, fillFixtureDatabase, writeFixtureProject } from './docs-fixture.js';
 import { launchChromium, screenshotPath } from './helpers/browser.js';
 
 /**
@@ -103,6 +104,8 @@ describe("the repository's project in the docs site at 1280x900", () => {
         const passing = statuses.filter((s) => s === 'SUCCESSFUL').length;
         const expected = failing ? 'badge-failed' : passing === statuses.length ? 'badge-ok' : 'badge-none';
         expect(await badge.getAttribute('class'), action.id).toContain(expected);
+        const count = failing || action.assertions.length;
+        expect(await badge.locator('text').textContent(), action.id).toMatch(new RegExp(`^\\D?${count}$`));
         expect(await badge.locator('title').textContent()).toMatch(/\d+ (of \d+ )?assertions?/);
       }
       // A node without assertions has no badge.
@@ -124,7 +127,10 @@ describe("the repository's project in the docs site at 1280x900", () => {
       expect(builtIn.length).toBeGreaterThan(0);
       for (const assertion of builtIn) {
         const parent = data.model.actions.find((a) => a.id === assertion.parent)!;
-        const label = await page.locator(`#nodes .node[data-id="${assertion.id}"] text`).first().textContent();
+        const label = await page
+          .locator(`#nodes .node[data-id="${assertion.id}"] text`)
+          .first()
+          .textContent();
         expect(label).toMatch(new RegExp(`^${parent.name}: \\w+$`));
       }
       await page.screenshot({ path: screenshotPath('docs-lineage-1280-assertions') });
@@ -143,9 +149,48 @@ describe("the repository's project in the docs site at 1280x900", () => {
       await page.locator(`#nodes .node[data-id="${assertion.parent}"]`).click();
       await page.waitForSelector(`#details h2[data-id="${assertion.parent}"]`);
       const listed = await page.locator('#details .assertions li').allTextContents();
-      expect(listed).toHaveLength(data.model.actions.find((a) => a.id === assertion.parent)!.assertions.length);
+      expect(listed).toHaveLength(
+        data.model.actions.find((a) => a.id === assertion.parent)!.assertions.length,
+      );
       expect(listed.join('\n')).toContain(assertion.label);
       await page.screenshot({ path: screenshotPath('docs-lineage-1280-selected') });
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('the assertion badge of the docs fixture', () => {
+  it('turns red and says how many assertions failed once a run finds a job without a name', async () => {
+    const projectDir = join(root, 'fixture');
+    writeFixtureProject(projectDir);
+    const graph = await compileFixture(projectDir);
+    const dbPath = join(root, 'failing.db');
+    fillFixtureDatabase(dbPath, graph, 2);
+    const db = openDatabase(dbPath);
+    const siteDir = join(root, 'site-failing');
+    try {
+      db.prepare(
+        `INSERT INTO jobs_raw (job_key, printer_serial, printer_name, status, started_at, ended_at, change_seq, updated_at)
+         VALUES ('job-unnamed', '01P00A000000001', 'p1p', 'finished', '2026-01-02T08:00:00Z', '2026-01-02T09:00:00Z', 99,
+           '2026-01-02T09:00:00Z')`,
+      ).run();
+      expect(runGraph(graph, { db, trigger: 'test' }).status).toBe('FAILED');
+      const result = await generateDocsSite({ projectDir, outDir: siteDir, db, dbPath });
+      expect(result.ok).toBe(true);
+    } finally {
+      db.close();
+    }
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(`file://${join(siteDir, 'index.html')}`);
+      await page.waitForSelector('body[data-ready="true"]');
+      const badge = page.locator('#nodes .node[data-id="main.jobs_brz"] .badge');
+      expect(await badge.getAttribute('class')).toContain('badge-failed');
+      expect(await badge.locator('title').textContent()).toBe('1 of 3 assertions failing');
+      // The number is the failing ones, the tooltip tells the rest.
+      expect(await badge.locator('text').textContent()).toBe('\u27171');
+      await page.screenshot({ path: screenshotPath('docs-fixture-failing-badge') });
     } finally {
       await page.close();
     }

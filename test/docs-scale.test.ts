@@ -78,7 +78,9 @@ describe('the generated site of a 500-action project, opened from disk', () => {
       const models = model.actions.filter((a) => a.kind !== 'assertion');
       expect(models.length).toBeLessThan(500);
       expect(await page.locator('#nodes .node').count()).toBe(models.length);
-      expect(await page.locator('#nodes .badge').count()).toBe(models.filter((a) => a.assertions.length).length);
+      expect(await page.locator('#nodes .badge').count()).toBe(
+        models.filter((a) => a.assertions.length).length,
+      );
       expect(await page.locator('#lineage-only').isChecked()).toBe(true);
       mkdirSync('test-output', { recursive: true });
       await page.screenshot({ path: 'test-output/docs-site-500-start.png' });

@@ -43,11 +43,23 @@
     }
   }
 
+  /** The layer colours; while assertions are badges, their entry shows a badge instead of a swatch. */
   function renderLegend() {
     const present = new Set(state.data.model.actions.map((a) => a.layer));
     $('legend').replaceChildren(
       ...LAYERS.filter((layer) => present.has(layer)).map((layer) =>
-        h('span', { class: `layer-${layer}` }, h('i', { class: 'swatch' }), LAYER_LABELS[layer]),
+        layer === 'assertion' && !state.showAssertions
+          ? h(
+              'span',
+              {
+                class: 'layer-assertion',
+                title:
+                  'The badge on a node counts its assertions: green when all passed, red when one failed, grey when not run',
+              },
+              h('i', { class: 'legend-badge' }, '\u2713n'),
+              LAYER_LABELS[layer],
+            )
+          : h('span', { class: `layer-${layer}` }, h('i', { class: 'swatch' }), LAYER_LABELS[layer]),
       ),
     );
   }
@@ -97,13 +109,13 @@
     setCatalog(data.catalog);
     $('project').textContent = data.model.projectName;
     renderCatalogStatus();
-    renderLegend();
     D.renderSidebar();
     // Assertions start as badges on what they check: drawn as nodes they outnumber the models.
     state.showAssertions = false;
     state.layout = { ...D.baseLayout(), focus: null, assertions: state.showAssertions };
     // Past a few hundred nodes the whole graph is a texture, not a picture: start focused on lineage.
     state.lineageOnly = data.model.actions.length > LINEAGE_ONLY_FROM;
+    renderLegend();
     D.renderGraph();
     D.wireGraphInput();
     D.wireSearch();
@@ -118,5 +130,6 @@
     document.body.dataset.ready = 'true';
   }
 
+  D.renderLegend = renderLegend;
   main();
 })();

@@ -80,12 +80,25 @@
     }
     const total = action.assertions.length;
     const noun = total === 1 ? 'assertion' : 'assertions';
+    // The number is what needs attention: failing ones when any fail, else all of them.
     if (counts.failing)
-      return { status: 'failed', glyph: '\u2717', text: `${counts.failing} of ${total} ${noun} failing` };
+      return {
+        status: 'failed',
+        shown: `\u2717${counts.failing}`,
+        text: `${counts.failing} of ${total} ${noun} failing`,
+      };
     if (counts.passing === total)
-      return { status: 'ok', glyph: '\u2713', text: `${total} ${noun}, ${total === 1 ? 'passing' : 'all passing'}` };
-    if (!counts.passing) return { status: 'none', glyph: '', text: `${total} ${noun}, not run yet` };
-    return { status: 'none', glyph: '', text: `${total} ${noun}: ${counts.passing} passing, ${counts.other} not run` };
+      return {
+        status: 'ok',
+        shown: `\u2713${total}`,
+        text: `${total} ${noun}, ${total === 1 ? 'passing' : 'all passing'}`,
+      };
+    if (!counts.passing) return { status: 'none', shown: `${total}`, text: `${total} ${noun}, not run yet` };
+    return {
+      status: 'none',
+      shown: `${total}`,
+      text: `${total} ${noun}: ${counts.passing} passing, ${counts.other} not run`,
+    };
   }
 
   /**
@@ -108,7 +121,7 @@
       const title = svg('title', {});
       title.textContent = summary.text;
       const label = svg('text', { x: BADGE_WIDTH / 2, y: 12 });
-      label.textContent = `${summary.glyph}${action.assertions.length}`;
+      label.textContent = summary.shown;
       badge.append(title, svg('rect', { width: BADGE_WIDTH, height: 16, rx: 8 }), label);
       g.append(badge);
     }
@@ -356,6 +369,7 @@
     if (request !== layoutRequest) return;
     state.layout = layout;
     renderGraph();
+    D.renderLegend?.();
     highlight();
     if (wanted) fitGraph();
     else if (state.selected) focusNode(state.selected);
