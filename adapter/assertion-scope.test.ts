@@ -70,4 +70,8 @@ describe('opsMayRewriteRows', () => {
     expect(opsMayRewriteRows(['update t set a = 1'])).toBe(true);
     expect(opsMayRewriteRows(undefined)).toBe(false);
   });
+
+  it('flags a pre-operation that inserts rows, which would land below the rowid watermark', () => {
+    expect(opsMayRewriteRows(["INSERT INTO t (a) VALUES ('late')"])).toBe(true);
+  });
 });

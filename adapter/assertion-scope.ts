@@ -99,9 +99,11 @@ export function scopedParentSubquery(query: string, written: WrittenRows): strin
 }
 
 /**
- * Whether incremental pre/post operations may rewrite existing rows (UPDATE, REPLACE), which the
- * written-rows predicate would not see: then the table's assertions check the whole table.
+ * Whether incremental pre/post operations may write rows (INSERT, UPDATE, REPLACE) that the
+ * written-rows predicate would not see (a pre-operation's INSERT lands below the rowid watermark, which is
+ * read after it): then the table's assertions check the whole table. Conservative: an INSERT into another
+ * table also counts.
  */
 export function opsMayRewriteRows(ops: readonly string[] | undefined): boolean {
-  return (ops ?? []).some((sql) => /\b(UPDATE|REPLACE)\b/i.test(sql));
+  return (ops ?? []).some((sql) => /\b(INSERT|UPDATE|REPLACE)\b/i.test(sql));
 }
