@@ -121,6 +121,20 @@ describe('runGraph', () => {
     expect(byName(refreshed.actions, 'checks.no_negative_amounts').mode).toBeUndefined();
   });
 
+  it('warns, rather than dropping silently, when the incremental query returns a column the table lacks', () => {
+    freshDb();
+    runGraph(graph, { db });
+    // An older build of the table, from before the model returned `amount`.
+    db.exec('ALTER TABLE orders_latest DROP COLUMN amount');
+    const second = runGraph(graph, { db });
+    const merged = byName(second.actions, 'main.orders_latest');
+    expect(merged.status).toBe('SUCCESSFUL');
+    expect(merged.warnings).toEqual([
+      expect.stringMatching(/returns column\(s\) amount that orders_latest does not have.*--full-refresh/),
+    ]);
+    expect(byName(second.actions, 'main.order_log').warnings).toBeUndefined();
+  });
+
   it('rebuilds an incremental table on a full refresh unless it is protected', () => {
     freshDb();
     runGraph(graph, { db });

@@ -251,6 +251,7 @@ function runAction(
   let current: string | undefined;
   let watermark: number | undefined;
   let merged = false;
+  const warnings: string[] = [];
   const scope = assertionScope(action, context);
   const scopeFields: Partial<ActionResult> =
     action.kind !== 'assertion'
@@ -278,6 +279,14 @@ function runAction(
         current = incrementalSourceQuery(action, context.rewrite);
         queryColumns = context.executor.queryColumns(current);
         current = undefined;
+        // As Dataform does without onSchemaChange, new query columns are not written: say so, not silently.
+        const have = new Set(existing?.columns ?? []);
+        const added = queryColumns.filter((column) => !have.has(column));
+        if (added.length > 0) {
+          warnings.push(
+            `the incremental query returns column(s) ${added.join(', ')} that ${action.sqliteName} does not have; they are not written. Run with --full-refresh to rebuild the table with them.`,
+          );
+        }
       }
       const tasks = buildTasks(action, existing, {
         fullRefresh: context.fullRefresh,
@@ -335,7 +344,13 @@ function runAction(
       ...scopeFields,
     });
   }
-  return finish({ status: 'SUCCESSFUL', rowsAffected, ...scopeFields, ...modeFields() });
+  return finish({
+    status: 'SUCCESSFUL',
+    rowsAffected,
+    ...scopeFields,
+    ...modeFields(),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  });
 }
 
 /** Remembers the rows a successful incremental merge wrote, unless its operations may rewrite others. */

@@ -130,6 +130,8 @@ export interface ActionResult {
   error?: string;
   /** For assertions that ran: how many rows failed, and the first few. */
   failingRows?: FailingRows;
+  /** Things the user should know about a successful action (e.g. query columns an incremental table lacks). */
+  warnings?: string[];
   /** The SQL statements executed (or, for a dry run, checked), in order. */
   sql: string[];
   /** For a failed action: the statement that failed (also the last of `sql`). */

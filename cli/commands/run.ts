@@ -203,6 +203,7 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
         if (flags.json) return;
         const line = formatActionResult(action, { dryRun: flags.dryRun ?? false });
         (line.stream === 'stdout' ? console.log : console.error)(line.text);
+        for (const warning of action.warnings ?? []) console.error(`    warning: ${warning}`);
       },
     });
     if (flags.json) {
