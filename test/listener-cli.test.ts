@@ -42,6 +42,7 @@ const simulateDefaults = (dir: string): Omit<SimulateOptions, 'serial' | 'access
   gapMs: '100',
   deltaMs: '0',
   caOut: join(dir, 'ca.pem'),
+  certDir: join(dir, 'certs'),
   once: true,
 });
 
@@ -149,6 +150,23 @@ describe('bambuzled simulate', () => {
     expect(printed).toMatch(/"port": \d+/);
     expect(printed).toContain('"serial_number": "00M00A000000456"');
     expect(printed).not.toContain('EmB3dd3d');
+  });
+
+  it('presents the same certificate when its embedded broker starts again', async () => {
+    const dir = tempDir();
+    const { logs } = captureOutput();
+    const once = {
+      ...simulateDefaults(dir),
+      embeddedBroker: true,
+      serial: '00M00A000000789',
+      accessCode: 'Ag41nAg4',
+      jobs: '',
+    };
+    expect(await runSimulate(once, Promise.resolve())).toBe(0);
+    expect(await runSimulate(once, Promise.resolve())).toBe(0);
+    const fingerprints = logs.join('\n').match(/certificate SHA-256 (\S+)\./g) ?? [];
+    expect(fingerprints).toHaveLength(2);
+    expect(fingerprints[0]).toBe(fingerprints[1]);
   });
 
   it('exits with 2 for an unknown job kind, naming the known ones', async () => {

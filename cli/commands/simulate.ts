@@ -1,8 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { consoleLogger } from '../../lib/logger.js';
-import { startEmbeddedBroker } from '../../simulator/embedded-broker.js';
+import {
+  type BrokerCertificate,
+  generateBrokerCertificate,
+  startEmbeddedBroker,
+} from '../../simulator/embedded-broker.js';
 import { JOB_KINDS, parseJobKinds } from '../../simulator/job-scripts.js';
 import { isModelFlavour, MODEL_FLAVOURS } from '../../simulator/model-flavours.js';
 import { SimulatedPrinter } from '../../simulator/simulated-printer.js';
@@ -23,7 +27,25 @@ export interface SimulateOptions {
   insecure?: boolean;
   ca?: string;
   caOut: string;
+  certDir: string;
   once?: boolean;
+}
+
+/**
+ * The embedded broker's certificate, kept in `dir` per serial: a restarted simulator presents the same
+ * certificate, so a listener that trusted it on first use (or was given --ca-out as ca_file) still does.
+ */
+async function brokerCertificate(dir: string, serial: string): Promise<BrokerCertificate> {
+  const certPath = join(dir, `${serial}.cert.pem`);
+  const keyPath = join(dir, `${serial}.key.pem`);
+  if (existsSync(certPath) && existsSync(keyPath)) {
+    return { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
+  }
+  const certificate = await generateBrokerCertificate([serial]);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(certPath, certificate.certPem);
+  writeFileSync(keyPath, certificate.keyPem, { mode: 0o600 });
+  return certificate;
 }
 
 /**
@@ -52,6 +74,7 @@ export async function runSimulate(options: SimulateOptions, stop: Promise<unknow
     ? await startEmbeddedBroker({
         port: Number(options.port),
         printers: { [options.serial]: options.accessCode },
+        certificate: await brokerCertificate(options.certDir, options.serial),
       })
     : undefined;
   let ca = options.ca ? readFileSync(options.ca, 'utf8') : undefined;
@@ -134,6 +157,11 @@ export function registerSimulate(program: Command): void {
     .option('--insecure', "don't verify the broker's certificate")
     .option('--ca <file>', "PEM of the CA that signed the broker's certificate")
     .option('--ca-out <file>', "where to write the embedded broker's certificate", 'data/simulator-ca.pem')
+    .option(
+      '--cert-dir <dir>',
+      'where the embedded broker keeps its certificate per serial, reused on the next start',
+      'data/simulator-cert',
+    )
     .option('--once', 'exit after the jobs instead of staying online')
     .action(async (options: SimulateOptions) => {
       process.exitCode = await runSimulate(options, onStopSignal());
