@@ -50,7 +50,11 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Who started the run: 'cli', 'sensor', 'manual' (the default), ... (stored in the history). */
   trigger?: string;
-  /** Called as each action ends, in order, for progress output. */
+  /**
+   * Called as each action ends, in order, for progress output. Throwing from it stops the run: the
+   * error propagates, actions already finished stay committed, and the run is not recorded (the
+   * scheduler uses this when it loses its run lock).
+   */
   onActionEnd?: (result: ActionResult) => void;
   /**
    * Called inside the transaction that records the run, so that a caller can commit its own state

@@ -1,6 +1,7 @@
 import { CANCEL_WINDOW_MS, cancelCodeArrived, cancelCodeOf } from './cancel-codes.js';
-import { idsMatch, mintJobKey } from './job-key.js';
+import { idsMatch, type JobIds, mintJobKey } from './job-key.js';
 import { close, type JobRecord, type JobWrite, newJob, startTransition, updated } from './job-record.js';
+import { inheritedIds, jobSwitched, NO_PEAK, type ProgressPeak, raisedPeak } from './job-switch.js';
 import { type PrinterView, type ProgressFields, progressOf, viewOf } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';
@@ -13,8 +14,14 @@ export interface MachineState {
   gcodeState: string | null;
   /** The open job (running or paused), if any. */
   job: JobRecord | null;
+  /** Ids the open job may have inherited from the job before (see inheritedIds). */
+  jobInheritedIds: JobIds | null;
+  /** The furthest the open job got, to notice another job that started while reports were lost. */
+  jobPeak: ProgressPeak;
   /** The printer is printing but no job could be opened yet (no name so far); 'approximate' after a sync. */
   awaitingStart: 'exact' | 'approximate' | null;
+  /** While awaiting a name: the ids the printer showed before the job began (see inheritedIds). */
+  idsBeforeStart: JobIds | null;
   /** A calibration or system job is running: it is not recorded. */
   ignoring: boolean;
   /** When a cancel code last appeared in print_error (ms). */
@@ -54,7 +61,10 @@ export function initialMachineState(): MachineState {
     syncPending: true,
     gcodeState: null,
     job: null,
+    jobInheritedIds: null,
+    jobPeak: NO_PEAK,
     awaitingStart: null,
+    idsBeforeStart: null,
     ignoring: false,
     cancelSeenAtMs: null,
     lastFailed: null,
@@ -77,6 +87,12 @@ export function step(machine: MachineState, input: StepInput): StepResult {
 
   if (cancelCodeArrived(input.report, input.previous)) m.cancelSeenAtMs = nowMs;
   const phase = phaseOf(view.gcodeState);
+
+  if (!m.syncPending && m.job !== null && (phase === 'printing' || phase === 'paused')) {
+    if (jobSwitched(m.job, view, progressOf(input.merged), m.jobInheritedIds, m.jobPeak)) {
+      switchJob(m, phase, view, progress, input, at, writes);
+    }
+  }
 
   if (m.syncPending) {
     // Wait for a report that states the printer's state itself: right after a reconnect the merged
@@ -102,6 +118,7 @@ export function step(machine: MachineState, input: StepInput): StepResult {
   ) {
     m.job = updated(m.job, view, progress, true);
   }
+  m.jobPeak = m.job === null ? NO_PEAK : raisedPeak(m.jobPeak, m.job);
 
   lateCancel(m, input.report, input.previous, nowMs, writes);
 
@@ -156,6 +173,7 @@ function transition(
   // finished, failed or idle: whatever was printing has ended.
   m.ignoring = false;
   m.awaitingStart = null;
+  m.idsBeforeStart = null;
   if (m.job === null) return;
   const job = updated(m.job, view, progress, false);
   let status: JobStatus;
@@ -169,6 +187,36 @@ function transition(
   m.job = null;
 }
 
+/**
+ * The printer prints another job than the open one although gcode_state never left printing: the
+ * open job ended unseen (its end time is when we noticed, an upper bound; its progress is the last
+ * seen) and the new one started unseen (start_approximate), both written with this report.
+ */
+function switchJob(
+  m: MachineState,
+  phase: Phase,
+  view: PrinterView,
+  progress: ProgressFields,
+  input: StepInput,
+  at: string,
+  writes: JobWrite[],
+): void {
+  if (m.job === null) return;
+  // Progress only grows within a job: a lower value seen last may already have been the new job's.
+  const last = {
+    ...m.job,
+    progressPercent: m.jobPeak.progressPercent ?? m.job.progressPercent,
+    layerNum: m.jobPeak.layerNum ?? m.job.layerNum,
+  };
+  writes.push(close(last, 'ended_while_disconnected', at));
+  m.job = null;
+  m.lastFailed = null;
+  m.awaitingStart = 'approximate';
+  m.idsBeforeStart = null;
+  tryStart(m, phase, view, progress, input, at);
+  if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
+}
+
 /** The first report after a (re)connect: re-attach to the open job, or open one, or close what ended unseen. */
 function sync(m: MachineState, view: PrinterView, input: StepInput, at: string, writes: JobWrite[]): void {
   const phase = phaseOf(view.gcodeState);
@@ -178,6 +226,7 @@ function sync(m: MachineState, view: PrinterView, input: StepInput, at: string, 
   const progress = progressOf(input.merged);
   m.job = null;
   m.awaitingStart = null;
+  m.idsBeforeStart = null;
   m.ignoring = false;
   m.lastFailed = null;
   const printing = phase === 'printing' || phase === 'paused';
@@ -198,6 +247,8 @@ function sync(m: MachineState, view: PrinterView, input: StepInput, at: string, 
   if (match) {
     m.job = { ...updated(match, view, progress, true), status: toStatus };
     if (inMemory?.jobKey !== match.jobKey) {
+      m.jobInheritedIds = null;
+      m.jobPeak = NO_PEAK;
       writes.push({ job: m.job, transition: { event: 'reattached', fromStatus: match.status, toStatus } });
     } else if (match.status !== toStatus) {
       const event = toStatus === 'paused' ? 'paused' : 'resumed';
@@ -219,21 +270,31 @@ function tryStart(
   input: StepInput,
   at: string,
 ): void {
+  const before = input.previous ? viewOf(input.previous) : null;
   if (isSystemJob(view)) {
     m.ignoring = true;
     m.awaitingStart = null;
+    m.idsBeforeStart = null;
     return;
   }
   const label = view.name ?? baseName(view.gcodeFile);
   if (label === null) {
     m.awaitingStart ??= 'exact';
+    m.idsBeforeStart ??= before && {
+      jobId: before.jobId,
+      subtaskId: before.subtaskId,
+      taskId: before.taskId,
+    };
     return;
   }
   const approximate = m.awaitingStart === 'approximate';
   const jobKey = mintJobKey(input.serial, view, at, label, input.keyTaken);
   const status: JobStatus = phase === 'paused' ? 'paused' : 'running';
   m.job = updated(newJob(jobKey, status, at, approximate), view, progress, true);
+  m.jobInheritedIds = inheritedIds(m.idsBeforeStart ?? before, view);
+  m.jobPeak = NO_PEAK;
   m.awaitingStart = null;
+  m.idsBeforeStart = null;
   // A cancel code belongs to the job it ended: a new job starts with none seen.
   m.cancelSeenAtMs = null;
   m.lastFailed = null;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
 import type { Logger } from '../lib/logger.js';
-import type { TrustMode, TrustPolicy } from './trust.js';
+import type { TrustMode, TrustPolicy, TrustVerdict } from './trust.js';
 
 /** The slice of a printer's config a connection needs. */
 export interface ConnectionPrinter {
@@ -171,13 +171,27 @@ export class PrinterConnection {
     });
     this.client = client;
     let refused: string | null = null;
+    let retrySoon = false;
 
     const stream = client.stream as TLSSocket | undefined;
     stream?.once?.('secureConnect', () => {
-      const verdict = trust.verify(stream);
+      let verdict: TrustVerdict;
+      try {
+        verdict = trust.verify(stream);
+      } catch (error) {
+        // An exception thrown from a socket event would be uncaught and end the listener.
+        const reason = error instanceof Error ? error.message : String(error);
+        verdict = {
+          ok: false,
+          fingerprint: null,
+          retry: true,
+          message: `${this.who}: the certificate check failed (${reason}). Refusing to connect for now; the access code was not sent.`,
+        };
+      }
       this.snap.fingerprint = verdict.fingerprint;
       if (verdict.ok) return;
       refused = verdict.message;
+      retrySoon = verdict.retry === true;
       stream.destroy();
     });
 
@@ -236,7 +250,7 @@ export class PrinterConnection {
       if (this.closing) return;
       if (refused !== null) {
         this.snap.lastError = refused;
-        this.nextDelayMs = this.timing.backoffMaxMs;
+        if (!retrySoon) this.nextDelayMs = this.timing.backoffMaxMs;
         logger.error(refused);
       } else if (wasConnected) {
         logger.warn(`${this.who}: connection lost${this.snap.lastError ? ` (${this.snap.lastError})` : ''}.`);

@@ -87,6 +87,14 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   private readonly logger: Logger;
   private machine: MachineState = initialMachineState();
   private state: JsonObject | undefined;
+  /** The merged state as of the last report whose rows were written. */
+  private committedState: JsonObject | undefined;
+  /**
+   * Reports since then whose write failed, folded into one delta: the next report is stepped as if
+   * they had arrived with it, so that nothing they brought (a gcode_state that completes a sync, a
+   * cancel code) is lost with the failed write.
+   */
+  private uncommitted: { report: JsonObject; full: boolean } | undefined;
   private lastReportAt: string | null = null;
   private printerWrittenAtMs = Number.NEGATIVE_INFINITY;
   private reports = 0;
@@ -154,11 +162,13 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
 
     const now = this.now();
     const at = now.toISOString();
-    const previous = this.state;
     // The merged state is the printer's truth whatever happens to the write below.
-    this.state = mergeState(previous, parsed.print, parsed.full);
+    this.state = mergeState(this.state, parsed.print, parsed.full);
     this.reports++;
     this.lastReportAt = at;
+    const pending = this.uncommitted;
+    const report = pending ? mergeState(pending.report, parsed.print, parsed.full) : parsed.print;
+    const full = parsed.full || (pending?.full ?? false);
 
     let result: ReturnType<typeof step>;
     let written: ReturnType<RawWriter['write']>;
@@ -167,9 +177,9 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       result = step(this.machine, {
         serial: this.printer.serial,
         now,
-        report: parsed.print,
-        full: parsed.full,
-        previous,
+        report,
+        full,
+        previous: this.committedState,
         merged: this.state,
         openJobs: () => this.writer.openJobs(this.printer.serial),
         keyTaken: (key) => this.writer.keyTaken(key),
@@ -184,12 +194,15 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       });
     } catch (error) {
       if (!isDatabaseError(error)) throw error;
-      // The machine state is not advanced, so the next report finds the same transition and retries it.
+      // The machine state is not advanced and the report is kept, so the next report retries both.
+      this.uncommitted = { report, full };
       this.writeFailures++;
       this.logger.error(`[${this.printer.name}] could not write the raw layer: ${error.message}`);
       return;
     }
     this.machine = result.machine;
+    this.committedState = this.state;
+    this.uncommitted = undefined;
     if (touchPrinter) this.printerWrittenAtMs = now.getTime();
 
     for (const transition of written) {

@@ -14,7 +14,13 @@ export type TrustMode = 'ca' | 'tofu' | 'insecure';
 
 export type TrustVerdict =
   | { ok: true; fingerprint: string; pinnedNow: boolean }
-  | { ok: false; fingerprint: string | null; message: string };
+  | {
+      ok: false;
+      fingerprint: string | null;
+      message: string;
+      /** A passing failure (the database was busy): retry at the usual back-off, not the longest. */
+      retry?: boolean;
+    };
 
 export interface TrustPolicy {
   mode: TrustMode;
@@ -101,9 +107,21 @@ export function createTrustPolicy(options: TrustPolicyOptions): TrustPolicy {
           message: `${who}: the peer presented no certificate. Refusing to connect.`,
         };
       }
-      const pinned = store.get(printer.serial);
+      let pinned: string | null;
+      try {
+        pinned = store.get(printer.serial);
+        if (pinned === null) store.pin(printer.serial, printer.name, fingerprint, now());
+      } catch (error) {
+        // A busy or broken database must not crash the listener from a socket event: refuse this
+        // connection (nothing was sent yet) and let the back-off retry.
+        return {
+          ok: false,
+          fingerprint,
+          retry: true,
+          message: `${who}: could not read or pin its certificate in the database (${error instanceof Error ? error.message : String(error)}). Refusing to connect for now; retrying.`,
+        };
+      }
       if (pinned === null) {
-        store.pin(printer.serial, printer.name, fingerprint, now());
         logger.info(`${who}: trusting its certificate on first use, SHA-256 ${fingerprint}.`);
         return { ok: true, fingerprint, pinnedNow: true };
       }

@@ -21,6 +21,21 @@ export class SchedulerBusyError extends SchedulerError {
   }
 }
 
+/**
+ * This scheduler's run lock lease ran out (its process stalled longer than the lease, e.g. in one very
+ * long action) and another holder may have taken it: the run stops at the next action boundary.
+ */
+export class RunLockLostError extends SchedulerError {
+  constructor(
+    readonly holder: LockHolder | undefined,
+    where: string,
+  ) {
+    super(
+      `The run lock was lost ${where} (${holder ? `now: ${describeHolder(holder)}` : 'it is now free'}), so this run stopped there to avoid overlapping another; actions that had ended stay committed. The next tick or a new run starts again.`,
+    );
+  }
+}
+
 /** The Dataform project does not compile, so a manual run cannot start. */
 export class ProjectCompileError extends SchedulerError {
   constructor(

@@ -5,6 +5,7 @@
 export type { Timers } from './change-watcher.js';
 export {
   ProjectCompileError,
+  RunLockLostError,
   SchedulerBusyError,
   SchedulerConfigError,
   SchedulerError,

@@ -11,6 +11,8 @@ import type { TickRecord } from './sensor-store.js';
 /** A started cron job, as much of node-cron's ScheduledTask as the scheduler uses. */
 export interface CronTask {
   stop(): void | Promise<void>;
+  /** Stops the task and forgets it (node-cron keeps a stopped task in its global registry). */
+  destroy?(): void | Promise<void>;
   getNextRun?(): Date | null;
 }
 
@@ -52,7 +54,10 @@ export interface SchedulerOptions {
   keepRuns?: number;
   /** Ticks kept per sensor. */
   keepTicks?: number;
-  /** A lock holder that has not beaten for this long is presumed dead. */
+  /**
+   * A lock holder that has not beaten for this long is presumed dead (default 10 minutes: the lease
+   * is renewed only between actions; a dead holder on the same host is recovered at once anyway).
+   */
   lockTtlMs?: number;
   /** How long a manual run waits for another process's run to finish. */
   lockWaitMs?: number;

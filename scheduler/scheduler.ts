@@ -4,7 +4,13 @@ import * as adapter from '../adapter/index.js';
 import { jobsEndedSince, latestChangeSeq } from '../ingestion/raw-changes.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import { ChangeWatcher, realTimers, type Timers } from './change-watcher.js';
-import { describeHolder, ProjectCompileError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
+import {
+  describeHolder,
+  ProjectCompileError,
+  RunLockLostError,
+  SchedulerBusyError,
+  SchedulerConfigError,
+} from './errors.js';
 import { RunLock } from './run-lock.js';
 import {
   type Cron,
@@ -25,6 +31,13 @@ export { nodeCronScheduler } from './scheduler-types.js';
 
 const MAX_BUSY_RETRIES = 5;
 const DEFAULT_SELECTION: Selection = { tags: ['bronze'], includeDependents: true };
+/**
+ * The run lock's lease. runGraph is synchronous, so the lease is renewed only between actions (and
+ * after compiling): it must outlast any plausible single action, or another scheduler takes the lock
+ * over mid-action. A crashed holder on this host is still recovered at once (its pid is gone); only
+ * one on another host waits out the lease. A lease lost anyway stops the run at the next boundary.
+ */
+const DEFAULT_LOCK_TTL_MS = 10 * 60_000;
 
 /** Creates the sensor and run scheduler over one database (see DESIGN.md, "scheduler/"). */
 export function createScheduler(options: SchedulerOptions): Scheduler {
@@ -44,6 +57,7 @@ class SensorScheduler implements Scheduler {
   private readonly lock: RunLock;
   private readonly watcher: ChangeWatcher;
   private cronTask: CronTask | undefined;
+  private retryTimer: unknown;
   private running = false;
   private busy: string | null = null;
   private current: Promise<unknown> | null = null;
@@ -73,7 +87,7 @@ class SensorScheduler implements Scheduler {
       db: this.db,
       name: 'graph-run',
       owner: randomUUID(),
-      ttlMs: options.lockTtlMs ?? 120_000,
+      ttlMs: options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
       now: this.now,
     });
     this.watcher = new ChangeWatcher(this.db, this.pollIntervalMs, this.timers, () => this.onForeignCommit());
@@ -98,8 +112,11 @@ class SensorScheduler implements Scheduler {
     if (this.running) {
       this.running = false;
       this.watcher.stop();
-      await this.cronTask?.stop();
+      const task = this.cronTask;
       this.cronTask = undefined;
+      // stop() would leave the task, and this scheduler in its closure, in node-cron's registry.
+      if (task) await (task.destroy ? task.destroy() : task.stop());
+      this.cancelRetry();
     }
     await this.idle();
     if (this.db.open) this.store.setStatus('STOPPED');
@@ -141,7 +158,7 @@ class SensorScheduler implements Scheduler {
       try {
         const compiled = await this.adapter.compileProject({ projectDir: this.options.projectDir });
         if (!compiled.ok) throw new ProjectCompileError(this.options.projectDir, compiled.message);
-        this.lock.heartbeat();
+        this.keepLock('while compiling');
         const selection: Selection = {
           ...(request.tags?.length ? { tags: request.tags } : {}),
           ...(request.actions?.length ? { actions: request.actions } : {}),
@@ -154,7 +171,7 @@ class SensorScheduler implements Scheduler {
           fullRefresh: request.fullRefresh ?? false,
           trigger: 'manual',
           now: this.now,
-          onActionEnd: () => this.lock.heartbeat(),
+          onActionEnd: (action) => this.keepLock(`after action ${action.name}`),
         });
         this.prune();
         this.options.logger?.info(`manual run ${result.runId}: ${result.status}`);
@@ -237,7 +254,10 @@ class SensorScheduler implements Scheduler {
         const reason = `${what}; the project does not compile: ${compiled.message}`;
         return this.record(wokenBy, at, cursorBefore, cursorBefore, 'FAILED', reason, null);
       }
-      this.lock.heartbeat();
+      if (!this.lock.heartbeat()) {
+        const reason = `${what}; ${new RunLockLostError(this.lock.holder(), 'while compiling').message}`;
+        return this.record(wokenBy, at, cursorBefore, cursorBefore, 'FAILED', reason, null);
+      }
       let result: RunResult;
       try {
         result = this.adapter.runGraph(compiled.graph, {
@@ -245,7 +265,7 @@ class SensorScheduler implements Scheduler {
           selection: this.selection,
           trigger: 'sensor',
           now: this.now,
-          onActionEnd: () => this.lock.heartbeat(),
+          onActionEnd: (action) => this.keepLock(`after action ${action.name}`),
           // Inside the run's recording transaction: the cursor moves with the run, or not at all.
           recordWith: (_db, run) => {
             if (run.status === 'SUCCESSFUL')
@@ -269,6 +289,18 @@ class SensorScheduler implements Scheduler {
     } finally {
       this.lock.release();
     }
+  }
+
+  /**
+   * Renews the run lock's lease; when it is no longer ours, stops the run. Thrown from onActionEnd,
+   * the error leaves runGraph after the action that just ended (the adapter drops its staging tables
+   * and records nothing), so no further action runs alongside the new holder's.
+   */
+  private keepLock(where: string): void {
+    if (this.lock.heartbeat()) return;
+    const lost = new RunLockLostError(this.lock.holder(), where);
+    this.logError('run lock', lost);
+    throw lost;
   }
 
   private record(
@@ -311,7 +343,17 @@ class SensorScheduler implements Scheduler {
     }
     if (!this.running || this.busyRetries >= MAX_BUSY_RETRIES) return;
     this.busyRetries++;
-    this.timers.setTimeout(() => this.wake('retry after a busy database'), this.pollIntervalMs || 1000);
+    this.cancelRetry();
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.wake('retry after a busy database');
+    }, this.pollIntervalMs || 1000);
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer === undefined) return;
+    this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private prune(): void {

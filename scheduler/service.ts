@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger.js';
+import { isLoopbackBind } from './request-guard.js';
 import { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
 import { type StatusServer, startStatusServer } from './status-server.js';
 
@@ -6,6 +7,8 @@ export interface ScheduleServiceOptions extends SchedulerOptions {
   port?: number;
   host?: string;
   token?: string;
+  /** Host names the status page answers to besides its own (a reverse proxy's, a LAN name). */
+  allowedHosts?: readonly string[];
   logger?: Logger;
 }
 
@@ -28,9 +31,16 @@ export async function startScheduleService(options: ScheduleServiceOptions): Pro
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
     ...(options.token ? { token: options.token } : {}),
+    ...(options.allowedHosts?.length ? { allowedHosts: options.allowedHosts } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  // The POST endpoints start runs and move the cursor: open to the network, they need a token.
+  if (!options.token && options.host !== undefined && !isLoopbackBind(options.host)) {
+    options.logger?.warn(
+      `the status page listens on ${options.host} with no token: anyone who can reach this port on the network can start runs and move the sensor's cursor. Set one with --token <secret> or BAMBUZLED_STATUS_TOKEN (then open the page as /#token=<secret>), or listen on 127.0.0.1.`,
+    );
+  }
   scheduler.start();
   return {
     scheduler,

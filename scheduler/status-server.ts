@@ -4,10 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { getRun, latestActionResults, listRuns } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
-import { ProjectCompileError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
+import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
 import { printersSeen, recentJobs } from './print-history.js';
-import { allowedHostsFor, checkHost, checkPost, checkToken, type GuardSettings } from './request-guard.js';
+import {
+  acceptedHostsFor,
+  checkHost,
+  checkPost,
+  checkToken,
+  type GuardSettings,
+  isWildcardBind,
+  type MachineNames,
+  machineNames,
+} from './request-guard.js';
 import type { RunNowRequest, Scheduler } from './scheduler.js';
 import { selectionFlags } from './selection-flags.js';
 import { renderStatusPage } from './status-page.js';
@@ -20,6 +29,13 @@ export interface StatusServerOptions {
   host?: string;
   /** When set, the API needs `Authorization: Bearer <token>`. Never shown or logged. */
   token?: string;
+  /**
+   * Host names accepted besides the bind address's own (on a wildcard bind: loopback, the machine's
+   * addresses and hostname), e.g. a reverse proxy's or a LAN name; any other Host header is refused.
+   */
+  allowedHosts?: readonly string[];
+  /** The machine's names and addresses (read from the OS at start unless given). */
+  machine?: MachineNames;
   logger?: Logger;
   now?: () => Date;
 }
@@ -55,7 +71,15 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     throw new SchedulerConfigError(`The port ${requestedPort} is not valid; use a number from 1 to 65535.`);
   }
   const csrfToken = randomBytes(24).toString('base64url');
-  const guard: GuardSettings = { csrfToken, ...(options.token ? { token: options.token } : {}) };
+  const guard: GuardSettings = {
+    csrfToken,
+    ...(options.token ? { token: options.token } : {}),
+    allowedHosts: acceptedHostsFor(host, {
+      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+      machine: options.machine ?? machineNames(),
+    }),
+    wildcardBind: isWildcardBind(host),
+  };
   const server = createServer((request, response) => {
     handle(request, response, options, guard).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : statusOf(error);
@@ -71,7 +95,6 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     });
   });
   const port = (server.address() as AddressInfo).port;
-  guard.allowedHosts = allowedHostsFor(host, port);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/`,
@@ -250,7 +273,7 @@ function clampNumber(raw: string | null, range: { min: number; max: number; fall
 }
 
 function statusOf(error: unknown): number {
-  if (error instanceof SchedulerBusyError) return 409;
+  if (error instanceof SchedulerBusyError || error instanceof RunLockLostError) return 409;
   if (error instanceof ProjectCompileError) return 422;
   return 500;
 }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import nodeCron from 'node-cron';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as adapterFunctions from '../adapter/index.js';
 import { compileProject, listRuns } from '../adapter/index.js';
@@ -9,7 +10,7 @@ import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import type { Timers } from '../scheduler/change-watcher.js';
-import { SchedulerBusyError, SchedulerConfigError } from '../scheduler/errors.js';
+import { RunLockLostError, SchedulerBusyError, SchedulerConfigError } from '../scheduler/errors.js';
 import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 
@@ -398,4 +399,117 @@ describe('the sensor', () => {
     expect(retry?.wokenBy).toBe('wake (retry after a busy database)');
     expect(retry?.decision).toBe('REQUESTED');
   });
+
+  it("leaves nothing in node-cron's registry once stopped, however often it restarts", async () => {
+    const before = nodeCron.getTasks().size;
+    const scheduler = makeScheduler({ cron: undefined, schedule: '0 0 * * * *' });
+    for (let round = 0; round < 3; round++) {
+      scheduler.start();
+      expect(nodeCron.getTasks().size).toBe(before + 1);
+      await scheduler.stop();
+      expect(nodeCron.getTasks().size).toBe(before);
+    }
+  });
+
+  it('cancels a pending retry after a busy database when stopped', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    const pending = new Map<number, () => void>();
+    let next = 1;
+    const timers: Timers = {
+      ...handTimers().timers,
+      setTimeout: (callback) => {
+        pending.set(next, callback);
+        return next++;
+      },
+      clearTimeout: (handle) => void pending.delete(handle as number),
+    };
+    const scheduler = makeScheduler({
+      timers,
+      adapter: {
+        ...adapterFunctions,
+        runGraph: () => {
+          throw new Error('database is locked');
+        },
+      },
+    });
+    scheduler.start();
+    await scheduler.idle();
+    expect(scheduler.ticks(1)[0]?.decision).toBe('FAILED');
+    expect(pending.size).toBe(1);
+    await scheduler.stop();
+    expect(pending.size).toBe(0);
+  });
+
+  it('holds the run lock ten minutes past each heartbeat, so a long action keeps it', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    const leases: number[] = [];
+    const lease = () =>
+      (
+        db.prepare(`SELECT expires_at_ms AS at FROM _bambuzled_locks WHERE name = 'graph-run'`).get() as {
+          at: number;
+        }
+      ).at - clockMs;
+    const scheduler = makeScheduler({
+      adapter: {
+        ...adapterFunctions,
+        runGraph: (graph, options) =>
+          adapterFunctions.runGraph(graph, {
+            ...options,
+            onActionEnd: (action) => {
+              options.onActionEnd?.(action);
+              leases.push(lease());
+            },
+          }),
+      },
+    });
+    expect((await scheduler.tick('cron')).decision).toBe('REQUESTED');
+    expect(leases).toEqual([600_000, 600_000]);
+  });
+
+  it('stops a sensor run at the next action when another scheduler took its lock over', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    const logger = recordingLogger();
+    const ended: string[] = [];
+    const scheduler = makeScheduler({ logger, adapter: stealingAdapter(ended) });
+    const tick = await scheduler.tick('cron');
+    expect(tick.decision).toBe('FAILED');
+    expect(tick.reason).toContain('run lock was lost after action main.jobs_brz');
+    expect(tick.reason).toContain('pid 4242 on another-host');
+    expect(tick.cursorAfter).toBe(0);
+    expect(ended).toEqual(['main.jobs_brz']);
+    expect(logger.lines.some((line) => line.startsWith('error') && line.includes('run lock was lost'))).toBe(
+      true,
+    );
+    // The thief's lock is left alone.
+    expect(scheduler.status().lock?.owner).toBe('thief');
+  });
+
+  it('refuses to finish a manual run whose lock was taken over', async () => {
+    const ended: string[] = [];
+    const scheduler = makeScheduler({ adapter: stealingAdapter(ended) });
+    await expect(scheduler.runNow({ tags: ['bronze'] })).rejects.toThrow(RunLockLostError);
+    expect(ended).toHaveLength(1);
+    expect(listRuns(db)).toEqual([]);
+  });
 });
+
+/** The real adapter, but another host takes the run lock over as the first action ends. */
+function stealingAdapter(ended: string[]): typeof adapterFunctions {
+  return {
+    ...adapterFunctions,
+    runGraph: (graph, options) =>
+      adapterFunctions.runGraph(graph, {
+        ...options,
+        onActionEnd: (action) => {
+          ended.push(action.name);
+          db.prepare(
+            `UPDATE _bambuzled_locks SET owner = 'thief', pid = 4242, hostname = 'another-host' WHERE name = 'graph-run'`,
+          ).run();
+          options.onActionEnd?.(action);
+        },
+      }),
+  };
+}

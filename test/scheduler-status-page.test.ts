@@ -1,15 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject, listRuns } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import { startScheduleService } from '../scheduler/service.js';
 import { type StatusServer, startStatusServer } from '../scheduler/status-server.js';
 import { launchChromium, screenshotPath } from './helpers/browser.js';
 
@@ -70,6 +72,42 @@ async function launch(): Promise<Browser> {
 
 function post(path: string, headers: Record<string, string>, body = '{}') {
   return fetch(new URL(path, server.url), { method: 'POST', headers, body });
+}
+
+/** A request to 127.0.0.1 with any Host header (fetch will not send one of its own). */
+function rawRequest(
+  port: number | string,
+  options: { path: string; headers: Record<string, string>; method?: string; body?: string },
+): Promise<{ status: number | undefined; body: string }> {
+  return new Promise((done, fail) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: options.path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => done({ status: res.statusCode, body }));
+      },
+    );
+    req.on('error', fail);
+    req.end(options.body);
+  });
+}
+
+/** An address of this machine other than loopback, else its hostname: a name a LAN browser uses. */
+function machineAddress(): string {
+  const external = Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .find((entry) => !entry.internal && entry.family === 'IPv4');
+  return external?.address ?? hostname();
 }
 
 describe('the status API', () => {
@@ -162,6 +200,83 @@ describe('the status API', () => {
       req.end();
     });
     expect(status).toBe(421);
+  });
+
+  it('refuses a rebound host name on a wildcard bind and says which --allowed-host to pass', async () => {
+    const open = await startStatusServer({ scheduler, db, host: '0.0.0.0', port: 0 });
+    try {
+      const evil = `evil.example:${open.port}`;
+      const page = await rawRequest(open.port, { path: '/', headers: { host: evil } });
+      expect(page.status).toBe(403);
+      expect(page.body).toContain('--allowed-host evil.example');
+      expect(page.body).not.toContain('csrf');
+      const run = await rawRequest(open.port, {
+        path: '/api/run',
+        method: 'POST',
+        headers: {
+          host: evil,
+          origin: `http://${evil}`,
+          'sec-fetch-site': 'same-origin',
+          'content-type': 'application/json',
+        },
+        body: '{"fullRefresh":true}',
+      });
+      expect(run.status).toBe(403);
+      expect(listRuns(db, { limit: 500 }).filter((r) => r.trigger === 'manual')).toEqual([]);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("answers on a wildcard bind to the machine's own address and to the allowed names", async () => {
+    const open = await startStatusServer({
+      scheduler,
+      db,
+      host: '0.0.0.0',
+      port: 0,
+      allowedHosts: ['prints.lan'],
+    });
+    try {
+      for (const name of [machineAddress(), hostname(), 'localhost', 'prints.lan']) {
+        const answer = await rawRequest(open.port, {
+          path: '/api/status',
+          headers: { host: `${name}:${open.port}` },
+        });
+        expect(answer.status, name).toBe(200);
+      }
+      expect((await rawRequest(open.port, { path: '/', headers: { host: 'prints.lan' } })).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('warns that anyone on the network can start runs when it listens beyond loopback with no token', async () => {
+    const serviceDb = openDatabase(join(dir, 'service.db'));
+    migrateRawSchema(serviceDb);
+    const projectDir = join(dir, 'project');
+    const lines: string[][] = [];
+    try {
+      for (const token of [undefined, 'tok-51d0']) {
+        const logger = recordingLogger();
+        const service = await startScheduleService({
+          db: serviceDb,
+          projectDir,
+          cron: neverCron,
+          pollIntervalMs: 0,
+          host: '0.0.0.0',
+          port: 0,
+          logger,
+          ...(token ? { token } : {}),
+        });
+        await service.stop();
+        lines.push(logger.lines.filter((line) => line.includes('with no token')));
+      }
+    } finally {
+      serviceDb.close();
+    }
+    expect(lines[0]).toHaveLength(1);
+    expect(lines[0]?.[0]).toMatch(/anyone .* can start runs.*--token/);
+    expect(lines[1]).toEqual([]);
   });
 
   it('asks for the bearer token when one is configured, and never shows it', async () => {

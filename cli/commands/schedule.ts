@@ -20,6 +20,7 @@ interface ScheduleFlags {
   schedule?: string;
   tags?: string[];
   token?: string;
+  allowedHost?: string[];
   poll: string;
 }
 
@@ -50,6 +51,10 @@ export function registerSchedule(program: Command): void {
     .option(
       '--token <token>',
       'require "Authorization: Bearer <token>" on the API (or $BAMBUZLED_STATUS_TOKEN)',
+    )
+    .option(
+      '--allowed-host <name...>',
+      "another host name the status page answers to (a reverse proxy, a LAN name); with --host 0.0.0.0 it already answers to localhost and this machine's addresses and hostname",
     )
     .option(
       '--poll <ms>',
@@ -110,6 +115,7 @@ export function registerSchedule(program: Command): void {
           port,
           host: flags.host,
           ...(token ? { token } : {}),
+          ...(flags.allowedHost ? { allowedHosts: flags.allowedHost } : {}),
           logger,
         });
       } catch (error) {

@@ -21,6 +21,8 @@ export interface StartOptions {
   port: string;
   docsPort: string;
   host: string;
+  token?: string;
+  allowedHost?: string[];
   demo?: boolean;
 }
 
@@ -60,10 +62,9 @@ export async function runStart(
     demo = await startDemo({ logger: consoleLogger('demo') });
     config = { ...config, printers: demo.config.printers, checkIntervalS: demo.config.checkIntervalS };
   }
-  const logger = consoleLogger(
-    'start',
-    config.printers.map((printer) => printer.accessCode),
-  );
+  const token = options.token ?? env.BAMBUZLED_STATUS_TOKEN;
+  const secrets = [...config.printers.map((printer) => printer.accessCode), token ?? ''];
+  const logger = consoleLogger('start', secrets);
 
   // Demo jobs go to a database of their own, so they never mix with a real print history.
   const dbPath =
@@ -87,7 +88,9 @@ export async function runStart(
     projectDir,
     port,
     host: options.host,
-    logger: consoleLogger('scheduler'),
+    ...(token ? { token } : {}),
+    ...(options.allowedHost ? { allowedHosts: options.allowedHost } : {}),
+    logger: consoleLogger('scheduler', secrets),
     ...(config.schedule ? { schedule: config.schedule } : {}),
     ...(config.sensorTags ? { selection: { tags: config.sensorTags, includeDependents: true } } : {}),
   });
@@ -153,6 +156,14 @@ export function registerStart(program: Command): void {
     .option('--port <port>', 'the status page port', '3000')
     .option('--docs-port <port>', 'the docs site port', '8080')
     .option('--host <host>', 'the address both pages listen on', '127.0.0.1')
+    .option(
+      '--token <token>',
+      'require "Authorization: Bearer <token>" on the status page API (or $BAMBUZLED_STATUS_TOKEN)',
+    )
+    .option(
+      '--allowed-host <name...>',
+      'another host name the status page answers to (a reverse proxy, a LAN name)',
+    )
     .option('--demo', 'use simulated printers even when printers are configured')
     .action(async (projectDir: string, options: StartOptions) => {
       process.exitCode = await runStart(resolve(projectDir), options, onStopSignal());
