@@ -1,5 +1,6 @@
 import type { PrinterView, ProgressFields } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
+import type { JsonObject } from './report-parser.js';
 
 /** One job as the raw layer stores it (a jobs_raw row without the bookkeeping columns). */
 export interface JobRecord {
@@ -42,6 +43,12 @@ export type JobEvent =
 export interface JobWrite {
   job: JobRecord;
   transition?: { event: JobEvent; fromStatus: JobStatus | null; toStatus: JobStatus };
+  /**
+   * The printer state to store as the row's last report. Left out: the merged state of the report
+   * being handled. null: keep what the row holds (the report being handled is another job's, and
+   * no earlier one of this job is at hand).
+   */
+  lastReport?: JsonObject | null;
 }
 
 /**

@@ -1,7 +1,16 @@
 import { CANCEL_WINDOW_MS, cancelCodeArrived, cancelCodeOf } from './cancel-codes.js';
-import { idsMatch, type JobIds, mintJobKey } from './job-key.js';
+import { idsMatch, type JobIds, mintJobKey, primaryId } from './job-key.js';
 import { close, type JobRecord, type JobWrite, newJob, startTransition, updated } from './job-record.js';
-import { inheritedIds, jobSwitched, NO_PEAK, type ProgressPeak, raisedPeak } from './job-switch.js';
+import {
+  type InheritedLabel,
+  inheritedIds,
+  inheritedLabel,
+  jobSwitched,
+  NO_PEAK,
+  namesAnotherJob,
+  type ProgressPeak,
+  raisedPeak,
+} from './job-switch.js';
 import { type PrinterView, type ProgressFields, progressOf, viewOf } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';
@@ -16,6 +25,8 @@ export interface MachineState {
   job: JobRecord | null;
   /** Ids the open job may have inherited from the job before (see inheritedIds). */
   jobInheritedIds: JobIds | null;
+  /** The name and file the open job may have inherited from the state before its start. */
+  jobInheritedLabel: InheritedLabel | null;
   /** The furthest the open job got, to notice another job that started while reports were lost. */
   jobPeak: ProgressPeak;
   /** The printer is printing but no job could be opened yet (no name so far); 'approximate' after a sync. */
@@ -62,6 +73,7 @@ export function initialMachineState(): MachineState {
     gcodeState: null,
     job: null,
     jobInheritedIds: null,
+    jobInheritedLabel: null,
     jobPeak: NO_PEAK,
     awaitingStart: null,
     idsBeforeStart: null,
@@ -89,8 +101,17 @@ export function step(machine: MachineState, input: StepInput): StepResult {
   const phase = phaseOf(view.gcodeState);
 
   if (!m.syncPending && m.job !== null && (phase === 'printing' || phase === 'paused')) {
-    if (jobSwitched(m.job, view, progressOf(input.merged), m.jobInheritedIds, m.jobPeak)) {
+    const current = progressOf(input.merged);
+    if (jobSwitched(m.job, view, current, m.jobInheritedIds, m.jobPeak, m.jobInheritedLabel)) {
       switchJob(m, phase, view, progress, input, at, writes);
+    }
+  } else if (!m.syncPending && m.job !== null && phase !== 'unknown') {
+    // An end that names another job (its FINISH seen before the sync): the open job ended unseen.
+    if (namesAnotherJob(m.job, view, m.jobInheritedIds)) {
+      closeUnseen(m, input, at, writes);
+      m.awaitingStart = null;
+      m.idsBeforeStart = null;
+      recordEndedUnseen(view, input, at, writes);
     }
   }
 
@@ -202,19 +223,48 @@ function switchJob(
   writes: JobWrite[],
 ): void {
   if (m.job === null) return;
+  closeUnseen(m, input, at, writes);
+  m.awaitingStart = 'approximate';
+  m.idsBeforeStart = null;
+  tryStart(m, phase, view, progress, input, at);
+  if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
+}
+
+/**
+ * Closes the open job as ended_while_disconnected because the printer already shows another job:
+ * with its furthest progress, and the report before this one as its last report (this one is the
+ * other job's).
+ */
+function closeUnseen(m: MachineState, input: StepInput, at: string, writes: JobWrite[]): void {
+  if (m.job === null) return;
   // Progress only grows within a job: a lower value seen last may already have been the new job's.
   const last = {
     ...m.job,
     progressPercent: m.jobPeak.progressPercent ?? m.job.progressPercent,
     layerNum: m.jobPeak.layerNum ?? m.job.layerNum,
   };
-  writes.push(close(last, 'ended_while_disconnected', at));
+  writes.push({ ...close(last, 'ended_while_disconnected', at), lastReport: input.previous ?? null });
   m.job = null;
   m.lastFailed = null;
-  m.awaitingStart = 'approximate';
-  m.idsBeforeStart = null;
-  tryStart(m, phase, view, progress, input, at);
-  if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
+}
+
+/**
+ * The printer shows the end (FINISH, FAILED, IDLE) of another job than the one that was open: that
+ * job started after the open one and ended while reports were lost, so it cannot be one already
+ * recorded (a cloud job whose key is taken is skipped all the same). It gets its own row, closed as
+ * ended_while_disconnected with the printer's state as the hint of how it ended: start and end are
+ * both when it was noticed (start_approximate), never a real duration.
+ */
+function recordEndedUnseen(view: PrinterView, input: StepInput, at: string, writes: JobWrite[]): void {
+  if (isSystemJob(view)) return;
+  const label = view.name ?? baseName(view.gcodeFile);
+  if (label === null) return;
+  const id = primaryId(view);
+  if (id !== null && input.keyTaken(`${input.serial}:${id}`)) return;
+  const jobKey = mintJobKey(input.serial, view, at, label, input.keyTaken);
+  const job = updated(newJob(jobKey, 'running', at, true), view, progressOf(input.merged), true);
+  writes.push({ job, transition: startTransition(job) });
+  writes.push(close(job, 'ended_while_disconnected', at));
 }
 
 /** The first report after a (re)connect: re-attach to the open job, or open one, or close what ended unseen. */
@@ -236,18 +286,29 @@ function sync(m: MachineState, view: PrinterView, input: StepInput, at: string, 
   } else if (printing) {
     m.ignoring = true;
   }
+  let another = false;
   for (const job of open) {
     if (job === match) continue;
-    // What the printer says now (FINISH, FAILED, IDLE) is the best hint of how the job ended.
-    const seen = printing ? job : { ...job, gcodeState: view.gcodeState };
-    writes.push(close(seen, 'ended_while_disconnected', at));
+    const inherited = job === inMemory ? m.jobInheritedIds : null;
+    const other = namesAnotherJob(job, view, inherited);
+    another ||= other;
+    if (!printing && !other) {
+      // What the printer says now (FINISH, FAILED, IDLE) is the best hint of how the job ended.
+      writes.push(close({ ...job, gcodeState: view.gcodeState }, 'ended_while_disconnected', at));
+      continue;
+    }
+    // The printer shows another job: this report is not this job's, keep the last one that was.
+    const last = job === inMemory ? input.previous : undefined;
+    writes.push({ ...close(job, 'ended_while_disconnected', at), lastReport: last ?? null });
   }
+  if (!printing && another) recordEndedUnseen(view, input, at, writes);
   if (!printing || m.ignoring) return;
   const toStatus: JobStatus = phase === 'paused' ? 'paused' : 'running';
   if (match) {
     m.job = { ...updated(match, view, progress, true), status: toStatus };
     if (inMemory?.jobKey !== match.jobKey) {
       m.jobInheritedIds = null;
+      m.jobInheritedLabel = null;
       m.jobPeak = NO_PEAK;
       writes.push({ job: m.job, transition: { event: 'reattached', fromStatus: match.status, toStatus } });
     } else if (match.status !== toStatus) {
@@ -292,6 +353,7 @@ function tryStart(
   const status: JobStatus = phase === 'paused' ? 'paused' : 'running';
   m.job = updated(newJob(jobKey, status, at, approximate), view, progress, true);
   m.jobInheritedIds = inheritedIds(m.idsBeforeStart ?? before, view);
+  m.jobInheritedLabel = inheritedLabel(before, view);
   m.jobPeak = NO_PEAK;
   m.awaitingStart = null;
   m.idsBeforeStart = null;

@@ -36,12 +36,30 @@ export function inheritedIds(before: JobIds | null, now: JobIds): JobIds {
   };
 }
 
+/** The name and file a job opened with that it may have inherited from the state before its start. */
+export interface InheritedLabel {
+  name: string | null;
+  gcodeFile: string | null;
+}
+
+export function inheritedLabel(before: PrinterView | null, now: PrinterView): InheritedLabel {
+  return {
+    name: before?.name != null && before.name === now.name ? now.name : null,
+    gcodeFile: before?.gcodeFile != null && before.gcodeFile === now.gcodeFile ? now.gcodeFile : null,
+  };
+}
+
+const ID_KINDS = ['jobId', 'subtaskId', 'taskId'] as const;
+
 /**
  * True when the printer now prints another job than the open one, although gcode_state never left
- * printing (a job ended and another started while reports were lost, e.g. across a quick reconnect
- * that asked for no pushall). Cloud jobs: an id of the printer names another job than the job's own
- * (an id the job only inherited, or one it did not have yet, proves nothing). LAN jobs without ids:
- * the name or file changed and progress went back to near the start.
+ * printing (a job ended and another started while reports were lost, e.g. before the pushall that
+ * follows a reconnect was answered). Cloud jobs: an id of the printer names another job than the
+ * job's own (an id the job only inherited, or one it did not have yet, proves nothing). LAN jobs
+ * without ids: the name or file changed from one value to another, and either progress went back to
+ * near the start, or the open job never made progress, or the printer is at PREPARE (a new job's
+ * PREPARE seen in deltas only). A name the job only inherited from the state before its start may
+ * still be replaced by its real one: that counts only with progress going back.
  */
 export function jobSwitched(
   job: JobRecord,
@@ -49,21 +67,51 @@ export function jobSwitched(
   current: ProgressFields,
   inherited: JobIds | null,
   peak: ProgressPeak,
+  inheritedName: InheritedLabel | null = null,
 ): boolean {
-  const kinds = ['jobId', 'subtaskId', 'taskId'] as const;
-  const conflict = kinds.some((kind) => {
+  if (idsConflict(job, view, inherited)) return true;
+  if (hasIds(job) || hasIds(view)) return false;
+  if (!renamed(job, view)) return false;
+  if (restarted(peak, current)) return true;
+  const stale =
+    (inheritedName?.name != null && inheritedName.name === job.name) ||
+    (inheritedName?.gcodeFile != null && inheritedName.gcodeFile === job.gcodeFile);
+  return !stale && (neverProgressed(peak) || view.gcodeState === 'PREPARE');
+}
+
+/**
+ * True when a report in an ended or idle state (FINISH, FAILED, IDLE) names another job than the
+ * open one: that job's end must not become the open job's end. Cloud jobs by their ids (as in
+ * jobSwitched), LAN jobs without ids by their name (the file is blanked at the end).
+ */
+export function namesAnotherJob(job: JobRecord, view: PrinterView, inherited: JobIds | null): boolean {
+  if (idsConflict(job, view, inherited)) return true;
+  if (hasIds(job) || hasIds(view)) return false;
+  return job.name !== null && view.name !== null && job.name !== view.name;
+}
+
+function idsConflict(job: JobRecord, view: PrinterView, inherited: JobIds | null): boolean {
+  return ID_KINDS.some((kind) => {
     const own = job[kind];
     const now = view[kind];
     return own !== null && now !== null && own !== now && own !== inherited?.[kind];
   });
-  if (conflict) return true;
-  const printerHasIds = kinds.some((kind) => view[kind] !== null);
-  const jobHasIds = kinds.some((kind) => job[kind] !== null);
-  if (printerHasIds || jobHasIds) return false;
-  const renamed =
+}
+
+function hasIds(ids: JobIds): boolean {
+  return ID_KINDS.some((kind) => ids[kind] !== null);
+}
+
+function renamed(job: JobRecord, view: PrinterView): boolean {
+  return (
     (job.name !== null && view.name !== null && job.name !== view.name) ||
-    (job.gcodeFile !== null && view.gcodeFile !== null && job.gcodeFile !== view.gcodeFile);
-  return renamed && restarted(peak, current);
+    (job.gcodeFile !== null && view.gcodeFile !== null && job.gcodeFile !== view.gcodeFile)
+  );
+}
+
+/** The job never got past 0 % and layer 0 (or reported neither). */
+function neverProgressed(peak: ProgressPeak): boolean {
+  return (peak.progressPercent ?? 0) <= 0 && (peak.layerNum ?? 0) <= 0;
 }
 
 /** Progress is near the start again after the job had got further. */

@@ -31,7 +31,13 @@ export interface ConnectionTiming {
   /** Back-off between attempts: doubles from the initial delay up to the maximum. */
   backoffInitialMs: number;
   backoffMaxMs: number;
-  /** pushall makes P1 printers lag: never more often than this per printer. */
+  /**
+   * The back-off starts again from its initial delay only once a connection has stayed up this
+   * long: a flapping connection (each reconnect asks for pushall) then reconnects at most every
+   * backoffMaxMs.
+   */
+  stableAfterMs: number;
+  /** pushall makes P1 printers lag: the watchdog's reconnect asks for it at most this often per printer. */
   pushallMinIntervalMs: number;
   connectTimeoutMs: number;
   keepaliveS: number;
@@ -41,6 +47,7 @@ export const DEFAULT_CONNECTION_TIMING: ConnectionTiming = {
   watchdogMs: 60_000,
   backoffInitialMs: 1_000,
   backoffMaxMs: 30_000,
+  stableAfterMs: 60_000,
   pushallMinIntervalMs: 5 * 60_000,
   connectTimeoutMs: 10_000,
   keepaliveS: 30,
@@ -71,8 +78,9 @@ export interface PrinterConnectionOptions {
   onMessage(topic: string, payload: Buffer): void;
   /**
    * Called whenever a pushall goes out: the next full report is a state sync, not a transition.
-   * On a reconnect within the 5-minute pushall spacing this waits for the deferred pushall, since
-   * until then the printer's deltas are live changes (a FINISH among them is a real FINISH).
+   * After a lost connection the pushall goes out at once (see requestPushall); after the watchdog's
+   * reconnect it may be deferred by the 5-minute spacing, and until then the printer's deltas are
+   * live changes (a FINISH among them is a real FINISH).
    */
   onSyncRequested(): void;
   logger: Logger;
@@ -106,6 +114,11 @@ export class PrinterConnection {
   private reconnectTimer: unknown;
   private watchdogTimer: unknown;
   private pushallTimer: unknown;
+  private stableTimer: unknown;
+  /** The last connection was lost (not ended by our watchdog): the next connect must resync at once. */
+  private lostConnection = false;
+  /** The watchdog is ending the current connection on purpose. */
+  private watchdogClosing = false;
   private reportsThisSession = 0;
   private snap: ConnectionSnapshot;
 
@@ -145,6 +158,7 @@ export class PrinterConnection {
     this.clearTimer('reconnectTimer');
     this.clearTimer('watchdogTimer');
     this.clearTimer('pushallTimer');
+    this.clearTimer('stableTimer');
     const client = this.client;
     this.client = undefined;
     this.snap.connected = false;
@@ -197,7 +211,6 @@ export class PrinterConnection {
 
     client.on('connect', () => {
       if (this.client !== client) return;
-      this.nextDelayMs = this.timing.backoffInitialMs;
       this.reportsThisSession = 0;
       this.snap.connected = true;
       this.snap.connects += 1;
@@ -205,10 +218,17 @@ export class PrinterConnection {
       this.snap.lastError = null;
       logger.info(`${this.who}: connected to ${printer.host}:${printer.port}.`);
       this.armWatchdog();
+      this.clearTimer('stableTimer');
+      this.stableTimer = this.timers.setTimeout(() => {
+        this.stableTimer = undefined;
+        this.nextDelayMs = this.timing.backoffInitialMs;
+      }, this.timing.stableAfterMs);
+      const afterLoss = this.lostConnection;
       client.subscribe(`device/${printer.serial}/report`, { qos: 0 }, (error) => {
         if (error || this.client !== client) return;
         client.publish(`device/${printer.serial}/request`, GET_VERSION);
-        this.requestPushall();
+        this.lostConnection = false;
+        this.requestPushall(afterLoss);
       });
     });
 
@@ -242,9 +262,13 @@ export class PrinterConnection {
       if (this.client !== client) return;
       this.client = undefined;
       const wasConnected = this.snap.connected;
+      const byWatchdog = this.watchdogClosing;
+      this.watchdogClosing = false;
       this.snap.connected = false;
       this.clearTimer('watchdogTimer');
       this.clearTimer('pushallTimer');
+      this.clearTimer('stableTimer');
+      if (wasConnected && !byWatchdog) this.lostConnection = true;
       client.removeAllListeners('message');
       client.end(true);
       if (this.closing) return;
@@ -298,11 +322,27 @@ export class PrinterConnection {
     this.snap.lastError = `no report for ${seconds} s`;
     // A clean reconnect after a stall: start again from the shortest delay.
     this.nextDelayMs = this.timing.backoffInitialMs;
+    this.watchdogClosing = true;
     client.end(true);
   }
 
-  /** Sends pushall now, or once the 5-minute spacing allows it. */
-  private requestPushall(): void {
+  /**
+   * Sends pushall now, or once the 5-minute spacing allows it. After a lost connection it goes out
+   * at once whatever the spacing: delta-only printers (P1, A1, newer firmware of all models) never
+   * resend what changed while we were away, so without a full report the next job's deltas would
+   * be applied to the old job's row. A flapping connection cannot flood the printer with pushalls:
+   * the back-off only starts again from its shortest delay after stableAfterMs of connection.
+   * The watchdog's reconnect (a printer that went quiet) keeps the spacing.
+   */
+  private requestPushall(afterLoss = false): void {
+    if (afterLoss) {
+      this.clearTimer('pushallTimer');
+      this.options.logger.info(
+        `${this.who}: pushall after reconnect: deltas cannot tell what changed while disconnected.`,
+      );
+      this.publishPushall();
+      return;
+    }
     if (this.pushallTimer !== undefined) return;
     const last = this.snap.lastPushallAt === null ? null : Date.parse(this.snap.lastPushallAt);
     const waitMs = last === null ? 0 : last + this.timing.pushallMinIntervalMs - this.now().getTime();
@@ -327,7 +367,7 @@ export class PrinterConnection {
     client.publish(`device/${this.options.printer.serial}/request`, PUSHALL);
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'watchdogTimer' | 'pushallTimer'): void {
+  private clearTimer(name: 'reconnectTimer' | 'watchdogTimer' | 'pushallTimer' | 'stableTimer'): void {
     if (this[name] !== undefined) this.timers.clearTimeout(this[name]);
     this[name] = undefined;
   }

@@ -182,3 +182,115 @@ describe('PrinterTracker when another job starts unseen while gcode_state stays 
     expect(h.jobs().map((j) => [j.subtask_name, j.status])).toEqual([['Benchy (plate 1)', 'running']]);
   });
 });
+
+describe('PrinterTracker when reports of the next job arrive before the sync', () => {
+  const lastReportName = (row: Record<string, unknown>) =>
+    (JSON.parse(row.last_report_json as string) as { subtask_name?: string }).subtask_name;
+
+  it("splits a LAN job that never made progress when another job's name arrives", () => {
+    h = trackerHarness();
+    h.send({ gcode_state: 'IDLE', task_id: '0', subtask_id: '0', msg: 0 }, START);
+    h.send(delta({ gcode_state: 'PREPARE', subtask_name: 'A', gcode_file: 'A.3mf' }), 1000);
+    h.send(delta({ gcode_state: 'RUNNING', mc_percent: 0, layer_num: 0 }), 2000);
+    h.send(delta({ subtask_name: 'B', gcode_file: 'B.3mf', mc_percent: 0 }), 600_000);
+    expect(h.jobs().map((j) => [j.subtask_name, j.status, lastReportName(j)])).toEqual([
+      ['A', 'ended_while_disconnected', 'A'],
+      ['B', 'running', 'B'],
+    ]);
+  });
+
+  it("splits a LAN job that got far when the next job's PREPARE arrives as a delta", () => {
+    h = trackerHarness();
+    h.send({ gcode_state: 'IDLE', task_id: '0', subtask_id: '0', msg: 0 }, START);
+    h.send(delta({ gcode_state: 'PREPARE', subtask_name: 'A', gcode_file: 'A.3mf' }), 1000);
+    h.send(delta({ gcode_state: 'RUNNING', mc_percent: 60, layer_num: 60 }), 2000);
+    // A's FINISH and IDLE were lost; B's PREPARE shows progress still at A's value.
+    h.send(delta({ gcode_state: 'PREPARE', subtask_name: 'B', gcode_file: 'B.3mf' }), 600_000);
+    h.send(delta({ gcode_state: 'RUNNING', mc_percent: 1, layer_num: 1 }), 5000);
+    h.send(delta({ gcode_state: 'FINISH', mc_percent: 100 }), 600_000);
+    expect(h.jobs().map((j) => [j.subtask_name, j.status, j.progress_percent, lastReportName(j)])).toEqual([
+      ['A', 'ended_while_disconnected', 60, 'A'],
+      ['B', 'finished', 100, 'B'],
+    ]);
+  });
+
+  it("does not split a LAN job opened under the previous job's name when its own name follows", () => {
+    h = trackerHarness();
+    h.send({ gcode_state: 'FINISH', subtask_name: 'Old', task_id: '0', subtask_id: '0', msg: 0 }, START);
+    h.send(delta({ gcode_state: 'PREPARE' }), 1000);
+    h.send(delta({ subtask_name: 'New', gcode_file: 'New.3mf' }), 1000);
+    h.send(delta({ gcode_state: 'RUNNING', mc_percent: 30 }), 60_000);
+    h.send(delta({ gcode_state: 'FINISH', mc_percent: 100 }), 600_000);
+    expect(h.jobs().map((j) => [j.subtask_name, j.status])).toEqual([['New', 'finished']]);
+  });
+
+  it("does not end a cloud job with the outcome of another job's FINISH", () => {
+    h = trackerHarness();
+    h.send({ msg: 0, gcode_state: 'RUNNING', subtask_name: 'A', ...cloudIds('111'), mc_percent: 40 }, START);
+    h.send(delta({ gcode_state: 'FINISH', subtask_name: 'B', ...cloudIds('222'), mc_percent: 100 }), 600_000);
+    const [row, other] = h.jobs();
+    expect(h.jobs()).toHaveLength(2);
+    expect(row).toMatchObject({
+      subtask_name: 'A',
+      printer_job_id: '111',
+      status: 'ended_while_disconnected',
+      gcode_state: 'RUNNING',
+      progress_percent: 40,
+    });
+    expect(lastReportName(row!)).toBe('A');
+    // The other job was seen, if only at its end: a row of its own, with no real duration.
+    expect(other).toMatchObject({
+      subtask_name: 'B',
+      printer_job_id: '222',
+      status: 'ended_while_disconnected',
+      gcode_state: 'FINISH',
+      start_approximate: 1,
+      started_at: '2025-05-01T10:10:00.000Z',
+      ended_at: '2025-05-01T10:10:00.000Z',
+    });
+    expect(lastReportName(other!)).toBe('B');
+    expect(h.events().map((e) => [e.job_key, e.event])).toEqual([
+      ['01P00A000000000:111', 'started'],
+      ['01P00A000000000:111', 'ended_while_disconnected'],
+      ['01P00A000000000:222', 'started'],
+      ['01P00A000000000:222', 'ended_while_disconnected'],
+    ]);
+  });
+
+  it("does not end a LAN job with the outcome of another job's FAILED", () => {
+    h = trackerHarness();
+    h.send({ msg: 0, gcode_state: 'RUNNING', subtask_name: 'A', task_id: '0', mc_percent: 40 }, START);
+    h.send(delta({ gcode_state: 'FAILED', subtask_name: 'B', print_error: 50348044 }), 600_000);
+    expect(h.jobs().map((j) => [j.subtask_name, j.status, j.gcode_state, lastReportName(j)])).toEqual([
+      ['A', 'ended_while_disconnected', 'RUNNING', 'A'],
+      ['B', 'ended_while_disconnected', 'FAILED', 'B'],
+    ]);
+  });
+
+  it('keeps the row of a job closed at the sync on its own last report when the printer shows another job', () => {
+    h = trackerHarness();
+    h.send({ msg: 0, gcode_state: 'RUNNING', subtask_name: 'A', ...cloudIds('111'), mc_percent: 40 }, START);
+    h.tracker.connected();
+    h.send({ msg: 0, gcode_state: 'FINISH', subtask_name: 'B', ...cloudIds('222'), mc_percent: 100 }, 60_000);
+    expect(h.jobs().map((j) => [j.subtask_name, j.status, j.gcode_state, lastReportName(j)])).toEqual([
+      ['A', 'ended_while_disconnected', 'RUNNING', 'A'],
+      ['B', 'ended_while_disconnected', 'FINISH', 'B'],
+    ]);
+    // Later syncs and a restarted listener showing the same FINISH add nothing.
+    h.tracker.connected();
+    h.send({ msg: 0, gcode_state: 'FINISH', subtask_name: 'B', ...cloudIds('222'), mc_percent: 100 }, 60_000);
+    h.restart();
+    h.send({ msg: 0, gcode_state: 'FINISH', subtask_name: 'B', ...cloudIds('222'), mc_percent: 100 }, 60_000);
+    expect(h.jobs()).toHaveLength(2);
+  });
+
+  it('records nothing for a stale FINISH of the job that was open (same LAN name)', () => {
+    h = trackerHarness();
+    h.send({ msg: 0, gcode_state: 'RUNNING', subtask_name: 'A', task_id: '0', mc_percent: 40 }, START);
+    h.tracker.connected();
+    h.send({ msg: 0, gcode_state: 'FINISH', subtask_name: 'A', task_id: '0', mc_percent: 100 }, 60_000);
+    expect(h.jobs().map((j) => [j.subtask_name, j.status, j.gcode_state])).toEqual([
+      ['A', 'ended_while_disconnected', 'FINISH'],
+    ]);
+  });
+});

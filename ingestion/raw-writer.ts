@@ -44,7 +44,7 @@ const UPSERT_JOB = `
     print_error = excluded.print_error, print_error_hex = excluded.print_error_hex,
     nozzle_diameter = excluded.nozzle_diameter, nozzle_type = excluded.nozzle_type,
     filament_type = excluded.filament_type, filament_color = excluded.filament_color,
-    last_report_json = excluded.last_report_json,
+    last_report_json = COALESCE(excluded.last_report_json, jobs_raw.last_report_json),
     change_seq = COALESCE(@change_seq, jobs_raw.change_seq),
     updated_at = excluded.updated_at`;
 
@@ -101,7 +101,7 @@ export class RawWriter {
   private apply({ printer, at, writes, state, touchPrinter }: ReportWrite): WrittenTransition[] {
     const written: WrittenTransition[] = [];
     const stateJson = writes.length > 0 ? JSON.stringify(withoutSecrets(state)) : null;
-    for (const { job, transition } of writes) {
+    for (const { job, transition, lastReport } of writes) {
       let seq: number | null = null;
       if (transition) {
         const result = this.insertEvent.run(
@@ -117,7 +117,9 @@ export class RawWriter {
         seq = Number(result.lastInsertRowid);
         written.push({ jobKey: job.jobKey, ...transition, seq, at });
       }
-      this.upsertJob.run(rowOf(job, printer, stateJson, seq, at));
+      const reportJson =
+        lastReport === undefined ? stateJson : lastReport && JSON.stringify(withoutSecrets(lastReport));
+      this.upsertJob.run(rowOf(job, printer, reportJson, seq, at));
     }
     if (touchPrinter) this.touchPrinter.run(printer.serial, printer.name, at, at);
     return written;

@@ -21,6 +21,8 @@ export interface EmbeddedBrokerOptions {
   certificateNames?: string[];
   /** Reuse this certificate instead of generating one (a broker "restart" with the same identity). */
   certificate?: BrokerCertificate;
+  /** Refuse the CONNECT of these clients ("server unavailable") until setRefused changes it. */
+  refuse?: (clientId: string) => boolean;
 }
 
 /** One login attempt as the broker saw it; the password is never kept, only whether it was accepted. */
@@ -47,9 +49,19 @@ export interface EmbeddedBroker {
   logins: BrokerLogin[];
   /** Lets one more printer serial log in. */
   addPrinter(serial: string, accessCode: string): void;
+  /**
+   * Drops the connections of the clients whose id matches, the broker staying up: what a listener
+   * sees when its own link to a printer breaks (the printer is the broker). Returns how many.
+   */
+  dropClients(match: (clientId: string) => boolean): number;
+  /** Refuses the CONNECT of the matching clients from now on ("server unavailable"); null admits all. */
+  setRefused(match: ((clientId: string) => boolean) | null): void;
+  /** True when some client is subscribed to exactly this topic (a printer listening for requests). */
+  subscribed(topic: string): boolean;
   close(): Promise<void>;
 }
 
+const SERVER_UNAVAILABLE = 3;
 const NOT_AUTHORIZED = 5;
 const SIMULATOR_USER = 'bambuzled-simulator';
 const DROPPED_TOPIC = '$dropped/unauthorized';
@@ -96,8 +108,15 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     return undefined;
   };
 
+  let refuse = options.refuse ?? null;
   const aedes = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
+      if (refuse?.(client.id)) {
+        const error = new Error('Server unavailable') as AuthenticateError;
+        error.returnCode = SERVER_UNAVAILABLE;
+        done(error, false);
+        return;
+      }
       const given = password?.toString('utf8') ?? '';
       let serial: string | null | undefined;
       if (username === 'bblp') serial = serialForCode(given);
@@ -123,6 +142,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
       if (serial !== null && !packet.topic.startsWith(`device/${serial}/`)) packet.topic = DROPPED_TOPIC;
       callback(null);
     },
+  });
+
+  const clients = new Set<Client>();
+  aedes.on('client', (client) => clients.add(client));
+  const topics = new Map<Client, Set<string>>();
+  aedes.on('clientDisconnect', (client) => {
+    clients.delete(client);
+    topics.delete(client);
+  });
+  aedes.on('subscribe', (subscriptions, client) => {
+    const set = topics.get(client) ?? new Set<string>();
+    for (const subscription of subscriptions) set.add(subscription.topic);
+    topics.set(client, set);
   });
 
   const sockets = new Set<Socket>();
@@ -159,6 +191,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     addPrinter: (serial, accessCode) => {
       codes.set(serial, accessCode);
     },
+    dropClients: (match) => {
+      const dropped = [...clients].filter((client) => match(client.id));
+      for (const client of dropped) {
+        clients.delete(client);
+        topics.delete(client);
+        client.close();
+      }
+      return dropped.length;
+    },
+    setRefused: (match) => {
+      refuse = match;
+    },
+    subscribed: (topic) => [...topics.values()].some((set) => set.has(topic)),
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         // Drop live connections so that the port is free at once (a broker "crash" for the clients).

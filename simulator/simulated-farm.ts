@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ListenerConfig, PrinterConfig } from '../ingestion/config.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 import type { ModelFlavour } from './model-flavours.js';
-import { SimulatedPrinter } from './simulated-printer.js';
+import { SIMULATOR_CLIENT_PREFIX, SimulatedPrinter } from './simulated-printer.js';
 
 export interface FarmPrinterSpec {
   serial: string;
@@ -29,8 +29,14 @@ export interface SimulatedFarm {
   printers: SimulatedPrinter[];
   /** A listener config that points every printer at the embedded broker. */
   config: ListenerConfig;
-  /** Stops the printers and the broker, then starts a new broker on the same port with the same certificate. */
-  restartBroker(): Promise<void>;
+  /**
+   * Stops the broker, then starts a new one on the same port with the same certificate; the printers
+   * reconnect by themselves. printersFirst: other clients (the listener) are refused until every
+   * printer listens for requests again, as with a real printer, which is its own broker (else a
+   * pushall sent before the simulated printer is back is lost). whileDown runs between the stop and
+   * the start (reports sent then are lost).
+   */
+  restartBroker(options?: { printersFirst?: boolean; whileDown?: () => Promise<void> }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,11 +81,31 @@ export async function startSimulatedFarm(options: SimulatedFarmOptions): Promise
     broker,
     printers,
     config,
-    restartBroker: async () => {
+    restartBroker: async ({ printersFirst = false, whileDown } = {}) => {
       const { port, certificate } = broker;
       await broker.close();
-      broker = await startEmbeddedBroker({ printers: codes, port, certificate });
+      await whileDown?.();
+      const refuse = printersFirst
+        ? (clientId: string) => !clientId.startsWith(SIMULATOR_CLIENT_PREFIX)
+        : undefined;
+      broker = await startEmbeddedBroker({
+        printers: codes,
+        port,
+        certificate,
+        ...(refuse ? { refuse } : {}),
+      });
       farm.broker = broker;
+      if (!printersFirst) return;
+      const restarted = broker;
+      await new Promise<void>((resolve) => {
+        const poll = () => {
+          if (printers.every((printer) => restarted.subscribed(`device/${printer.serial}/request`)))
+            resolve();
+          else setTimeout(poll, 20);
+        };
+        poll();
+      });
+      restarted.setRefused(null);
     },
     close: async () => {
       await Promise.all(printers.map((printer) => printer.stop()));

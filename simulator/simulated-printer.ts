@@ -64,11 +64,14 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
   async start(): Promise<void> {
     const connect = this.options.connect ?? mqttConnect;
     const client = connect(this.options.brokerUrl, {
-      clientId: `sim_${this.serial}_${process.pid}_${Math.random().toString(16).slice(2, 8)}`,
+      clientId: `${SIMULATOR_CLIENT_PREFIX}${this.serial}_${process.pid}_${Math.random().toString(16).slice(2, 8)}`,
       username: this.options.username ?? 'bblp',
       password: this.options.password ?? this.options.accessCode,
       clean: true,
       reconnectPeriod: 300,
+      // A real printer sends a report to whoever is subscribed now: what happens while nobody
+      // listens is lost, never replayed after a reconnect.
+      queueQoSZero: false,
       connectTimeout: 5_000,
       rejectUnauthorized: !this.options.insecure,
       ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
@@ -98,6 +101,11 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
         void this.report({ wifi_signal: `-${50 + Math.floor(Math.random() * 20)}dBm` });
       }, every);
     }
+  }
+
+  /** Whether the printer is connected to its broker now. */
+  get connected(): boolean {
+    return this.client?.connected ?? false;
   }
 
   /** The printer's merged state (a copy). */
@@ -158,8 +166,11 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
     this.counters.reports += 1;
     this.emit('report', payload);
     const client = this.client;
-    if (!client) return;
-    await client.publishAsync(this.reportTopic, JSON.stringify(payload));
+    // While the broker is away the report is lost, as a real printer's is for a listener not connected.
+    if (!client?.connected) return;
+    await client.publishAsync(this.reportTopic, JSON.stringify(payload)).catch((error: Error) => {
+      if (client.connected) throw error;
+    });
   }
 
   private onRequest(raw: Buffer): void {
@@ -203,6 +214,9 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
     return this.client;
   }
 }
+
+/** How every simulated printer's MQTT client id begins (brokers in tests tell printers apart by it). */
+export const SIMULATOR_CLIENT_PREFIX = 'sim_';
 
 /** The `get_version` reply, shaped like test/fixtures/bambu/*_get_version_response.json. */
 export function versionReply(serial: string, model: ModelFlavour, sequenceId = '0'): Record<string, unknown> {

@@ -274,3 +274,69 @@ describe('the watchdog and the pushall spacing, on injected timers', () => {
     expect(syncs).toBe(2);
   });
 });
+
+describe('a reconnect after a lost connection, on injected timers', () => {
+  it('asks for pushall at once every time, and backs off until a connection has stayed up 60 s', async () => {
+    const h = setUp();
+    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
+    h.closers.push(() => broker.close());
+    const printer = new SimulatedPrinter({
+      brokerUrl: broker.url,
+      serial: SERIAL,
+      accessCode: CODE,
+      ca: broker.caPem,
+    });
+    await printer.start();
+    h.closers.push(() => printer.stop());
+    const clock = manualClock();
+    const logger = recordingLogger();
+    let syncs = 0;
+    const config = { name: 'garage', host: broker.host, port: broker.port, accessCode: CODE, serial: SERIAL };
+    const conn = new PrinterConnection({
+      printer: config,
+      trust: createTrustPolicy({ printer: config, db: h.db, logger }),
+      onMessage: () => {},
+      onSyncRequested: () => {
+        syncs += 1;
+      },
+      logger,
+      now: clock.now,
+      timers: clock.timers,
+    });
+    h.closers.push(() => conn.close());
+    const dropListener = async () => {
+      expect(broker.dropClients((id) => id.startsWith('bambuzled_'))).toBe(1);
+      await until(() => !conn.snapshot().connected);
+    };
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+    conn.start();
+    await until(() => printer.counters.pushalls === 1);
+
+    await dropListener();
+    clock.advance(1_000); // first back-off step
+    await until(() => printer.counters.pushalls === 2); // within seconds of the first: no spacing
+    expect(syncs).toBe(2);
+    expect(logger.lines.filter((line) => line.includes('pushall after reconnect'))).toHaveLength(1);
+
+    // Dropped again at once: the back-off was not reset by the short-lived connection.
+    await dropListener();
+    clock.advance(1_000);
+    await settle();
+    expect(conn.snapshot().connects).toBe(2);
+    clock.advance(1_000);
+    await until(() => printer.counters.pushalls === 3);
+    expect(conn.snapshot().connects).toBe(3);
+
+    // Up for 60 s: the next loss reconnects after the shortest delay again.
+    clock.advance(30_000);
+    const reports = conn.snapshot().reports;
+    await printer.report({ wifi_signal: '-60dBm' }); // keeps the watchdog quiet
+    await until(() => conn.snapshot().reports > reports);
+    clock.advance(30_000);
+    await dropListener();
+    clock.advance(1_000);
+    await until(() => printer.counters.pushalls === 4);
+    expect(syncs).toBe(4);
+    expect(logger.lines.filter((line) => line.includes('pushall after reconnect'))).toHaveLength(3);
+  });
+});

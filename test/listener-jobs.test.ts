@@ -227,19 +227,66 @@ describe('the listener across restarts', () => {
     await until(() => jobs(db).length === 1);
     const startedAt = jobs(db)[0]!.started_at;
 
-    await farm.restartBroker();
+    const reportsBefore = listener.status()[0]!.reports;
+    await farm.restartBroker({ printersFirst: true });
     await until(() => listener.status()[0]!.connects === 2 && listener.status()[0]!.connected);
-    await until(() => farm.broker.logins.filter((l) => l.accepted).length >= 2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The reconnect follows a lost connection: the pushall goes out at once, spacing or not.
+    await until(() => printer.counters.pushalls === 2);
+    await until(() => listener.status()[0]!.reports > reportsBefore + 1);
     await steps(printer, script, 5);
     await until(() => jobs(db)[0]?.ended_at !== null);
 
     const rows = jobs(db);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'finished', started_at: startedAt });
-    expect(events(db, rows[0]!.job_key).filter((e) => e === 'started')).toHaveLength(1);
+    expect(events(db, rows[0]!.job_key)).toEqual(script.expectedEvents);
     expect(logger.lines.some((line) => line.includes('connection lost'))).toBe(true);
-    // The reconnect came within 5 minutes of the first pushall, so no second one was sent yet.
-    expect(printer.counters.pushalls).toBe(1);
+    expect(logger.lines.filter((line) => line.includes('pushall after reconnect'))).toHaveLength(1);
   });
+
+  it.each([
+    { model: 'P1S' as const, lan: true },
+    { model: 'X1C' as const, lan: false },
+  ])(
+    'keeps two jobs apart when the $model printer finishes one and starts another while the broker is down (LAN: $lan)',
+    async ({ model, lan }) => {
+      const serial = `RC${model}00000000088`.slice(0, 15);
+      const { db, farm, listen } = await setUp([{ serial, model }]);
+      const printer = farm.printers[0]!;
+      const first = buildJobScript('finish', { model, lan, index: 1, layers: 50 });
+      const second = buildJobScript('finish', { model, lan, index: 2, layers: 30 });
+      const listener = await listen();
+      await steps(printer, first, 0, 5);
+      await until(() => jobs(db).length === 1);
+
+      await farm.restartBroker({
+        printersFirst: true,
+        whileDown: async () => {
+          await until(() => !printer.connected);
+          // Lost with the broker: the first job's end and the second job's start.
+          await steps(printer, first, 5);
+          await steps(printer, second, 0, 4);
+        },
+      });
+      await until(() => listener.status()[0]!.connects === 2 && printer.counters.pushalls === 2);
+      await until(() => jobs(db).length === 2);
+      await steps(printer, second, 4);
+      await until(() => jobs(db).every((j) => j.ended_at !== null));
+
+      const rows = jobs(db);
+      expect(rows.map((j) => [j.subtask_name, j.status])).toEqual([
+        [first.identity.name, 'ended_while_disconnected'],
+        [second.identity.name, 'finished'],
+      ]);
+      expect(rows[1]).toMatchObject({ total_layers: 30 });
+      // No row holds two jobs: each row's last report names its own job.
+      for (const row of db.prepare('SELECT subtask_name, last_report_json FROM jobs_raw').all() as {
+        subtask_name: string;
+        last_report_json: string;
+      }[]) {
+        expect(JSON.parse(row.last_report_json).subtask_name).toBe(row.subtask_name);
+      }
+      expect(listener.status()[0]!.connected).toBe(true);
+    },
+  );
 });
