@@ -1,10 +1,11 @@
 import { CANCEL_WINDOW_MS, cancelCodeArrived, cancelCodeOf } from './cancel-codes.js';
-import { idsMatch, type JobIds, mintJobKey, primaryId } from './job-key.js';
-import { close, type JobRecord, type JobWrite, newJob, startTransition, updated } from './job-record.js';
+import { closeUnseen, recordEndedUnseen, switchJob } from './ended-unseen.js';
+import type { JobIds } from './job-key.js';
+import { type Phase, phaseOf } from './job-phase.js';
+import { close, type JobRecord, type JobWrite, startTransition, updated } from './job-record.js';
+import { tryStart } from './job-start.js';
 import {
   type InheritedLabel,
-  inheritedIds,
-  inheritedLabel,
   jobSwitched,
   NO_PEAK,
   namesAnotherJob,
@@ -14,6 +15,9 @@ import {
 import { type PrinterView, type ProgressFields, progressOf, viewOf } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';
+import { sync } from './state-sync.js';
+
+export { isSystemJob } from './job-phase.js';
 
 /** What the tracker remembers between two reports of one printer. */
 export interface MachineState {
@@ -64,8 +68,6 @@ export interface StepResult {
   machine: MachineState;
   writes: JobWrite[];
 }
-
-type Phase = 'printing' | 'paused' | 'finished' | 'failed' | 'idle' | 'unknown';
 
 export function initialMachineState(): MachineState {
   return {
@@ -208,160 +210,6 @@ function transition(
   m.job = null;
 }
 
-/**
- * The printer prints another job than the open one although gcode_state never left printing: the
- * open job ended unseen (its end time is when we noticed, an upper bound; its progress is the last
- * seen) and the new one started unseen (start_approximate), both written with this report.
- */
-function switchJob(
-  m: MachineState,
-  phase: Phase,
-  view: PrinterView,
-  progress: ProgressFields,
-  input: StepInput,
-  at: string,
-  writes: JobWrite[],
-): void {
-  if (m.job === null) return;
-  closeUnseen(m, input, at, writes);
-  m.awaitingStart = 'approximate';
-  m.idsBeforeStart = null;
-  tryStart(m, phase, view, progress, input, at);
-  if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
-}
-
-/**
- * Closes the open job as ended_while_disconnected because the printer already shows another job:
- * with its furthest progress, and the report before this one as its last report (this one is the
- * other job's).
- */
-function closeUnseen(m: MachineState, input: StepInput, at: string, writes: JobWrite[]): void {
-  if (m.job === null) return;
-  // Progress only grows within a job: a lower value seen last may already have been the new job's.
-  const last = {
-    ...m.job,
-    progressPercent: m.jobPeak.progressPercent ?? m.job.progressPercent,
-    layerNum: m.jobPeak.layerNum ?? m.job.layerNum,
-  };
-  writes.push({ ...close(last, 'ended_while_disconnected', at), lastReport: input.previous ?? null });
-  m.job = null;
-  m.lastFailed = null;
-}
-
-/**
- * The printer shows the end (FINISH, FAILED, IDLE) of another job than the one that was open: that
- * job started after the open one and ended while reports were lost, so it cannot be one already
- * recorded (a cloud job whose key is taken is skipped all the same). It gets its own row, closed as
- * ended_while_disconnected with the printer's state as the hint of how it ended: start and end are
- * both when it was noticed (start_approximate), never a real duration.
- */
-function recordEndedUnseen(view: PrinterView, input: StepInput, at: string, writes: JobWrite[]): void {
-  if (isSystemJob(view)) return;
-  const label = view.name ?? baseName(view.gcodeFile);
-  if (label === null) return;
-  const id = primaryId(view);
-  if (id !== null && input.keyTaken(`${input.serial}:${id}`)) return;
-  const jobKey = mintJobKey(input.serial, view, at, label, input.keyTaken);
-  const job = updated(newJob(jobKey, 'running', at, true), view, progressOf(input.merged), true);
-  writes.push({ job, transition: startTransition(job) });
-  writes.push(close(job, 'ended_while_disconnected', at));
-}
-
-/** The first report after a (re)connect: re-attach to the open job, or open one, or close what ended unseen. */
-function sync(m: MachineState, view: PrinterView, input: StepInput, at: string, writes: JobWrite[]): void {
-  const phase = phaseOf(view.gcodeState);
-  const inMemory = m.job;
-  // The in-memory copy is newer than the row (progress writes are throttled).
-  const open = input.openJobs().map((row) => (inMemory && row.jobKey === inMemory.jobKey ? inMemory : row));
-  const progress = progressOf(input.merged);
-  m.job = null;
-  m.awaitingStart = null;
-  m.idsBeforeStart = null;
-  m.ignoring = false;
-  m.lastFailed = null;
-  const printing = phase === 'printing' || phase === 'paused';
-  let match: JobRecord | undefined;
-  if (printing && !isSystemJob(view)) {
-    match = open.find((job) => sameJob(job, view, progress));
-  } else if (printing) {
-    m.ignoring = true;
-  }
-  let another = false;
-  for (const job of open) {
-    if (job === match) continue;
-    const inherited = job === inMemory ? m.jobInheritedIds : null;
-    const other = namesAnotherJob(job, view, inherited);
-    another ||= other;
-    if (!printing && !other) {
-      // What the printer says now (FINISH, FAILED, IDLE) is the best hint of how the job ended.
-      writes.push(close({ ...job, gcodeState: view.gcodeState }, 'ended_while_disconnected', at));
-      continue;
-    }
-    // The printer shows another job: this report is not this job's, keep the last one that was.
-    const last = job === inMemory ? input.previous : undefined;
-    writes.push({ ...close(job, 'ended_while_disconnected', at), lastReport: last ?? null });
-  }
-  if (!printing && another) recordEndedUnseen(view, input, at, writes);
-  if (!printing || m.ignoring) return;
-  const toStatus: JobStatus = phase === 'paused' ? 'paused' : 'running';
-  if (match) {
-    m.job = { ...updated(match, view, progress, true), status: toStatus };
-    if (inMemory?.jobKey !== match.jobKey) {
-      m.jobInheritedIds = null;
-      m.jobInheritedLabel = null;
-      m.jobPeak = NO_PEAK;
-      writes.push({ job: m.job, transition: { event: 'reattached', fromStatus: match.status, toStatus } });
-    } else if (match.status !== toStatus) {
-      const event = toStatus === 'paused' ? 'paused' : 'resumed';
-      writes.push({ job: m.job, transition: { event, fromStatus: match.status, toStatus } });
-    }
-    return;
-  }
-  m.awaitingStart = 'approximate';
-  tryStart(m, phase, view, progress, input, at);
-  if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
-}
-
-/** Opens a job when the printer names one; calibration and system jobs are not recorded. */
-function tryStart(
-  m: MachineState,
-  phase: Phase,
-  view: PrinterView,
-  progress: ProgressFields,
-  input: StepInput,
-  at: string,
-): void {
-  const before = input.previous ? viewOf(input.previous) : null;
-  if (isSystemJob(view)) {
-    m.ignoring = true;
-    m.awaitingStart = null;
-    m.idsBeforeStart = null;
-    return;
-  }
-  const label = view.name ?? baseName(view.gcodeFile);
-  if (label === null) {
-    m.awaitingStart ??= 'exact';
-    m.idsBeforeStart ??= before && {
-      jobId: before.jobId,
-      subtaskId: before.subtaskId,
-      taskId: before.taskId,
-    };
-    return;
-  }
-  const approximate = m.awaitingStart === 'approximate';
-  const jobKey = mintJobKey(input.serial, view, at, label, input.keyTaken);
-  const status: JobStatus = phase === 'paused' ? 'paused' : 'running';
-  m.job = updated(newJob(jobKey, status, at, approximate), view, progress, true);
-  m.jobInheritedIds = inheritedIds(m.idsBeforeStart ?? before, view);
-  m.jobInheritedLabel = inheritedLabel(before, view);
-  m.jobPeak = NO_PEAK;
-  m.awaitingStart = null;
-  m.idsBeforeStart = null;
-  // A cancel code belongs to the job it ended: a new job starts with none seen.
-  m.cancelSeenAtMs = null;
-  m.lastFailed = null;
-}
-
 /** A cancel code that reached the printer after FAILED: the failure was a cancel. */
 function lateCancel(
   m: MachineState,
@@ -388,46 +236,4 @@ function lateCancel(
 
 function cancelledRecently(m: MachineState, nowMs: number): boolean {
   return m.cancelSeenAtMs !== null && Math.abs(nowMs - m.cancelSeenAtMs) <= CANCEL_WINDOW_MS;
-}
-
-/** Re-attach only to the same job: same ids, or (LAN) same name and file with progress not gone backwards. */
-function sameJob(job: JobRecord, view: PrinterView, progress: ProgressFields): boolean {
-  if (view.jobId !== null || view.subtaskId !== null || view.taskId !== null) return idsMatch(job, view);
-  if (job.name !== view.name) return false;
-  if (job.gcodeFile !== null && view.gcodeFile !== null && job.gcodeFile !== view.gcodeFile) return false;
-  const wentBack = (stored: number | null, now: number | null) =>
-    stored !== null && now !== null && now < stored;
-  // The same file printed again while we were away: its progress starts over.
-  return (
-    !wentBack(job.progressPercent, progress.progressPercent) && !wentBack(job.layerNum, progress.layerNum)
-  );
-}
-
-export function isSystemJob(view: PrinterView): boolean {
-  return (view.gcodeFile?.startsWith('/usr/') ?? false) || view.printType === 'system';
-}
-
-function phaseOf(state: string | null): Phase {
-  switch (state) {
-    case 'PREPARE':
-    case 'SLICING':
-    case 'RUNNING':
-      return 'printing';
-    case 'PAUSE':
-      return 'paused';
-    case 'FINISH':
-      return 'finished';
-    case 'FAILED':
-      return 'failed';
-    case 'IDLE':
-      return 'idle';
-    default:
-      return 'unknown';
-  }
-}
-
-function baseName(file: string | null): string | null {
-  if (file === null) return null;
-  const base = file.split('/').pop() ?? '';
-  return base === '' ? null : base;
 }

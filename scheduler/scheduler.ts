@@ -3,14 +3,12 @@ import type { RunResult, Selection } from '../adapter/index.js';
 import * as adapter from '../adapter/index.js';
 import { jobsEndedSince, latestChangeSeq } from '../ingestion/raw-changes.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
+import { BusyRetry } from './busy-retry.js';
 import { ChangeWatcher, realTimers, type Timers } from './change-watcher.js';
-import {
-  describeHolder,
-  ProjectCompileError,
-  RunLockLostError,
-  SchedulerBusyError,
-  SchedulerConfigError,
-} from './errors.js';
+import { SchedulerConfigError } from './errors.js';
+import { evaluateTick, type TickEvaluationContext } from './evaluate-tick.js';
+import { keepLock } from './lock-heartbeat.js';
+import { type ManualRunContext, runManually } from './manual-run.js';
 import { RunLock } from './run-lock.js';
 import {
   type Cron,
@@ -23,13 +21,13 @@ import {
   type SchedulerStatus,
 } from './scheduler-types.js';
 import { migrateSensorSchema } from './sensor-schema.js';
-import { SensorStore, type TickDecision, type TickRecord } from './sensor-store.js';
-import { describeEnded, failureOf, messageOf } from './tick-reasons.js';
+import { SensorStore, type TickRecord } from './sensor-store.js';
+import { messageOf } from './tick-reasons.js';
+import { TickRecorder } from './tick-recorder.js';
 
 export type * from './scheduler-types.js';
 export { nodeCronScheduler } from './scheduler-types.js';
 
-const MAX_BUSY_RETRIES = 5;
 const DEFAULT_SELECTION: Selection = { tags: ['bronze'], includeDependents: true };
 /**
  * The run lock's lease. runGraph is synchronous, so the lease is renewed only between actions (and
@@ -56,15 +54,17 @@ class SensorScheduler implements Scheduler {
   private readonly store: SensorStore;
   private readonly lock: RunLock;
   private readonly watcher: ChangeWatcher;
+  private readonly busyRetry: BusyRetry;
+  private readonly recorder: TickRecorder;
+  private readonly evaluation: TickEvaluationContext;
+  private readonly manualRun: ManualRunContext;
   private cronTask: CronTask | undefined;
-  private retryTimer: unknown;
   private running = false;
   private busy: string | null = null;
   private current: Promise<unknown> | null = null;
   private followUp: Promise<TickRecord> | null = null;
   private retryWhenUnlocked = false;
   private polledSeq = 0;
-  private busyRetries = 0;
 
   constructor(private readonly options: SchedulerOptions) {
     this.db = options.db;
@@ -91,6 +91,45 @@ class SensorScheduler implements Scheduler {
       now: this.now,
     });
     this.watcher = new ChangeWatcher(this.db, this.pollIntervalMs, this.timers, () => this.onForeignCommit());
+    this.busyRetry = new BusyRetry(
+      this.timers,
+      this.pollIntervalMs,
+      () => this.running,
+      (reason) => this.wake(reason),
+    );
+    this.recorder = new TickRecorder({
+      store: this.store,
+      now: this.now,
+      keepTicks: options.keepTicks,
+      logger: options.logger,
+      onTick: options.onTick,
+      afterRecord: (tick) => this.busyRetry.retryIfBusy(tick),
+    });
+    const graphRun = {
+      db: this.db,
+      adapter: this.adapter,
+      projectDir: options.projectDir,
+      lock: this.lock,
+      now: this.now,
+      logger: options.logger,
+      keepLock: (where: string) => keepLock(this.lock, where, (what, error) => this.logError(what, error)),
+      prune: () => this.prune(),
+    };
+    this.evaluation = {
+      ...graphRun,
+      store: this.store,
+      selection: this.selection,
+      recorder: this.recorder,
+      onLockBusy: () => {
+        this.retryWhenUnlocked = true;
+      },
+    };
+    this.manualRun = {
+      ...graphRun,
+      timers: this.timers,
+      pollIntervalMs: this.pollIntervalMs,
+      lockWaitMs: options.lockWaitMs,
+    };
   }
 
   start(): void {
@@ -116,7 +155,7 @@ class SensorScheduler implements Scheduler {
       this.cronTask = undefined;
       // stop() would leave the task, and this scheduler in its closure, in node-cron's registry.
       if (task) await (task.destroy ? task.destroy() : task.stop());
-      this.cancelRetry();
+      this.busyRetry.cancelRetry();
     }
     await this.idle();
     if (this.db.open) this.store.setStatus('STOPPED');
@@ -133,7 +172,7 @@ class SensorScheduler implements Scheduler {
       // happened", so it must not be lost: evaluate once more when the current work ends.
       if (wokenBy === 'cron') {
         const cursor = this.store.cursor();
-        return this.record(
+        return this.recorder.record(
           wokenBy,
           this.now(),
           cursor,
@@ -149,37 +188,11 @@ class SensorScheduler implements Scheduler {
       });
       return this.followUp;
     }
-    return this.exclusive('a sensor run', () => this.evaluate(wokenBy));
+    return this.exclusive('a sensor run', () => evaluateTick(this.evaluation, wokenBy));
   }
 
   async runNow(request: RunNowRequest = {}): Promise<RunResult> {
-    return this.exclusive('a manual run', async () => {
-      await this.acquireWaiting('manual run');
-      try {
-        const compiled = await this.adapter.compileProject({ projectDir: this.options.projectDir });
-        if (!compiled.ok) throw new ProjectCompileError(this.options.projectDir, compiled.message);
-        this.keepLock('while compiling');
-        const selection: Selection = {
-          ...(request.tags?.length ? { tags: request.tags } : {}),
-          ...(request.actions?.length ? { actions: request.actions } : {}),
-          includeDeps: request.includeDeps ?? false,
-          includeDependents: request.includeDependents ?? false,
-        };
-        const result = this.adapter.runGraph(compiled.graph, {
-          db: this.db,
-          selection,
-          fullRefresh: request.fullRefresh ?? false,
-          trigger: 'manual',
-          now: this.now,
-          onActionEnd: (action) => this.keepLock(`after action ${action.name}`),
-        });
-        this.prune();
-        this.options.logger?.info(`manual run ${result.runId}: ${result.status}`);
-        return result;
-      } finally {
-        this.lock.release();
-      }
-    });
+    return this.exclusive('a manual run', () => runManually(this.manualRun, request));
   }
 
   resetCursor(to = 0): { before: number; after: number } {
@@ -223,139 +236,6 @@ class SensorScheduler implements Scheduler {
     }
   }
 
-  /** The evaluation: decide from the change cursor, run, and commit the cursor with the run. */
-  private async evaluate(wokenBy: string): Promise<TickRecord> {
-    const at = this.now();
-    const cursorBefore = this.store.cursor();
-    const acquired = this.lock.tryAcquire(`sensor run (${wokenBy})`);
-    if (!acquired.acquired) {
-      // Come back when the other holder commits its release, rather than on the next cron tick.
-      this.retryWhenUnlocked = true;
-      const reason = `a run is in progress: ${describeHolder(acquired.holder)}`;
-      return this.record(wokenBy, at, cursorBefore, cursorBefore, 'SKIPPED', reason, null);
-    }
-    if (acquired.tookOverFrom) {
-      this.options.logger?.warn(`took over a stale run lock: ${describeHolder(acquired.tookOverFrom)}`);
-    }
-    try {
-      // Read the high-water mark first: every event at or below it is already committed, so
-      // everything it covers is handled by this run and nothing later is skipped.
-      const upTo = latestChangeSeq(this.db);
-      const ended = jobsEndedSince(this.db, cursorBefore).filter((job) => job.seq <= upTo);
-      if (ended.length === 0) {
-        const after = Math.max(cursorBefore, upTo);
-        if (after !== cursorBefore) this.store.setCursor(after);
-        const reason = `no job ended since change ${cursorBefore} (latest change ${upTo})`;
-        return this.record(wokenBy, at, cursorBefore, after, 'SKIPPED', reason, null);
-      }
-      const what = describeEnded(ended);
-      const compiled = await this.adapter.compileProject({ projectDir: this.options.projectDir });
-      if (!compiled.ok) {
-        const reason = `${what}; the project does not compile: ${compiled.message}`;
-        return this.record(wokenBy, at, cursorBefore, cursorBefore, 'FAILED', reason, null);
-      }
-      if (!this.lock.heartbeat()) {
-        const reason = `${what}; ${new RunLockLostError(this.lock.holder(), 'while compiling').message}`;
-        return this.record(wokenBy, at, cursorBefore, cursorBefore, 'FAILED', reason, null);
-      }
-      let result: RunResult;
-      try {
-        result = this.adapter.runGraph(compiled.graph, {
-          db: this.db,
-          selection: this.selection,
-          trigger: 'sensor',
-          now: this.now,
-          onActionEnd: (action) => this.keepLock(`after action ${action.name}`),
-          // Inside the run's recording transaction: the cursor moves with the run, or not at all.
-          recordWith: (_db, run) => {
-            if (run.status === 'SUCCESSFUL')
-              this.store.setCursor(upTo, run.runId > 0 ? run.runId : undefined);
-          },
-        });
-      } catch (error) {
-        const reason = `${what}; the run was not recorded (${messageOf(error)}), so the next tick runs again`;
-        return this.record(wokenBy, at, cursorBefore, cursorBefore, 'FAILED', reason, null);
-      }
-      this.prune();
-      if (result.status === 'SUCCESSFUL') {
-        const done = `run ${result.runId} SUCCESSFUL: ${result.actions.length} actions in ${result.durationMs} ms`;
-        return this.record(wokenBy, at, cursorBefore, upTo, 'REQUESTED', `${what}; ${done}`, result.runId);
-      }
-      const reason =
-        result.runId > 0
-          ? `${what}; run ${result.runId} failed: ${failureOf(result)}; the next tick retries`
-          : `${what}; the run could not start: ${result.error ?? failureOf(result)}; the next tick retries`;
-      return this.record(wokenBy, at, cursorBefore, cursorBefore, 'FAILED', reason, result.runId);
-    } finally {
-      this.lock.release();
-    }
-  }
-
-  /**
-   * Renews the run lock's lease; when it is no longer ours, stops the run. Thrown from onActionEnd,
-   * the error leaves runGraph after the action that just ended (the adapter drops its staging tables
-   * and records nothing), so no further action runs alongside the new holder's.
-   */
-  private keepLock(where: string): void {
-    if (this.lock.heartbeat()) return;
-    const lost = new RunLockLostError(this.lock.holder(), where);
-    this.logError('run lock', lost);
-    throw lost;
-  }
-
-  private record(
-    wokenBy: string,
-    at: Date,
-    cursorBefore: number,
-    cursorAfter: number,
-    decision: TickDecision,
-    reason: string,
-    runId: number | null,
-  ): TickRecord {
-    const tick = this.store.addTick({
-      sensor: this.store.sensor,
-      at: at.toISOString(),
-      wokenBy,
-      cursorBefore,
-      cursorAfter,
-      decision,
-      reason,
-      runId,
-      durationMs: Math.max(0, this.now().getTime() - at.getTime()),
-    });
-    this.store.pruneTicks(this.options.keepTicks ?? 5000);
-    const line = `tick ${tick.tickId} (${wokenBy}): ${decision}, cursor ${cursorBefore} -> ${cursorAfter}: ${reason}`;
-    if (decision === 'FAILED') this.options.logger?.error(line);
-    else if (decision === 'REQUESTED') this.options.logger?.info(line);
-    this.options.onTick?.(tick);
-    this.retryIfBusy(tick);
-    return tick;
-  }
-
-  /**
-   * A run that lost a race for SQLite's write lock (the listener writing) is not a broken model:
-   * try again shortly instead of waiting for the next cron tick, a few times in a row at most.
-   */
-  private retryIfBusy(tick: TickRecord): void {
-    if (tick.decision !== 'FAILED' || !/database is locked|SQLITE_BUSY/i.test(tick.reason)) {
-      if (tick.decision !== 'SKIPPED') this.busyRetries = 0;
-      return;
-    }
-    if (!this.running || this.busyRetries >= MAX_BUSY_RETRIES) return;
-    this.busyRetries++;
-    this.cancelRetry();
-    this.retryTimer = this.timers.setTimeout(() => {
-      this.retryTimer = undefined;
-      this.wake('retry after a busy database');
-    }, this.pollIntervalMs || 1000);
-  }
-
-  private cancelRetry(): void {
-    if (this.retryTimer === undefined) return;
-    this.timers.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-  }
-
   private prune(): void {
     const keepRuns = this.options.keepRuns ?? 1000;
     try {
@@ -381,17 +261,6 @@ class SensorScheduler implements Scheduler {
 
   private async settled(): Promise<void> {
     await this.current?.catch(() => undefined);
-  }
-
-  /** Waits (up to lockWaitMs) for another process's run to end; a manual run is not skipped. */
-  private async acquireWaiting(purpose: string): Promise<void> {
-    const deadline = this.now().getTime() + (this.options.lockWaitMs ?? 120_000);
-    for (;;) {
-      const outcome = this.lock.tryAcquire(purpose);
-      if (outcome.acquired) return;
-      if (this.now().getTime() >= deadline) throw new SchedulerBusyError(outcome.holder);
-      await new Promise<void>((resolve) => this.timers.setTimeout(resolve, this.pollIntervalMs || 250));
-    }
   }
 
   /** The cross-process fast path: another connection committed; did a job end? */
