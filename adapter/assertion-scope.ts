@@ -6,10 +6,10 @@
  * Why that is enough: if the assertion passed on the whole table before, and only the adapter's merges
  * have written the table since, every row that could fail now is one this run wrote (rowConditions),
  * or shares its key with one (uniqueKey). By induction the whole table still satisfies the assertion.
-An assertion whose query changed since it last passed checks the whole table again (run-graph.ts).
+An assertion whose query changed since it last passed checks the whole table again (run-action.ts).
  * The limit: a table changed behind the adapter's back (by hand, by another tool, by an operation or
  * an incremental pre/post operation that updates rows) is not re-checked until an assertion fails, a
- * full refresh rebuilds it, or the table is created again. run-graph.ts decides when scoping applies.
+ * full refresh rebuilds it, or the table is created again. run-action.ts decides when scoping applies.
  *
  * Pure SQL generation: nothing here touches a database.
  */

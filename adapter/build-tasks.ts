@@ -1,6 +1,6 @@
 /**
  * Pure SQL generation: the ordered statements that build one action on SQLite, given what the
- * database holds now. Nothing here touches a database; run-graph.ts executes what this returns.
+ * database holds now. Nothing here touches a database; run-action.ts executes what this returns.
  */
 import { qualifiedStage, stageTableOf } from './assertion-scope.js';
 import type { GraphAction } from './graph-actions.js';
