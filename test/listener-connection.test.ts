@@ -226,35 +226,41 @@ function manualClock(start = Date.parse('2026-05-01T10:00:00Z')) {
   };
 }
 
+/** A simulated printer online at an embedded broker, and a connection to it on a hand-driven clock. */
+async function printerOnInjectedTimers() {
+  const h = setUp();
+  const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
+  h.closers.push(() => broker.close());
+  const printer = new SimulatedPrinter({
+    brokerUrl: broker.url,
+    serial: SERIAL,
+    accessCode: CODE,
+    ca: broker.caPem,
+  });
+  await printer.start();
+  h.closers.push(() => printer.stop());
+  const clock = manualClock();
+  const logger = recordingLogger();
+  let syncs = 0;
+  const config = { name: 'garage', host: broker.host, port: broker.port, accessCode: CODE, serial: SERIAL };
+  const conn = new PrinterConnection({
+    printer: config,
+    trust: createTrustPolicy({ printer: config, db: h.db, logger }),
+    onMessage: () => {},
+    onSyncRequested: () => {
+      syncs += 1;
+    },
+    logger,
+    now: clock.now,
+    timers: clock.timers,
+  });
+  h.closers.push(() => conn.close());
+  return { broker, printer, clock, logger, conn, syncs: () => syncs };
+}
+
 describe('the watchdog and the pushall spacing, on injected timers', () => {
   it('reconnects after 60 s without a report and sends the next pushall only 5 minutes after the last', async () => {
-    const h = setUp();
-    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
-    h.closers.push(() => broker.close());
-    const printer = new SimulatedPrinter({
-      brokerUrl: broker.url,
-      serial: SERIAL,
-      accessCode: CODE,
-      ca: broker.caPem,
-    });
-    await printer.start();
-    h.closers.push(() => printer.stop());
-    const clock = manualClock();
-    const logger = recordingLogger();
-    let syncs = 0;
-    const config = { name: 'garage', host: broker.host, port: broker.port, accessCode: CODE, serial: SERIAL };
-    const conn = new PrinterConnection({
-      printer: config,
-      trust: createTrustPolicy({ printer: config, db: h.db, logger }),
-      onMessage: () => {},
-      onSyncRequested: () => {
-        syncs += 1;
-      },
-      logger,
-      now: clock.now,
-      timers: clock.timers,
-    });
-    h.closers.push(() => conn.close());
+    const { printer, clock, logger, conn, syncs } = await printerOnInjectedTimers();
     conn.start();
     await until(() => printer.counters.pushalls === 1);
 
@@ -271,39 +277,13 @@ describe('the watchdog and the pushall spacing, on injected timers', () => {
     expect(printer.counters.pushalls).toBe(1);
     clock.advance(1_000); // 5 minutes after the first pushall
     await until(() => printer.counters.pushalls === 2);
-    expect(syncs).toBe(2);
+    expect(syncs()).toBe(2);
   });
 });
 
 describe('a reconnect after a lost connection, on injected timers', () => {
   it('asks for pushall at once every time, and backs off until a connection has stayed up 60 s', async () => {
-    const h = setUp();
-    const broker = await startEmbeddedBroker({ printers: { [SERIAL]: CODE } });
-    h.closers.push(() => broker.close());
-    const printer = new SimulatedPrinter({
-      brokerUrl: broker.url,
-      serial: SERIAL,
-      accessCode: CODE,
-      ca: broker.caPem,
-    });
-    await printer.start();
-    h.closers.push(() => printer.stop());
-    const clock = manualClock();
-    const logger = recordingLogger();
-    let syncs = 0;
-    const config = { name: 'garage', host: broker.host, port: broker.port, accessCode: CODE, serial: SERIAL };
-    const conn = new PrinterConnection({
-      printer: config,
-      trust: createTrustPolicy({ printer: config, db: h.db, logger }),
-      onMessage: () => {},
-      onSyncRequested: () => {
-        syncs += 1;
-      },
-      logger,
-      now: clock.now,
-      timers: clock.timers,
-    });
-    h.closers.push(() => conn.close());
+    const { broker, printer, clock, logger, conn, syncs } = await printerOnInjectedTimers();
     const dropListener = async () => {
       expect(broker.dropClients((id) => id.startsWith('bambuzled_'))).toBe(1);
       await until(() => !conn.snapshot().connected);
@@ -315,7 +295,7 @@ describe('a reconnect after a lost connection, on injected timers', () => {
     await dropListener();
     clock.advance(1_000); // first back-off step
     await until(() => printer.counters.pushalls === 2); // within seconds of the first: no spacing
-    expect(syncs).toBe(2);
+    expect(syncs()).toBe(2);
     expect(logger.lines.filter((line) => line.includes('pushall after reconnect'))).toHaveLength(1);
 
     // Dropped again at once: the back-off was not reset by the short-lived connection.
@@ -336,7 +316,7 @@ describe('a reconnect after a lost connection, on injected timers', () => {
     await dropListener();
     clock.advance(1_000);
     await until(() => printer.counters.pushalls === 4);
-    expect(syncs).toBe(4);
+    expect(syncs()).toBe(4);
     expect(logger.lines.filter((line) => line.includes('pushall after reconnect'))).toHaveLength(3);
   });
 });
