@@ -178,18 +178,22 @@ export function listRuns(db: SqliteDatabase, options: { limit?: number } = {}): 
     for (const { status, n } of counts.all(run.run_id) as { status: ActionStatus; n: number }[]) {
       tally[status] = n;
     }
-    return {
-      runId: run.run_id,
-      status: run.status,
-      trigger: run.trigger,
-      selection: JSON.parse(run.selection) as Selection,
-      fullRefresh: run.full_refresh === 1,
-      startedAt: run.started_at,
-      endedAt: run.ended_at,
-      durationMs: run.duration_ms,
-      counts: tally,
-    };
+    return { ...runFields(run), counts: tally };
   });
+}
+
+/** The fields a run summary and a whole run share, from a row of the runs table. */
+function runFields(run: RunRow): Omit<RunSummary, 'counts'> {
+  return {
+    runId: run.run_id,
+    status: run.status,
+    trigger: run.trigger,
+    selection: JSON.parse(run.selection) as Selection,
+    fullRefresh: run.full_refresh === 1,
+    startedAt: run.started_at,
+    endedAt: run.ended_at,
+    durationMs: run.duration_ms,
+  };
 }
 
 /** One run with its action results, or undefined. */
@@ -200,18 +204,7 @@ export function getRun(db: SqliteDatabase, runId: number): RunResult | undefined
   const actions = db
     .prepare(`SELECT * FROM ${ACTION_RUNS_TABLE} WHERE run_id = ? ORDER BY seq`)
     .all(runId) as ActionRow[];
-  return {
-    runId: run.run_id,
-    status: run.status,
-    trigger: run.trigger,
-    selection: JSON.parse(run.selection) as Selection,
-    fullRefresh: run.full_refresh === 1,
-    dryRun: false,
-    startedAt: run.started_at,
-    endedAt: run.ended_at,
-    durationMs: run.duration_ms,
-    actions: actions.map(toAction),
-  };
+  return { ...runFields(run), dryRun: false, actions: actions.map(toAction) };
 }
 
 /** The latest recorded result of each action, keyed by `schema.name`. */

@@ -45,7 +45,7 @@ afterEach(async () => {
 function connection(
   h: Harness,
   broker: EmbeddedBroker,
-  options: { serial?: string; code?: string; watchdogMs?: number } = {},
+  options: { serial?: string; code?: string; watchdogMs?: number; clock?: ManualClock } = {},
 ) {
   const logger = recordingLogger();
   const messages: { topic: string; payload: string }[] = [];
@@ -65,7 +65,10 @@ function connection(
       syncs += 1;
     },
     logger,
-    timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchdogMs: options.watchdogMs ?? 60_000 },
+    // On a hand-driven clock the real timings apply; on the wall clock they are shortened.
+    ...(options.clock
+      ? { now: options.clock.now, timers: options.clock.timers }
+      : { timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchdogMs: options.watchdogMs ?? 60_000 } }),
   });
   h.closers.push(() => conn.close());
   return { conn, logger, messages, syncs: () => syncs };
@@ -193,6 +196,8 @@ describe('a printer connection over TLS', () => {
 });
 
 /** Timers that fire only when the test moves the clock. */
+type ManualClock = ReturnType<typeof manualClock>;
+
 function manualClock(start = Date.parse('2026-05-01T10:00:00Z')) {
   let nowMs = start;
   let nextId = 1;
@@ -240,22 +245,8 @@ async function printerOnInjectedTimers() {
   await printer.start();
   h.closers.push(() => printer.stop());
   const clock = manualClock();
-  const logger = recordingLogger();
-  let syncs = 0;
-  const config = { name: 'garage', host: broker.host, port: broker.port, accessCode: CODE, serial: SERIAL };
-  const conn = new PrinterConnection({
-    printer: config,
-    trust: createTrustPolicy({ printer: config, db: h.db, logger }),
-    onMessage: () => {},
-    onSyncRequested: () => {
-      syncs += 1;
-    },
-    logger,
-    now: clock.now,
-    timers: clock.timers,
-  });
-  h.closers.push(() => conn.close());
-  return { broker, printer, clock, logger, conn, syncs: () => syncs };
+  const { conn, logger, syncs } = connection(h, broker, { clock });
+  return { broker, printer, clock, logger, conn, syncs };
 }
 
 describe('the watchdog and the pushall spacing, on injected timers', () => {
