@@ -1,0 +1,167 @@
+/**
+ * The one contract every AsyncExecutor meets, written once and run against each engine:
+ * `describeExecutorContract('sqlite', open)` from a *.test.ts file. `open` gives a fresh, empty
+ * database and a second connection to the same one (to watch what others see).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AsyncExecutor } from './executor.js';
+
+export interface ExecutorFixture {
+  executor: AsyncExecutor;
+  /** Another connection to the same database. */
+  other(): Promise<AsyncExecutor>;
+  /** A statement that runs until it is cancelled (seconds at least). */
+  slowQuery: string;
+  close(): Promise<void>;
+}
+
+export function describeExecutorContract(name: string, open: () => Promise<ExecutorFixture>): void {
+  describe(`executor contract: ${name}`, () => {
+    let fixture: ExecutorFixture | undefined;
+    const executor = async () => {
+      fixture = await open();
+      return fixture.executor;
+    };
+    afterEach(async () => {
+      await fixture?.close();
+      fixture = undefined;
+    });
+
+    it('runs several statements at once and counts the rows they changed', async () => {
+      const x = await executor();
+      expect((await x.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)')).changes).toBe(0);
+      expect(
+        (await x.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b'); UPDATE t SET v = 'c' WHERE id = 1"))
+          .changes,
+      ).toBe(3);
+      expect((await x.execute('INSERT INTO t VALUES (?, ?)', [3, 'd'])).changes).toBe(1);
+    });
+
+    it('returns rows with bound parameters', async () => {
+      const x = await executor();
+      await x.execute("CREATE TABLE t (id INTEGER, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b')");
+      expect(await x.query('SELECT v FROM t WHERE id = ?', [2])).toEqual([{ v: 'b' }]);
+    });
+
+    it('names the columns of a query without running it, and rejects a query that cannot run', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      expect(await x.queryColumns('SELECT id, id + 1 AS next FROM t')).toEqual(['id', 'next']);
+      await expect(x.queryColumns('SELECT missing FROM t')).rejects.toThrow(/missing/);
+    });
+
+    it('describes tables and views, their unique indexes, and nothing for a missing name', async () => {
+      const x = await executor();
+      await x.execute(
+        'CREATE TABLE t (id INTEGER, at TEXT); CREATE VIEW v AS SELECT id FROM t; CREATE UNIQUE INDEX t_id ON t (id); CREATE INDEX t_at ON t (at)',
+      );
+      const table = await x.describe('t');
+      expect(table?.type).toBe('table');
+      expect(table?.columns.map((c) => c.name)).toEqual(['id', 'at']);
+      expect(table?.columns[0]?.type.toUpperCase()).toMatch(/INT/);
+      expect(table?.uniqueIndexes).toEqual([{ name: 't_id', columns: ['id'] }]);
+      expect((await x.describe('v'))?.type).toBe('view');
+      expect((await x.describe('v'))?.columns.map((c) => c.name)).toEqual(['id']);
+      expect(await x.describe('nothing')).toBeUndefined();
+    });
+
+    it('commits a transaction whose work resolves and rolls back one whose work rejects', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      await expect(
+        x.transaction(async (tx) => {
+          await tx.execute('INSERT INTO t VALUES (1)');
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await x.transaction(async (tx) => (await tx.execute('INSERT INTO t VALUES (2)')).changes)).toBe(
+        1,
+      );
+      expect(await x.query('SELECT id FROM t')).toEqual([{ id: 2 }]);
+    });
+
+    it('rolls back only the inner part of a nested transaction that rejects', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      await x.transaction(async (tx) => {
+        await tx.execute('INSERT INTO t VALUES (1)');
+        await expect(
+          tx.transaction(async (inner) => {
+            await inner.execute('INSERT INTO t VALUES (2)');
+            throw new Error('inner');
+          }),
+        ).rejects.toThrow('inner');
+      });
+      expect(await x.query('SELECT id FROM t')).toEqual([{ id: 1 }]);
+    });
+
+    it('keeps statements from elsewhere out of a transaction in progress', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const transaction = x.transaction(async (tx) => {
+        await tx.execute('INSERT INTO t VALUES (1)');
+        await held;
+        throw new Error('undo');
+      });
+      // Issued while the transaction is open, on the outer executor: it must run after the rollback.
+      const outside = x.execute('INSERT INTO t VALUES (2)');
+      release();
+      await expect(transaction).rejects.toThrow('undo');
+      await outside;
+      expect(await x.query('SELECT id FROM t')).toEqual([{ id: 2 }]);
+    });
+
+    it('holds the write lock for the whole transaction, so another connection sees nothing until the commit', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      const other = await fixture!.other();
+      await x.transaction(async (tx) => {
+        await tx.execute('INSERT INTO t VALUES (1)');
+        expect(await other.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+      });
+      expect(await other.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 1 }]);
+      await other.close();
+    });
+
+    it('undoes everything, schema included, after a rolled-back block and returns its value', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      const seen = await x.rolledBack(async (tx) => {
+        await tx.transaction((inner) =>
+          inner.execute('INSERT INTO t VALUES (1); CREATE TABLE u (id INTEGER)'),
+        );
+        return tx.query('SELECT count(*) AS n FROM t');
+      });
+      expect(seen).toEqual([{ n: 1 }]);
+      expect(await x.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+      expect(await x.describe('u')).toBeUndefined();
+    });
+
+    it('cancels a statement in flight, rolls its transaction back, and stays usable', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      const running = x.transaction(async (tx) => {
+        await tx.execute('INSERT INTO t VALUES (1)');
+        return tx.query(fixture!.slowQuery);
+      });
+      // Cancel once the slow query is on its way (the insert has been answered).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await x.cancel();
+      await expect(running).rejects.toMatchObject({ kind: 'cancelled' });
+      expect(await x.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+      await x.execute('INSERT INTO t VALUES (2)');
+      expect(await x.query('SELECT id FROM t')).toEqual([{ id: 2 }]);
+    });
+
+    it('classifies a failing statement as an SQL error that carries the statement', async () => {
+      const x = await executor();
+      const error = await x.execute('SELECT * FROM no_such_table').catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'sql', sql: 'SELECT * FROM no_such_table' });
+      expect(String((error as Error).message)).toMatch(/no_such_table/);
+    });
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The engine boundary's I/O half (Dataform's IDbAdapter, cut down and made async): every engine runs
+ * statements through this, and nothing above it knows which engine it talks to. Generating the SQL
+ * is the dialect's job (dialect.ts); recording runs is the run-history store's (run-history.ts).
+ */
+
+export type Row = Record<string, unknown>;
+
+export interface ColumnInfo {
+  name: string;
+  /** The declared type ('' when the engine does not know it, as for most SQLite view columns). */
+  type: string;
+}
+
+export interface TableInfo {
+  type: 'table' | 'view';
+  columns: ColumnInfo[];
+  /** The table's unique indexes (primary keys included), each with its columns in order. */
+  uniqueIndexes: { name: string; columns: string[] }[];
+}
+
+/** Statements on one connection; inside a transaction they are that transaction's. */
+export interface Statements {
+  /**
+   * Runs SQL and returns how many rows it inserted, updated or deleted. Without params the text may
+   * hold several statements; with params it is one statement whose `?` placeholders they fill.
+   */
+  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }>;
+  /** Runs one query (`?` placeholders) and returns its rows. */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** The columns a query would return, without running it (preparing it also checks it). */
+  queryColumns(sql: string): Promise<string[]>;
+  /** What holds `name` in the database: a table or a view with its columns, or undefined. */
+  describe(name: string): Promise<TableInfo | undefined>;
+  /**
+   * Runs `work` in a transaction that holds the write lock from its start, committing when `work`
+   * resolves and rolling back when it rejects (the rejection passes through). Inside one, a nested
+   * call is a savepoint. Statements must go through `tx`: calls on the outer object wait until the
+   * transaction has ended, so that nothing slips into it from elsewhere.
+   */
+  transaction<T>(work: (tx: Statements) => Promise<T>): Promise<T>;
+}
+
+export interface AsyncExecutor extends Statements {
+  /** 'sqlite', 'postgresql', ...: for messages and the run history, never for branching. */
+  readonly engine: string;
+  /** Where the data lives, for messages: a file path, or a URL without its password. */
+  readonly location: string;
+  /** Runs `work` in a transaction that is always rolled back, returning what `work` returned. */
+  rolledBack<T>(work: (tx: Statements) => Promise<T>): Promise<T>;
+  /**
+   * Stops the statement in flight, if any: its call rejects with an EngineError of kind 'cancelled'
+   * and its transaction is rolled back. The executor stays usable for later calls.
+   */
+  cancel(): Promise<void>;
+  /** Closes the connection; later calls reject. */
+  close(): Promise<void>;
+}
+
+/** What went wrong, as a user can act on it; `sql` is a statement that failed. */
+export type EngineErrorKind =
+  | 'cancelled'
+  | 'busy'
+  | 'corrupt'
+  | 'read-only'
+  | 'disk-full'
+  | 'cannot-open'
+  | 'closed'
+  | 'sql';
+
+/** A failure of the engine, classified; the message names the database and says what to do. */
+export class EngineError extends Error {
+  constructor(
+    readonly kind: EngineErrorKind,
+    message: string,
+    options?: { cause?: unknown; sql?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EngineError';
+    if (options?.sql !== undefined) this.sql = options.sql;
+  }
+
+  readonly sql?: string;
+}
+
+/** The error's kind when it is an EngineError, else undefined. */
+export function engineErrorKind(error: unknown): EngineErrorKind | undefined {
+  return error instanceof EngineError ? error.kind : undefined;
+}

@@ -1,0 +1,90 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { removeDir } from '../../__fixtures__/sample-project.js';
+import { describeExecutorContract } from '../executor-contract.js';
+import { openSqliteExecutor } from './sqlite-executor.js';
+
+describeExecutorContract('sqlite (a WAL file, in a worker thread)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bambuzled-executor-'));
+  const path = join(dir, 'contract.db');
+  const executor = await openSqliteExecutor(path);
+  return {
+    executor,
+    other: () => openSqliteExecutor(path),
+    slowQuery: 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT count(*) FROM c',
+    close: async () => {
+      await executor.close();
+      removeDir(dir);
+    },
+  };
+});
+
+describe('opening a SQLite database', () => {
+  const inTempDir = async (test: (dir: string) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bambuzled-open-'));
+    try {
+      await test(dir);
+    } finally {
+      chmodSync(dir, 0o755);
+      removeDir(dir);
+    }
+  };
+
+  it('says that a file which is not a database is not one, naming it', async () => {
+    await inTempDir(async (dir) => {
+      const path = join(dir, 'notes.db');
+      writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
+      await expect(openSqliteExecutor(path)).rejects.toMatchObject({
+        kind: 'corrupt',
+        message: expect.stringContaining(`${path} is not a SQLite database`),
+      });
+    });
+  });
+
+  it('says that a truncated database is damaged', async () => {
+    await inTempDir(async (dir) => {
+      const path = join(dir, 'cut.db');
+      const whole = await openSqliteExecutor(path);
+      await whole.execute(
+        'CREATE TABLE t (v TEXT); INSERT INTO t SELECT hex(randomblob(500)) FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 500) SELECT i FROM c)',
+      );
+      await whole.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+      await whole.close();
+      const { readFileSync } = await import('node:fs');
+      writeFileSync(path, readFileSync(path).subarray(0, 2000));
+      const opened = await openSqliteExecutor(path).catch((error: unknown) => error);
+      const failure =
+        opened instanceof Error
+          ? opened
+          : await (opened as Awaited<ReturnType<typeof openSqliteExecutor>>)
+              .query('SELECT count(*) FROM t')
+              .catch((e: unknown) => e);
+      expect(failure).toMatchObject({ kind: 'corrupt', message: expect.stringContaining(path) });
+    });
+  });
+
+  it('cannot create a database in a read-only folder, and says to check the folder', async () => {
+    await inTempDir(async (dir) => {
+      const locked = join(dir, 'locked');
+      mkdirSync(locked);
+      chmodSync(locked, 0o555);
+      // root ignores permission bits; this check only means something for other users.
+      if (process.getuid?.() === 0) {
+        const { execFileSync } = await import('node:child_process');
+        execFileSync('chattr', ['+i', locked]);
+        try {
+          await expect(openSqliteExecutor(join(locked, 'new.db'))).rejects.toMatchObject({
+            kind: 'cannot-open',
+            message: expect.stringContaining(join(locked, 'new.db')),
+          });
+        } finally {
+          execFileSync('chattr', ['-i', locked]);
+        }
+        return;
+      }
+      await expect(openSqliteExecutor(join(locked, 'new.db'))).rejects.toMatchObject({ kind: 'cannot-open' });
+    });
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * The SQLite executor: a better-sqlite3 connection in a process of its own (sqlite-worker.mjs says why
+ * not a thread), driven by messages. Cancelling kills that process mid-statement (SQLite rolls the
+ * transaction back and the locks go with the process) and the next call starts a new one.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type AsyncExecutor, EngineError, type Row, type Statements, type TableInfo } from '../executor.js';
+import { SerialGate } from '../serial-gate.js';
+import { sqliteError, type WorkerFailure } from './sqlite-errors.js';
+
+export interface SqliteExecutorOptions {
+  /** Open an existing file for reading only. */
+  readonly?: boolean;
+  /** How long a statement waits for another connection's write lock (ms), in the worker. */
+  busyTimeoutMs?: number;
+}
+
+type Op = 'execute' | 'query' | 'columns' | 'describe' | 'close';
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WorkerFailure };
+type Control = { type: 'ready' } | { type: 'open-failed'; error: WorkerFailure };
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  sql: string | undefined;
+}
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./sqlite-worker.mjs', import.meta.url));
+const BETTER_SQLITE3 = createRequire(import.meta.url).resolve('better-sqlite3');
+
+/** One connection, in its own process. */
+class Connection {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private gone: EngineError | undefined;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly path: string,
+  ) {
+    this.exited = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    child.on('message', (message: Reply) => this.settle(message));
+    child.on('exit', () => this.fail(new EngineError('closed', `The connection to ${path} is closed.`)));
+  }
+
+  static open(path: string, options: Required<SqliteExecutorOptions>): Promise<Connection> {
+    const settings = {
+      modulePath: BETTER_SQLITE3,
+      path,
+      readonly: options.readonly,
+      busyTimeoutMs: options.busyTimeoutMs,
+    };
+    const child = fork(WORKER_SCRIPT, [JSON.stringify(settings)], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [],
+    });
+    return new Promise((resolve, reject) => {
+      const onExit = () =>
+        reject(new EngineError('cannot-open', `Cannot open the database ${path}: its process stopped.`));
+      child.once('exit', onExit);
+      child.once('error', (error) =>
+        reject(new EngineError('cannot-open', `Cannot open the database ${path}: ${error.message}`)),
+      );
+      child.once('message', (message: Control) => {
+        child.off('exit', onExit);
+        if (message.type === 'ready') {
+          resolve(new Connection(child, path));
+        } else {
+          child.kill('SIGKILL');
+          reject(sqliteError(path, message.error, undefined, !options.readonly));
+        }
+      });
+    });
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  send(op: Op, sql?: string, params?: readonly unknown[]): Promise<unknown> {
+    if (this.gone) return Promise.reject(this.gone);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, sql });
+      this.child.send({ id, op, sql, params: params === undefined ? undefined : [...params] });
+    });
+  }
+
+  /** Stops the process now, statement and all; what was in flight rejects with `reason`. */
+  async kill(reason: EngineError): Promise<void> {
+    this.fail(reason);
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async close(): Promise<void> {
+    if (!this.gone) await this.send('close').catch(() => undefined);
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+
+  private settle(message: Reply): void {
+    const waiting = this.pending.get(message.id);
+    if (!waiting) return;
+    this.pending.delete(message.id);
+    if (message.ok) waiting.resolve(message.value);
+    else waiting.reject(sqliteError(this.path, message.error, waiting.sql));
+  }
+
+  private fail(error: EngineError): void {
+    this.gone ??= error;
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+  }
+}
+
+/**
+ * Opens (and for a writable one creates) the SQLite file at `path` in a worker thread: WAL mode, a
+ * busy timeout and foreign keys on. Rejects with an EngineError naming the file and what to do.
+ */
+export async function openSqliteExecutor(
+  path: string,
+  options: SqliteExecutorOptions = {},
+): Promise<AsyncExecutor> {
+  const settings = { readonly: options.readonly ?? false, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 };
+  if (path !== ':memory:') {
+    if (settings.readonly && !existsSync(path)) {
+      throw new EngineError(
+        'cannot-open',
+        `The database ${path} does not exist. Start the listener (\`bambuzled listen\`) or pass --db with the path of an existing database.`,
+      );
+    }
+    if (!settings.readonly) {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        throw new EngineError(
+          'cannot-open',
+          `Cannot create the folder ${dirname(path)} for the database ${path} (${(error as Error).message}). Pass --db with a path in a writable folder.`,
+        );
+      }
+    }
+  }
+  const first = await Connection.open(path, settings);
+  return new SqliteExecutor(path, settings, first);
+}
+
+class SqliteExecutor implements AsyncExecutor {
+  readonly engine = 'sqlite';
+  private readonly gate = new SerialGate();
+  private connection: Connection | undefined;
+  /** Bumped when a connection is killed: a transaction begun on an older one is already rolled back. */
+  private generation = 0;
+  private inTransaction = false;
+  private closed = false;
+
+  constructor(
+    readonly location: string,
+    private readonly settings: Required<SqliteExecutorOptions>,
+    first: Connection,
+  ) {
+    this.connection = first;
+  }
+
+  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
+    return this.gate.run(() => this.direct.execute(sql, params));
+  }
+
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.gate.run(() => this.direct.query(sql, params));
+  }
+
+  queryColumns(sql: string): Promise<string[]> {
+    return this.gate.run(() => this.direct.queryColumns(sql));
+  }
+
+  describe(name: string): Promise<TableInfo | undefined> {
+    return this.gate.run(() => this.direct.describe(name));
+  }
+
+  transaction<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
+    return this.gate.run(() => this.scoped(work, 0, false));
+  }
+
+  rolledBack<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
+    return this.gate.run(() => this.scoped(work, 0, true));
+  }
+
+  async cancel(): Promise<void> {
+    const connection = this.connection;
+    if (!connection || (!connection.busy && !this.inTransaction)) return;
+    this.connection = undefined;
+    this.generation++;
+    await connection.kill(
+      new EngineError('cancelled', 'The statement was cancelled; its transaction was rolled back.'),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close();
+  }
+
+  /** Statements that skip the gate: for use inside a turn that already holds it. */
+  private readonly direct: Statements = {
+    execute: async (sql, params) => (await this.send('execute', sql, params)) as { changes: number },
+    query: async (sql, params) => (await this.send('query', sql, params ?? [])) as Row[],
+    queryColumns: async (sql) => (await this.send('columns', sql)) as string[],
+    describe: async (name) => ((await this.send('describe', name)) as TableInfo | null) ?? undefined,
+    transaction: (work) => this.scoped(work, 1, false),
+  };
+
+  private async send(op: Op, sql?: string, params?: readonly unknown[]): Promise<unknown> {
+    if (this.closed) throw new EngineError('closed', `The connection to ${this.location} is closed.`);
+    this.connection ??= await Connection.open(this.location, this.settings);
+    return this.connection.send(op, sql, params);
+  }
+
+  /**
+   * A transaction at `depth` 0, or a savepoint inside one. IMMEDIATE takes the write lock up front: a
+   * deferred transaction that reads and then writes fails at once if another connection committed in
+   * between, busy timeout or not; waiting for the lock at BEGIN is what the busy timeout helps with.
+   */
+  private async scoped<T>(
+    work: (tx: Statements) => Promise<T>,
+    depth: number,
+    rollBack: boolean,
+  ): Promise<T> {
+    const savepoint = `bambuzled_${depth}`;
+    const generation = this.generation;
+    await this.direct.execute(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
+    if (depth === 0) this.inTransaction = true;
+    const tx: Statements = { ...this.direct, transaction: (inner) => this.scoped(inner, depth + 1, false) };
+    const end = async (commit: boolean) => {
+      // A cancel killed the connection, and with it the transaction: nothing is left to end.
+      if (generation !== this.generation) return;
+      if (depth === 0) await this.direct.execute(commit ? 'COMMIT' : 'ROLLBACK');
+      else
+        await this.direct.execute(
+          commit ? `RELEASE ${savepoint}` : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`,
+        );
+    };
+    try {
+      const value = await work(tx);
+      await end(!rollBack);
+      return value;
+    } catch (error) {
+      await end(false).catch(() => undefined);
+      throw error;
+    } finally {
+      if (depth === 0) this.inTransaction = false;
+    }
+  }
+}

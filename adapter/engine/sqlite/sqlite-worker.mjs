@@ -1,0 +1,143 @@
+// @ts-check
+/**
+ * The SQLite connection's own process: better-sqlite3 is synchronous, so it runs here and the main
+ * thread (listener, pages) never waits on a statement. One message in, one reply out, in order.
+ *
+ * A process, not a worker thread: cancelling must stop a statement in flight, and better-sqlite3 has
+ * no sqlite3_interrupt while Worker.terminate() waits for native code to return (a long statement
+ * would never be stopped). Killing this process stops it at once; SQLite is built for that: the
+ * uncommitted transaction is rolled back and the operating system releases the file's locks.
+ * Plain JavaScript (type-checked), so that the same file runs from the sources and from dist/.
+ */
+import { createRequire } from 'node:module';
+
+/** @typedef {{ modulePath: string, path: string, readonly: boolean, busyTimeoutMs: number }} WorkerSettings */
+/** @typedef {{ id: number, op: 'execute' | 'query' | 'columns' | 'describe' | 'close', sql?: string, params?: unknown[] }} Request */
+
+const settings = /** @type {WorkerSettings} */ (JSON.parse(process.argv[2] ?? '{}'));
+/** @param {unknown} message */
+const send = (message) => process.send?.(message);
+// The parent is gone (it exited or was killed): so is the reason to exist.
+process.on('disconnect', () => process.exit(0));
+const Database = createRequire(import.meta.url)(settings.modulePath);
+
+/** @param {unknown} error */
+function failure(error) {
+  const e = /** @type {{ code?: unknown, message?: unknown }} */ (error ?? {});
+  return {
+    code: typeof e.code === 'string' ? e.code : 'ERROR',
+    message: typeof e.message === 'string' ? e.message : String(error),
+  };
+}
+
+/** @type {any} */
+let db;
+try {
+  db = new Database(settings.path, {
+    readonly: settings.readonly,
+    fileMustExist: settings.readonly,
+    timeout: settings.busyTimeoutMs,
+  });
+  // Reading the schema is what finds a file that is not a database (or a damaged one) at once.
+  db.prepare('SELECT count(*) FROM sqlite_master').get();
+  if (!settings.readonly) db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  send({ type: 'ready' });
+} catch (error) {
+  try {
+    db?.close();
+  } catch {}
+  send({ type: 'open-failed', error: failure(error) });
+}
+
+/** Prepared statements by their text: the run history and the locks send the same few again and again. */
+const cache = new Map();
+/** @param {string} sql */
+function prepared(sql) {
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    if (cache.size >= 256) cache.delete(cache.keys().next().value);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
+/** @param {string} name */
+function quote(name) {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** @param {string} name */
+function describe(name) {
+  const type = db
+    .prepare("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')")
+    .pluck()
+    .get(name);
+  if (type !== 'table' && type !== 'view') return undefined;
+  /** @type {{ name: string, type: string }[]} */
+  let columns = [];
+  try {
+    columns = db.prepare(`PRAGMA table_info(${quote(name)})`).all();
+  } catch {
+    // A view whose sources are gone cannot list its columns; it still exists and can be replaced.
+  }
+  /** @type {{ name: string, columns: string[] }[]} */
+  let uniqueIndexes = [];
+  if (type === 'table') {
+    /** @type {{ name: string, unique: number }[]} */
+    const indexes = db.prepare(`PRAGMA index_list(${quote(name)})`).all();
+    uniqueIndexes = indexes
+      .filter((index) => index.unique === 1)
+      .map((index) => ({
+        name: index.name,
+        columns: db
+          .prepare(`PRAGMA index_info(${quote(index.name)})`)
+          .all()
+          .map((/** @type {{ name: string | null }} */ c) => c.name ?? ''),
+      }));
+  }
+  return { type, columns: columns.map((c) => ({ name: c.name, type: c.type })), uniqueIndexes };
+}
+
+/** @param {Request} request */
+function handle(request) {
+  const sql = request.sql ?? '';
+  const params = request.params ?? [];
+  switch (request.op) {
+    case 'execute': {
+      if (request.params) return { changes: prepared(sql).run(...params).changes };
+      // exec() runs several statements; total_changes() counts across all of them, and unlike
+      // changes() it is not left over from an earlier INSERT when the statements are DDL.
+      const before = db.prepare('SELECT total_changes()').pluck().get();
+      db.exec(sql);
+      return { changes: db.prepare('SELECT total_changes()').pluck().get() - before };
+    }
+    case 'query': {
+      const statement = prepared(sql);
+      if (statement.reader) return statement.all(...params);
+      statement.run(...params);
+      return [];
+    }
+    case 'columns':
+      return db
+        .prepare(sql)
+        .columns()
+        .map((/** @type {{ name: string }} */ c) => c.name);
+    case 'describe':
+      return describe(sql);
+    case 'close':
+      cache.clear();
+      db.close();
+      return null;
+  }
+}
+
+process.on('message', (/** @type {Request} */ request) => {
+  try {
+    send({ id: request.id, ok: true, value: handle(request) });
+  } catch (error) {
+    send({ id: request.id, ok: false, error: failure(error) });
+  }
+  if (request.op === 'close') process.disconnect();
+});
