@@ -1,34 +1,54 @@
 /**
- * The state one run shares across its actions (what merges wrote, the staging tables they made), and
- * the clean-up of that state when the run ends.
+ * The state one run shares across its actions: where statements go, what merges wrote, the staging
+ * tables they made, and whether the run has been asked to stop.
  */
-import { qualifiedStage, type WrittenRows } from './assertion-scope.js';
-import type { SqlExecutor } from './sql-executor.js';
+import type { Dialect } from './engine/dialect.js';
+import { EngineError, type Statements } from './engine/executor.js';
+import type { RunHistory } from './run-history.js';
+import type { WrittenRows } from './engine/dialect.js';
 import type { CompiledGraph, GraphDeclaration, Target } from './types.js';
 
 export interface ActionContext {
   graph: CompiledGraph;
-  executor: SqlExecutor;
+  /** Where the actions' statements go: the executor, or a dry run's rolled-back transaction. */
+  db: Statements;
+  dialect: Dialect;
+  history: RunHistory;
+  /** The run's id in the history; 0 for a dry run, whose actions are not recorded. */
+  runId: number;
   fullRefresh: boolean;
   declarations: Map<string, GraphDeclaration>;
+  /** The names of each dataset's built-in assertions, by the dataset's target key. */
+  builtInAssertions: Map<string, string[]>;
   rewrite: (sql: string) => string;
   missingSourceHint: ((target: Target) => string) | undefined;
   now: () => Date;
+  signal: AbortSignal | undefined;
   /** The rows each incremental table merged in this run wrote, by target key. */
   written: Map<string, WrittenRows>;
-  /** The TEMP staging tables this run's merges created (some may not be in `written`). */
+  /** The staging tables this run's merges created (dropped when the run ends). */
   stages: Set<string>;
-  /** An action's last recorded result (run history), for scoping assertions. */
-  lastOutcome: (name: string) => { status: string; sql: string[] } | undefined;
 }
 
-/** The staging tables live in the connection's TEMP schema until the run ends; drop them then. */
-export function dropStages(context: ActionContext): void {
+/** Stops between two statements when the run has been cancelled. */
+export function throwIfCancelled(context: ActionContext): void {
+  if (context.signal?.aborted) throw new EngineError('cancelled', cancelReason(context.signal));
+}
+
+/** Why the run was stopped, in words. */
+export function cancelReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  return typeof reason === 'string' ? reason : 'the run was cancelled';
+}
+
+/** The staging tables live on the run's connection until the run ends; drop them then. */
+export async function dropStages(context: ActionContext): Promise<void> {
   for (const stage of context.stages) {
     try {
-      context.executor.execute(`DROP TABLE IF EXISTS ${qualifiedStage(stage)}`);
+      await context.db.execute(context.dialect.dropStage(stage));
     } catch {
-      // A leftover TEMP table vanishes with the connection, and the next merge drops it first.
+      // A leftover staging table vanishes with the connection, and the next merge drops it first.
     }
   }
   context.stages.clear();

@@ -13,19 +13,10 @@ An assertion whose query changed since it last passed checks the whole table aga
  *
  * Pure SQL generation: nothing here touches a database.
  */
+import type { WrittenRows } from './engine/dialect.js';
 import { quoteIdentifier as q } from './names.js';
 
-/** The rows one incremental merge wrote, as SQL can find them again. */
-export interface WrittenRows {
-  /** The merged table. */
-  table: string;
-  /** `max(rowid)` before the merge: every row it inserted has a larger rowid. */
-  rowidAbove: number;
-  /** For an upsert: the staging table holding the merged rows, and the unique key (updated rows). */
-  stage?: { name: string; keys: string[] };
-  /** How many rows the merge wrote (inserted or updated). */
-  count: number;
-}
+export type { WrittenRows } from './engine/dialect.js';
 
 /** The suffix of the TEMP table an upsert stages its rows in (dropped when the run ends). */
 export const STAGE_TABLE_SUFFIX = '__bambuzled_stage';

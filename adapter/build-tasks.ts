@@ -10,6 +10,8 @@ import { fixRowConditionLiterals, quoteIdentifier as q, type RefRewriter } from 
 export type TaskRole =
   /** Run it; nothing to read. */
   | 'execute'
+  /** A connection setting the engine needs around another statement: run it, do not show it. */
+  | 'setting'
   /** Run it and count the rows it changed. */
   | 'write'
   /** A `SELECT count(*)` whose value is the action's row count. */
@@ -177,9 +179,9 @@ function rebuildTable(
     execute(`CREATE TABLE ${fresh} AS\n${requireQuery(action, action.table.query, rewrite)}`),
     { role: 'row-count', sql: `SELECT count(*) AS row_count FROM ${fresh}` },
     ...dropExisting(name, existing),
-    execute('PRAGMA legacy_alter_table = ON'),
+    { role: 'setting', sql: 'PRAGMA legacy_alter_table = ON' },
     execute(`ALTER TABLE ${fresh} RENAME TO ${name}`),
-    execute('PRAGMA legacy_alter_table = OFF'),
+    { role: 'setting', sql: 'PRAGMA legacy_alter_table = OFF' },
   ];
 }
 

@@ -2,6 +2,7 @@
  * The compiled graph flattened into the runnable actions the adapter plans and executes. Tables,
  * views and incrementals sit together in `tables[]`; operations and assertions have their own lists.
  */
+import type { Dialect } from './engine/dialect.js';
 import { displayNameOf, sqliteNameOf, targetKey } from './names.js';
 import type {
   ActionKind,
@@ -37,8 +38,14 @@ export function tableKindOf(table: GraphTable): 'table' | 'view' | 'incremental'
   return kind === 'view' || kind === 'incremental' ? kind : 'table';
 }
 
-/** Every runnable action of the graph, in the graph's order: tables, operations, assertions. */
-export function graphActions(graph: CompiledGraph): GraphAction[] {
+/**
+ * Every runnable action of the graph, in the graph's order: tables, operations, assertions; named as
+ * the dialect names them (SQLite's names by default).
+ */
+export function graphActions(
+  graph: CompiledGraph,
+  dialect: Pick<Dialect, 'objectName'> = { objectName: sqliteNameOf },
+): GraphAction[] {
   const config = graph.projectConfig;
   const common = (a: {
     target: Target;
@@ -50,7 +57,7 @@ export function graphActions(graph: CompiledGraph): GraphAction[] {
     key: targetKey(a.target),
     name: displayNameOf(a.target),
     target: a.target,
-    sqliteName: sqliteNameOf(a.target, config),
+    sqliteName: dialect.objectName(a.target, config),
     tags: a.tags ?? [],
     disabled: a.disabled ?? false,
     fileName: a.fileName,

@@ -1,6 +1,7 @@
 /**
  * The adapter's public interface: compile a Dataform project with the stock compiler, run its graph
- * against SQLite, and read back run history and the catalog. Other stages import only from here.
+ * on an engine (SQLite today) through the dialect, the async executor and the run-history store, and
+ * read back run history and the catalog. Other stages import only from here.
  */
 export { type BuildTaskOptions, buildTasks, type ExistingObject, type SqlTask } from './build-tasks.js';
 export {
@@ -9,20 +10,31 @@ export {
   type CompileOutcome,
   compileProject,
 } from './compile-project.js';
+export type { Dialect, WrittenRows } from './engine/dialect.js';
+export {
+  type AsyncExecutor,
+  type ColumnInfo,
+  EngineError,
+  type EngineErrorKind,
+  engineErrorKind,
+  type Row,
+  type Statements,
+  type TableInfo,
+} from './engine/executor.js';
+export { type Engine, openEngine } from './engine/open-engine.js';
+export { sqliteDialect } from './engine/sqlite/sqlite-dialect.js';
+export { openSqliteExecutor, type SqliteExecutorOptions } from './engine/sqlite/sqlite-executor.js';
 export { type GraphAction, graphActions } from './graph-actions.js';
 export { displayNameOf, quoteIdentifier, refRewriterFor, sqliteNameOf } from './names.js';
 export { readCatalog } from './read-catalog.js';
 export { type RunOptions, runGraph } from './run-graph.js';
 export {
   ACTION_RUNS_TABLE,
-  getRun,
-  lastActionOutcome,
-  latestActionResults,
-  listRuns,
-  pruneRunHistory,
+  type AssertionState,
+  openRunHistory,
   RUNS_TABLE,
+  RunHistory,
 } from './run-history.js';
+export { type AcquireOutcome, type LockHolder, processIsAlive, RUN_LOCK_NAME, RunLock } from './run-lock.js';
 export { selectActions } from './select-actions.js';
-export type { ColumnInfo, SqlExecutor, TableInfo } from './sql-executor.js';
-export { sqliteExecutor } from './sqlite-executor.js';
 export type * from './types.js';

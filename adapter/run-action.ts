@@ -1,60 +1,66 @@
 /**
- * Runs one action of a graph: checks its dependencies and declared sources, builds its tasks, runs them
- * in one transaction and returns its ActionResult. Failures come back as data in that result.
+ * Runs one action of a graph: checks its dependencies and declared sources, builds its statements
+ * through the dialect, runs them in one transaction together with the action's record in the run
+ * history (and what its merge wrote, or its check found), and returns its ActionResult. Failures come
+ * back as data in that result.
  */
-import type { ActionContext } from './action-context.js';
-import { opsMayRewriteRows, scopedParentSubquery, stageTableOf } from './assertion-scope.js';
-import {
-  assertionViewSql,
-  buildTasks,
-  type ExistingObject,
-  incrementalSourceQuery,
-  writesIncrementally,
-} from './build-tasks.js';
+import { type ActionContext, cancelReason, throwIfCancelled } from './action-context.js';
+import { opsMayRewriteRows } from './assertion-scope.js';
+import type { ExistingObject } from './build-tasks.js';
+import type { WrittenRows } from './engine/dialect.js';
+import { engineErrorKind, type Row, type Statements } from './engine/executor.js';
 import type { GraphAction } from './graph-actions.js';
-import { displayNameOf, type RefRewriter, refRewriterFor, sqliteNameOf, targetKey } from './names.js';
-import type { Row } from './sql-executor.js';
+import { displayNameOf, type RefRewriter, targetKey } from './names.js';
 import type { ActionResult, FailingRows } from './types.js';
 
 /**
- * How a built-in assertion checks its parent in this run: only the rows the parent's merge wrote when
- * the parent was merged incrementally now and the same assertion (same view statement: an edited
- * condition must see the old rows too) passed last time (assertion-scope.ts says why that suffices),
- * else the whole table.
+ * How a built-in assertion checks its parent in this run: only the rows written since it last passed
+ * on the whole table, when the parent was merged now and nothing made those rows impossible to find
+ * (the assertion state, committed with every merge and every check, says); else the whole table.
  */
-function assertionScope(
+async function assertionScope(
   action: GraphAction,
+  tx: Statements,
   context: ActionContext,
-): { scopedRewrite: RefRewriter; checkedRows: number } | undefined {
+): Promise<{ scopedRewrite: RefRewriter; checkedRows: number } | undefined> {
   if (action.kind !== 'assertion' || !action.assertion.parentAction) return undefined;
   const parentKey = targetKey(action.assertion.parentAction);
-  const written = context.written.get(parentKey);
-  if (!written) return undefined;
-  const last = context.lastOutcome(action.name);
-  if (last?.status !== 'SUCCESSFUL') return undefined;
+  const merged = context.written.get(parentKey);
+  if (!merged) return undefined;
+  const state = await context.history.assertionState(tx, action.name);
+  if (!state?.verified || state.stale || state.pendingRowidAbove === null) return undefined;
+  if (state.pendingUpdatesRun !== null && state.pendingUpdatesRun !== context.runId) return undefined;
   let view: string;
   try {
-    view = assertionViewSql(action, context.rewrite);
+    view = context.dialect.assertionViewSql(action, context.rewrite);
   } catch {
     return undefined; // no query: the build fails the action and says why
   }
-  if (!last.sql.includes(view)) return undefined;
-  const subquery = scopedParentSubquery(action.assertion.query ?? '', written);
+  if (state.viewSql !== view) return undefined; // an edited check must see the old rows too
+  const written: WrittenRows = {
+    table: merged.table,
+    rowidAbove: state.pendingRowidAbove,
+    ...(state.pendingUpdatesRun === context.runId && merged.stage ? { stage: merged.stage } : {}),
+    count: merged.count,
+  };
+  const subquery = context.dialect.scopedParent(action.assertion.query ?? '', written);
   if (!subquery) return undefined;
   return {
-    scopedRewrite: refRewriterFor(context.graph, new Map([[parentKey, subquery]])),
-    checkedRows: written.count,
+    scopedRewrite: context.dialect.refRewriter(context.graph, new Map([[parentKey, subquery]])),
+    checkedRows: merged.count,
   };
 }
+
 /**
- * Runs one action in its own transaction; `done` holds the results of the actions run before it, so
- * that dependants of a failure are skipped.
+ * Runs one action; `done` holds the results of the actions run before it, so that dependants of a
+ * failure are skipped, and `seq` is its place in the run.
  */
-export function runAction(
+export async function runAction(
   action: GraphAction,
+  seq: number,
   done: Map<string, ActionResult>,
   context: ActionContext,
-): ActionResult {
+): Promise<ActionResult> {
   const started = context.now();
   const sql: string[] = [];
   const finish = (fields: Pick<ActionResult, 'status'> & Partial<ActionResult>): ActionResult => {
@@ -73,8 +79,18 @@ export function runAction(
       ...fields,
     };
   };
+  /** Records a result that wrote nothing, in a transaction of its own. */
+  const recorded = async (result: ActionResult): Promise<ActionResult> => {
+    if (context.runId > 0) {
+      await context.db.transaction((tx) => context.history.recordAction(tx, context.runId, seq, result));
+    }
+    return result;
+  };
 
-  if (action.disabled) return finish({ status: 'DISABLED' });
+  if (action.disabled) return recorded(finish({ status: 'DISABLED' }));
+  if (context.signal?.aborted) {
+    return recorded(finish({ status: 'SKIPPED', error: `because ${cancelReason(context.signal)}` }));
+  }
   const blocker = action.dependencies
     .map((d) => done.get(targetKey(d)))
     .find((r) => r && r.status !== 'SUCCESSFUL' && r.status !== 'DISABLED');
@@ -82,44 +98,36 @@ export function runAction(
     const cause =
       blocker.status === 'SKIPPED'
         ? (blocker.error ?? `because ${blocker.name} was skipped`)
-        : `because ${blocker.name} failed`;
-    return finish({ status: 'SKIPPED', error: cause });
+        : `because ${blocker.name} ${blocker.status === 'CANCELLED' ? 'was cancelled' : 'failed'}`;
+    return recorded(finish({ status: 'SKIPPED', error: cause }));
   }
-  const missing = missingSources(action, context);
-  if (missing) return finish({ status: 'FAILED', error: missing });
+  const missing = await missingSources(action, context);
+  if (missing) return recorded(finish({ status: 'FAILED', error: missing }));
 
-  let rowsAffected: number | null = null;
-  let failingRows: FailingRows | undefined;
   let current: string | undefined;
-  let watermark: number | undefined;
   let merged = false;
-  const warnings: string[] = [];
-  const scope = assertionScope(action, context);
-  const scopeFields: Partial<ActionResult> =
-    action.kind !== 'assertion'
-      ? {}
-      : scope
-        ? { scope: 'written-rows', checkedRows: scope.checkedRows }
-        : { scope: 'table' };
+  let scopeFields: Partial<ActionResult> = {};
   const isDataset = action.kind === 'table' || action.kind === 'view' || action.kind === 'incremental';
-  // Read after the transaction ran: `merged` is set inside it.
   const modeFields = (): Partial<ActionResult> => (isDataset ? { mode: merged ? 'merged' : 'created' } : {});
   try {
-    context.executor.transaction(() => {
-      const info = context.executor.tableInfo(action.sqliteName);
+    return await context.db.transaction(async (tx) => {
+      let rowsAffected: number | null = null;
+      let failingRows: FailingRows | undefined;
+      let watermark: number | undefined;
+      const warnings: string[] = [];
+      const info = await tx.describe(action.sqliteName);
       const existing: ExistingObject | undefined = info && {
         type: info.type,
         columns: info.columns.map((c) => c.name),
         uniqueIndexes: info.uniqueIndexes,
       };
       let queryColumns: string[] | undefined;
-      if (writesIncrementally(action, existing, context.fullRefresh)) {
+      const keys = action.kind === 'incremental' ? (action.table.uniqueKey ?? []) : [];
+      if (context.dialect.writesIncrementally(action, existing, context.fullRefresh)) {
         merged = true;
-        if (action.kind === 'incremental' && (action.table.uniqueKey ?? []).length > 0) {
-          context.stages.add(stageTableOf(action.sqliteName));
-        }
-        current = incrementalSourceQuery(action, context.rewrite);
-        queryColumns = context.executor.queryColumns(current);
+        if (keys.length > 0) context.stages.add(context.dialect.stageOf(action.sqliteName));
+        current = context.dialect.incrementalSourceQuery(action, context.rewrite);
+        queryColumns = await tx.queryColumns(current);
         current = undefined;
         // As Dataform does without onSchemaChange, new query columns are not written: say so, not silently.
         const have = new Set(existing?.columns ?? []);
@@ -130,111 +138,150 @@ export function runAction(
           );
         }
       }
-      const tasks = buildTasks(action, existing, {
+      const scope = await assertionScope(action, tx, context);
+      if (action.kind === 'assertion') {
+        scopeFields = scope ? { scope: 'written-rows', checkedRows: scope.checkedRows } : { scope: 'table' };
+      }
+      const tasks = context.dialect.buildTasks(action, existing, {
         fullRefresh: context.fullRefresh,
         rewrite: context.rewrite,
         queryColumns,
         ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
       });
+      const firstValue = (rows: Row[]) => Number(Object.values(rows[0] ?? {})[0] ?? 0);
       for (const task of tasks) {
+        throwIfCancelled(context);
         current = task.sql;
-        if (!task.sql.startsWith('PRAGMA')) sql.push(task.sql);
+        if (task.role !== 'setting') sql.push(task.sql);
         switch (task.role) {
           case 'execute':
-            context.executor.execute(task.sql);
+          case 'setting':
+            await tx.execute(task.sql);
             break;
           case 'write':
-            rowsAffected = (rowsAffected ?? 0) + context.executor.execute(task.sql).changes;
+            rowsAffected = (rowsAffected ?? 0) + (await tx.execute(task.sql)).changes;
             break;
           case 'row-count':
           case 'assertion-count':
-            rowsAffected = Number(Object.values(context.executor.query(task.sql)[0] ?? {})[0] ?? 0);
+            rowsAffected = firstValue(await tx.query(task.sql));
             break;
           case 'rowid-watermark':
-            watermark = Number(Object.values(context.executor.query(task.sql)[0] ?? {})[0] ?? 0);
+            watermark = firstValue(await tx.query(task.sql));
             break;
           case 'assertion-sample':
             if ((rowsAffected ?? 0) > 0) {
-              failingRows = {
-                count: rowsAffected ?? 0,
-                sample: context.executor.query(task.sql).map(jsonSafe),
-              };
+              failingRows = { count: rowsAffected ?? 0, sample: (await tx.query(task.sql)).map(jsonSafe) };
             }
             break;
         }
       }
       current = undefined;
+      await noteWrites(action, tx, context, { merged, watermark, rowsAffected, keys, failed: failingRows !== undefined });
+      const result = failingRows
+        ? finish({
+            status: 'FAILED',
+            error: `Assertion failed: query returned ${failingRows.count} row(s).`,
+            rowsAffected,
+            failingRows,
+            ...scopeFields,
+          })
+        : finish({
+            status: 'SUCCESSFUL',
+            rowsAffected,
+            ...scopeFields,
+            ...modeFields(),
+            ...(warnings.length > 0 ? { warnings } : {}),
+          });
+      if (context.runId > 0) await context.history.recordAction(tx, context.runId, seq, result);
+      return result;
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return finish({
-      status: 'FAILED',
-      error: message,
-      rowsAffected: null,
-      ...(current ? { failedSql: current } : {}),
-      ...scopeFields,
-      ...modeFields(),
-    });
+    const kind = engineErrorKind(error);
+    const cancelled = kind === 'cancelled' || context.signal?.aborted === true;
+    const message = cancelled && context.signal ? cancelReason(context.signal) : messageOf(error);
+    return recorded(
+      finish({
+        status: cancelled ? 'CANCELLED' : 'FAILED',
+        error: cancelled ? `${message}; the action was rolled back` : message,
+        rowsAffected: null,
+        ...(current && !cancelled ? { failedSql: current } : {}),
+        ...(kind ? { errorKind: cancelled ? 'cancelled' : kind } : {}),
+        ...scopeFields,
+        ...modeFields(),
+      }),
+    );
   }
-  if (merged && watermark !== undefined) rememberWritten(action, watermark, rowsAffected ?? 0, context);
-  if (failingRows) {
-    return finish({
-      status: 'FAILED',
-      error: `Assertion failed: query returned ${failingRows.count} row(s).`,
-      rowsAffected,
-      failingRows,
-      ...scopeFields,
-    });
-  }
-  return finish({
-    status: 'SUCCESSFUL',
-    rowsAffected,
-    ...scopeFields,
-    ...modeFields(),
-    ...(warnings.length > 0 ? { warnings } : {}),
-  });
 }
 
-/** Remembers the rows a successful incremental merge wrote, unless its operations may rewrite others. */
-function rememberWritten(
+/**
+ * Keeps the assertion state in step with what the action did, in the action's own transaction: a
+ * merge leaves its rows pending for the table's built-in assertions, a rebuild leaves nothing
+ * verified, and a built-in assertion's check records whether the table now passes it.
+ */
+async function noteWrites(
   action: GraphAction,
-  rowidAbove: number,
-  count: number,
+  tx: Statements,
   context: ActionContext,
-): void {
-  if (action.kind !== 'incremental') return;
-  const { table } = action;
-  if (opsMayRewriteRows(table.incrementalPreOps) || opsMayRewriteRows(table.incrementalPostOps)) return;
-  const keys = table.uniqueKey ?? [];
-  context.written.set(action.key, {
-    table: action.sqliteName,
-    rowidAbove,
-    count,
-    ...(keys.length > 0 ? { stage: { name: stageTableOf(action.sqliteName), keys } } : {}),
-  });
+  what: { merged: boolean; watermark: number | undefined; rowsAffected: number | null; keys: string[]; failed: boolean },
+): Promise<void> {
+  const { history } = context;
+  if (action.kind === 'table' || action.kind === 'incremental') {
+    if (!what.merged) {
+      await history.noteRebuild(tx, action.sqliteName);
+      return;
+    }
+    if (action.kind !== 'incremental' || what.watermark === undefined) return;
+    const { table } = action;
+    const unscopable = opsMayRewriteRows(table.incrementalPreOps) || opsMayRewriteRows(table.incrementalPostOps);
+    await history.noteMerge(tx, {
+      table: action.sqliteName,
+      assertions: context.builtInAssertions.get(action.key) ?? [],
+      rowidAbove: what.watermark,
+      upsertRun: what.keys.length > 0 ? context.runId : null,
+      unscopable,
+    });
+    context.written.set(action.key, {
+      table: action.sqliteName,
+      rowidAbove: what.watermark,
+      count: what.rowsAffected ?? 0,
+      ...(what.keys.length > 0 ? { stage: { name: context.dialect.stageOf(action.sqliteName), keys: what.keys } } : {}),
+    });
+    return;
+  }
+  if (action.kind === 'assertion' && action.assertion.parentAction) {
+    await history.noteCheck(tx, {
+      assertion: action.name,
+      table: context.dialect.objectName(action.assertion.parentAction, context.graph.projectConfig),
+      viewSql: context.dialect.assertionViewSql(action, context.rewrite),
+      passed: !what.failed,
+    });
+  }
 }
 
 /** Declared sources are never built here; an action that reads a missing one fails and says why. */
-function missingSources(action: GraphAction, context: ActionContext): string | undefined {
+async function missingSources(action: GraphAction, context: ActionContext): Promise<string | undefined> {
   for (const dep of action.dependencies) {
     const declaration = context.declarations.get(targetKey(dep));
     if (!declaration) continue;
-    const name = sqliteNameOf(declaration.target, context.graph.projectConfig);
-    if (context.executor.tableInfo(name)) continue;
+    const name = context.dialect.objectName(declaration.target, context.graph.projectConfig);
+    if (await context.db.describe(name)) continue;
     const hint =
       context.missingSourceHint?.(declaration.target) ??
       'Create it in the database before running, or run against a database that has it.';
-    return `The declared source ${displayNameOf(declaration.target)} (SQLite table "${name}", declared in ${declaration.fileName ?? 'an unknown file'}) does not exist. ${hint}`;
+    return `The declared source ${displayNameOf(declaration.target)} (table "${name}", declared in ${declaration.fileName ?? 'an unknown file'}) does not exist. ${hint}`;
   }
   return undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Makes a failing row storable as JSON: BigInts become numbers or strings, blobs become hex. */
 function jsonSafe(row: Row): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(row)) {
-    if (typeof value === 'bigint')
-      out[key] = Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+    if (typeof value === 'bigint') out[key] = Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
     else if (value instanceof Uint8Array) out[key] = `x'${Buffer.from(value).toString('hex')}'`;
     else out[key] = value;
   }

@@ -1,27 +1,36 @@
 /**
- * The runner: selected actions in dependency order, one at a time (SQLite has one writer), each in
- * its own transaction. Failures are recorded as data; dependants of a failure are skipped.
+ * The runner: selected actions in dependency order, one at a time, each in its own transaction with
+ * its record in the run history. It talks to the engine only through the dialect, the executor and
+ * the run-history store. Failures are recorded as data; dependants of a failure are skipped.
  */
-import type { SqliteDatabase } from '../lib/sqlite.js';
-import { type ActionContext, dropStages } from './action-context.js';
+import { type ActionContext, cancelReason, dropStages } from './action-context.js';
+import type { Dialect } from './engine/dialect.js';
+import type { AsyncExecutor, Statements } from './engine/executor.js';
+import { sqliteDialect } from './engine/sqlite/sqlite-dialect.js';
 import { declarationsByKey, graphActions } from './graph-actions.js';
-import { refRewriterFor } from './names.js';
+import { targetKey } from './names.js';
 import { formatCompilationErrors, readableCompilationErrors } from './readable-errors.js';
 import { runAction } from './run-action.js';
-import { lastActionOutcome, recordRun } from './run-history.js';
+import { openRunHistory, type RunHistory } from './run-history.js';
+import { RunLock } from './run-lock.js';
 import { selectActions } from './select-actions.js';
-import type { SqlExecutor } from './sql-executor.js';
-import { sqliteExecutor } from './sqlite-executor.js';
-import type { ActionResult, CompiledGraph, RunResult, Selection, Target } from './types.js';
+import type { ActionResult, CompiledGraph, RunResult, RunStatus, Selection, Target } from './types.js';
 
-/**
- * How to run a compiled graph. `runGraph` is synchronous (better-sqlite3): each action runs in its
- * own transaction; the run history and `recordWith` are written in one more at the end.
- */
+/** How long a run lock that runGraph takes itself lasts without a heartbeat. */
+const OWN_LOCK_TTL_MS = 10 * 60_000;
+
 export interface RunOptions {
-  db: SqliteDatabase;
-  /** Executes the SQL; defaults to SQLite on `db`. The run history is always written to `db`. */
-  executor?: SqlExecutor;
+  /** Where the actions run. */
+  executor: AsyncExecutor;
+  /** The engine's SQL; SQLite's by default. */
+  dialect?: Dialect;
+  /** The run history of the same database; opened on `executor` when not given. */
+  history?: RunHistory;
+  /**
+   * The run lock, already held by the caller (who may have waited for it). Without one, runGraph
+   * takes the lock itself and refuses to run when another run holds it.
+   */
+  lock?: RunLock;
   /** Which actions to run; everything when empty. */
   selection?: Selection;
   /** Rebuild incremental tables from scratch (except protected ones). */
@@ -31,17 +40,18 @@ export interface RunOptions {
   /** Who started the run: 'cli', 'sensor', 'manual' (the default), ... (stored in the history). */
   trigger?: string;
   /**
-   * Called as each action ends, in order, for progress output. Throwing from it stops the run: the
-   * error propagates, actions already finished stay committed, and the run is not recorded (the
-   * scheduler uses this when it loses its run lock).
+   * Stops the run: the statement in flight is cancelled and its action rolled back (CANCELLED), the
+   * rest are skipped, and the run ends CANCELLED with the signal's reason as its error.
    */
-  onActionEnd?: (result: ActionResult) => void;
+  signal?: AbortSignal;
+  /** Called as each action ends, in order, for progress output. */
+  onActionEnd?: (result: ActionResult) => void | Promise<void>;
   /**
-   * Called inside the transaction that records the run, so that a caller can commit its own state
-   * (the sensor's cursor) atomically with the run's record. Not called for a dry run or a run that
-   * could not start. If it throws, nothing is recorded and runGraph rethrows.
+   * Called inside the transaction that records the run's end, so that a caller can commit its own
+   * state (the sensor's cursor) atomically with it. Not called for a dry run or a run that could not
+   * start. If it rejects, the run's end is not recorded and runGraph rejects.
    */
-  recordWith?: (db: SqliteDatabase, result: RunResult) => void;
+  recordWith?: (tx: Statements, result: RunResult) => Promise<void>;
   /** What to tell a user whose declared source is missing (which service or command creates it). */
   missingSourceHint?: (target: Target) => string;
   /** The clock for timestamps and durations. */
@@ -49,13 +59,14 @@ export interface RunOptions {
 }
 
 /**
- * Runs the selected actions of a compiled graph against SQLite, in dependency order. Failures are
- * data: a failed action, and a run that could not start (graph errors, a selection that matches
- * nothing; `error` says why), come back as a FAILED result. Only a throwing `recordWith` throws.
+ * Runs the selected actions of a compiled graph, in dependency order. Failures are data: a failed
+ * action, and a run that could not start (graph errors, a selection that matches nothing, another
+ * run holding the lock; `error` says why), come back as a FAILED result.
  */
-export function runGraph(graph: CompiledGraph, options: RunOptions): RunResult {
+export async function runGraph(graph: CompiledGraph, options: RunOptions): Promise<RunResult> {
   const now = options.now ?? (() => new Date());
-  const executor = options.executor ?? sqliteExecutor(options.db);
+  const { executor } = options;
+  const dialect = options.dialect ?? sqliteDialect;
   const started = now();
   const selection = options.selection ?? {};
   const base = {
@@ -80,54 +91,102 @@ export function runGraph(graph: CompiledGraph, options: RunOptions): RunResult {
     const readable = formatCompilationErrors(readableCompilationErrors(errors, graph));
     return refuse(`The graph has compilation errors: ${readable.join('; ')}`);
   }
-  const selected = selectActions(graphActions(graph), selection);
+  const selected = selectActions(graphActions(graph, dialect), selection);
   if (!selected.ok) return refuse(selected.message);
 
-  const context: ActionContext = {
+  const history = options.history ?? (await openRunHistory(executor, { now }));
+  let lock = options.lock;
+  let ownLock: RunLock | undefined;
+  if (!lock) {
+    ownLock = new RunLock({ executor, ttlMs: OWN_LOCK_TTL_MS, now });
+    const outcome = await ownLock.tryAcquire(`${base.trigger} run`);
+    if (!outcome.acquired) {
+      const h = outcome.holder;
+      return refuse(
+        `Another run holds the run lock (${h.purpose}, pid ${h.pid} on ${h.hostname}, since ${h.acquiredAt}); try again when it has finished.`,
+      );
+    }
+    lock = ownLock;
+  }
+
+  try {
+    const runId = base.dryRun ? 0 : await history.startRun({ ...base, owner: lock.owner });
+    const cancel = () => void executor.cancel();
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    let actions: ActionResult[];
+    try {
+      const runAll = async (db: Statements) => {
+        const context = contextFor(graph, { ...options, db, dialect, history, runId, now });
+        const results = new Map<string, ActionResult>();
+        const ordered: ActionResult[] = [];
+        try {
+          for (const [seq, action] of selected.actions.entries()) {
+            const result = await runAction(action, seq, results, context);
+            results.set(action.key, result);
+            ordered.push(result);
+            await options.onActionEnd?.(result);
+          }
+        } finally {
+          await dropStages(context);
+        }
+        return ordered;
+      };
+      actions = base.dryRun ? await executor.rolledBack(runAll) : await runAll(executor);
+    } finally {
+      options.signal?.removeEventListener('abort', cancel);
+    }
+
+    const ended = now();
+    const cancelled = options.signal?.aborted === true;
+    const status: RunStatus = cancelled
+      ? 'CANCELLED'
+      : actions.every((a) => a.status === 'SUCCESSFUL' || a.status === 'DISABLED')
+        ? 'SUCCESSFUL'
+        : 'FAILED';
+    const result: RunResult = {
+      ...base,
+      runId,
+      status,
+      endedAt: ended.toISOString(),
+      durationMs: ended.getTime() - started.getTime(),
+      actions,
+      ...(cancelled && options.signal ? { error: `Run cancelled: ${cancelReason(options.signal)}.` } : {}),
+    };
+    if (base.dryRun) return result;
+    await executor.transaction(async (tx) => {
+      await history.finishRun(tx, result);
+      await options.recordWith?.(tx, result);
+    });
+    return result;
+  } finally {
+    await ownLock?.release().catch(() => undefined);
+  }
+}
+
+function contextFor(
+  graph: CompiledGraph,
+  options: RunOptions & { db: Statements; dialect: Dialect; history: RunHistory; runId: number; now: () => Date },
+): ActionContext {
+  const builtInAssertions = new Map<string, string[]>();
+  for (const action of graphActions(graph, options.dialect)) {
+    if (action.kind !== 'assertion' || !action.assertion.parentAction) continue;
+    const key = targetKey(action.assertion.parentAction);
+    builtInAssertions.set(key, [...(builtInAssertions.get(key) ?? []), action.name]);
+  }
+  return {
     graph,
-    executor,
-    fullRefresh: base.fullRefresh,
+    db: options.db,
+    dialect: options.dialect,
+    history: options.history,
+    runId: options.runId,
+    fullRefresh: options.fullRefresh ?? false,
     declarations: declarationsByKey(graph),
-    rewrite: refRewriterFor(graph),
+    builtInAssertions,
+    rewrite: options.dialect.refRewriter(graph),
     missingSourceHint: options.missingSourceHint,
-    now,
+    now: options.now,
+    signal: options.signal,
     written: new Map(),
     stages: new Set(),
-    lastOutcome: (name) => lastActionOutcome(options.db, name),
   };
-  const runAll = () => {
-    const results = new Map<string, ActionResult>();
-    const ordered: ActionResult[] = [];
-    try {
-      for (const action of selected.actions) {
-        const result = runAction(action, results, context);
-        results.set(action.key, result);
-        ordered.push(result);
-        options.onActionEnd?.(result);
-      }
-    } finally {
-      dropStages(context);
-    }
-    return ordered;
-  };
-  const actions = base.dryRun ? executor.rolledBack(runAll) : runAll();
-
-  const ended = now();
-  const result: RunResult = {
-    ...base,
-    status: actions.every((a) => a.status === 'SUCCESSFUL' || a.status === 'DISABLED')
-      ? 'SUCCESSFUL'
-      : 'FAILED',
-    endedAt: ended.toISOString(),
-    durationMs: ended.getTime() - started.getTime(),
-    actions,
-  };
-  if (base.dryRun) return result;
-  return options.db
-    .transaction(() => {
-      result.runId = recordRun(options.db, result);
-      options.recordWith?.(options.db, result);
-      return result;
-    })
-    .immediate();
 }

@@ -93,8 +93,13 @@ export interface CompiledGraph {
 /** What kind of thing an action builds, as the run output and the docs show it. */
 export type ActionKind = 'table' | 'view' | 'incremental' | 'operations' | 'assertion' | 'declaration';
 
-export type ActionStatus = 'SUCCESSFUL' | 'FAILED' | 'SKIPPED' | 'DISABLED';
-export type RunStatus = 'SUCCESSFUL' | 'FAILED';
+/** CANCELLED: the action was stopped mid-way by a cancel or the execution timeout, and rolled back. */
+export type ActionStatus = 'SUCCESSFUL' | 'FAILED' | 'SKIPPED' | 'DISABLED' | 'CANCELLED';
+/**
+ * RUNNING while it runs (as the history shows it); CANCELLED when stopped by a signal, the status
+ * page or --execution-timeout; INTERRUPTED when its process died before it ended.
+ */
+export type RunStatus = 'SUCCESSFUL' | 'FAILED' | 'CANCELLED' | 'INTERRUPTED' | 'RUNNING';
 
 /** Which actions a run covers; mirrors `dataform run`'s flags. */
 export interface Selection {
@@ -128,6 +133,11 @@ export interface ActionResult {
   rowsAffected: number | null;
   /** Why it failed or was skipped. */
   error?: string;
+  /**
+   * What kind of failure the engine reported ('busy', 'disk-full', 'cancelled', 'sql', ...), when it
+   * was one: a 'busy' database is worth retrying, a broken model is not.
+   */
+  errorKind?: import('./engine/executor.js').EngineErrorKind;
   /** For assertions that ran: how many rows failed, and the first few. */
   failingRows?: FailingRows;
   /** Things the user should know about a successful action (e.g. query columns an incremental table lacks). */
@@ -160,10 +170,11 @@ export interface RunResult {
   fullRefresh: boolean;
   dryRun: boolean;
   startedAt: string;
-  endedAt: string;
-  durationMs: number;
+  /** null while the run is RUNNING (or was INTERRUPTED before it ended). */
+  endedAt: string | null;
+  durationMs: number | null;
   actions: ActionResult[];
-  /** Why the run could not start (a selection that matches nothing, a graph with errors). */
+  /** Why the run could not start or did not finish (a selection that matches nothing, a cancel). */
   error?: string;
 }
 
@@ -175,8 +186,9 @@ export interface RunSummary {
   selection: Selection;
   fullRefresh: boolean;
   startedAt: string;
-  endedAt: string;
-  durationMs: number;
+  endedAt: string | null;
+  durationMs: number | null;
+  error?: string;
   counts: Record<ActionStatus, number>;
 }
 
