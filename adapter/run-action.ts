@@ -176,7 +176,13 @@ export async function runAction(
         }
       }
       current = undefined;
-      await noteWrites(action, tx, context, { merged, watermark, rowsAffected, keys, failed: failingRows !== undefined });
+      await noteWrites(action, tx, context, {
+        merged,
+        watermark,
+        rowsAffected,
+        keys,
+        failed: failingRows !== undefined,
+      });
       const result = failingRows
         ? finish({
             status: 'FAILED',
@@ -222,7 +228,13 @@ async function noteWrites(
   action: GraphAction,
   tx: Statements,
   context: ActionContext,
-  what: { merged: boolean; watermark: number | undefined; rowsAffected: number | null; keys: string[]; failed: boolean },
+  what: {
+    merged: boolean;
+    watermark: number | undefined;
+    rowsAffected: number | null;
+    keys: string[];
+    failed: boolean;
+  },
 ): Promise<void> {
   const { history } = context;
   if (action.kind === 'table' || action.kind === 'incremental') {
@@ -232,7 +244,8 @@ async function noteWrites(
     }
     if (action.kind !== 'incremental' || what.watermark === undefined) return;
     const { table } = action;
-    const unscopable = opsMayRewriteRows(table.incrementalPreOps) || opsMayRewriteRows(table.incrementalPostOps);
+    const unscopable =
+      opsMayRewriteRows(table.incrementalPreOps) || opsMayRewriteRows(table.incrementalPostOps);
     await history.noteMerge(tx, {
       table: action.sqliteName,
       assertions: context.builtInAssertions.get(action.key) ?? [],
@@ -244,7 +257,9 @@ async function noteWrites(
       table: action.sqliteName,
       rowidAbove: what.watermark,
       count: what.rowsAffected ?? 0,
-      ...(what.keys.length > 0 ? { stage: { name: context.dialect.stageOf(action.sqliteName), keys: what.keys } } : {}),
+      ...(what.keys.length > 0
+        ? { stage: { name: context.dialect.stageOf(action.sqliteName), keys: what.keys } }
+        : {}),
     });
     return;
   }
@@ -281,7 +296,8 @@ function messageOf(error: unknown): string {
 function jsonSafe(row: Row): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(row)) {
-    if (typeof value === 'bigint') out[key] = Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+    if (typeof value === 'bigint')
+      out[key] = Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
     else if (value instanceof Uint8Array) out[key] = `x'${Buffer.from(value).toString('hex')}'`;
     else out[key] = value;
   }

@@ -7,11 +7,11 @@ import { type ActionContext, cancelReason, dropStages } from './action-context.j
 import type { Dialect } from './engine/dialect.js';
 import type { AsyncExecutor, Statements } from './engine/executor.js';
 import { sqliteDialect } from './engine/sqlite/sqlite-dialect.js';
-import { declarationsByKey, graphActions } from './graph-actions.js';
+import { declarationsByKey, type GraphAction, graphActions } from './graph-actions.js';
 import { targetKey } from './names.js';
 import { formatCompilationErrors, readableCompilationErrors } from './readable-errors.js';
 import { runAction } from './run-action.js';
-import { openRunHistory, type RunHistory } from './run-history.js';
+import { openRunHistory, RunHistory } from './run-history.js';
 import { RunLock } from './run-lock.js';
 import { selectActions } from './select-actions.js';
 import type { ActionResult, CompiledGraph, RunResult, RunStatus, Selection, Target } from './types.js';
@@ -94,6 +94,25 @@ export async function runGraph(graph: CompiledGraph, options: RunOptions): Promi
   const selected = selectActions(graphActions(graph, dialect), selection);
   if (!selected.ok) return refuse(selected.message);
 
+  if (base.dryRun) {
+    // Everything in one transaction that is rolled back, the history's tables included: a dry run
+    // changes nothing, not even on a database that has never been run. It takes no run lock (that
+    // would be a write); it holds the database's write lock from start to end instead.
+    return executor.rolledBack(async (tx) => {
+      const history = new RunHistory(executor, { now });
+      await history.migrate(tx);
+      const actions = await runActions(graph, selected.actions, {
+        ...options,
+        db: tx,
+        dialect,
+        history,
+        runId: 0,
+        now,
+      });
+      return finished(base, 0, actions, options.signal, now);
+    });
+  }
+
   const history = options.history ?? (await openRunHistory(executor, { now }));
   let lock = options.lock;
   let ownLock: RunLock | undefined;
@@ -110,49 +129,16 @@ export async function runGraph(graph: CompiledGraph, options: RunOptions): Promi
   }
 
   try {
-    const runId = base.dryRun ? 0 : await history.startRun({ ...base, owner: lock.owner });
-    const cancel = () => void executor.cancel();
-    options.signal?.addEventListener('abort', cancel, { once: true });
-    let actions: ActionResult[];
-    try {
-      const runAll = async (db: Statements) => {
-        const context = contextFor(graph, { ...options, db, dialect, history, runId, now });
-        const results = new Map<string, ActionResult>();
-        const ordered: ActionResult[] = [];
-        try {
-          for (const [seq, action] of selected.actions.entries()) {
-            const result = await runAction(action, seq, results, context);
-            results.set(action.key, result);
-            ordered.push(result);
-            await options.onActionEnd?.(result);
-          }
-        } finally {
-          await dropStages(context);
-        }
-        return ordered;
-      };
-      actions = base.dryRun ? await executor.rolledBack(runAll) : await runAll(executor);
-    } finally {
-      options.signal?.removeEventListener('abort', cancel);
-    }
-
-    const ended = now();
-    const cancelled = options.signal?.aborted === true;
-    const status: RunStatus = cancelled
-      ? 'CANCELLED'
-      : actions.every((a) => a.status === 'SUCCESSFUL' || a.status === 'DISABLED')
-        ? 'SUCCESSFUL'
-        : 'FAILED';
-    const result: RunResult = {
-      ...base,
+    const runId = await history.startRun({ ...base, owner: lock.owner });
+    const actions = await runActions(graph, selected.actions, {
+      ...options,
+      db: executor,
+      dialect,
+      history,
       runId,
-      status,
-      endedAt: ended.toISOString(),
-      durationMs: ended.getTime() - started.getTime(),
-      actions,
-      ...(cancelled && options.signal ? { error: `Run cancelled: ${cancelReason(options.signal)}.` } : {}),
-    };
-    if (base.dryRun) return result;
+      now,
+    });
+    const result = finished(base, runId, actions, options.signal, now);
     await executor.transaction(async (tx) => {
       await history.finishRun(tx, result);
       await options.recordWith?.(tx, result);
@@ -163,10 +149,65 @@ export async function runGraph(graph: CompiledGraph, options: RunOptions): Promi
   }
 }
 
-function contextFor(
+type ActionOptions = RunOptions & {
+  db: Statements;
+  dialect: Dialect;
+  history: RunHistory;
+  runId: number;
+  now: () => Date;
+};
+
+/** Runs the actions in order; a cancel stops the statement in flight, and the rest are skipped. */
+async function runActions(
   graph: CompiledGraph,
-  options: RunOptions & { db: Statements; dialect: Dialect; history: RunHistory; runId: number; now: () => Date },
-): ActionContext {
+  actions: GraphAction[],
+  options: ActionOptions,
+): Promise<ActionResult[]> {
+  const cancel = () => void options.executor.cancel();
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  const context = contextFor(graph, options);
+  const results = new Map<string, ActionResult>();
+  const ordered: ActionResult[] = [];
+  try {
+    for (const [seq, action] of actions.entries()) {
+      const result = await runAction(action, seq, results, context);
+      results.set(action.key, result);
+      ordered.push(result);
+      await options.onActionEnd?.(result);
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', cancel);
+    await dropStages(context);
+  }
+  return ordered;
+}
+
+/** The run's result once its actions have run. */
+function finished(
+  base: Pick<RunResult, 'trigger' | 'selection' | 'fullRefresh' | 'dryRun' | 'startedAt'>,
+  runId: number,
+  actions: ActionResult[],
+  signal: AbortSignal | undefined,
+  now: () => Date,
+): RunResult {
+  const ended = now();
+  const cancelled = signal?.aborted === true;
+  const status: RunStatus = cancelled
+    ? 'CANCELLED'
+    : actions.every((a) => a.status === 'SUCCESSFUL' || a.status === 'DISABLED')
+      ? 'SUCCESSFUL'
+      : 'FAILED';
+  return {
+    ...base,
+    runId,
+    status,
+    endedAt: ended.toISOString(),
+    durationMs: ended.getTime() - Date.parse(base.startedAt),
+    actions,
+    ...(cancelled && signal ? { error: `Run cancelled: ${cancelReason(signal)}.` } : {}),
+  };
+}
+function contextFor(graph: CompiledGraph, options: ActionOptions): ActionContext {
   const builtInAssertions = new Map<string, string[]>();
   for (const action of graphActions(graph, options.dialect)) {
     if (action.kind !== 'assertion' || !action.assertion.parentAction) continue;

@@ -6,7 +6,14 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { AsyncExecutor, Row, Statements } from './engine/executor.js';
-import { holderIsLive, LOCKS_DDL, LOCKS_TABLE, type LockHolder, processIsAlive, RUN_LOCK_NAME } from './run-lock.js';
+import {
+  holderIsLive,
+  LOCKS_DDL,
+  LOCKS_TABLE,
+  type LockHolder,
+  processIsAlive,
+  RUN_LOCK_NAME,
+} from './run-lock.js';
 import type { ActionResult, ActionStatus, RunResult, RunStatus, RunSummary, Selection } from './types.js';
 
 export const RUNS_TABLE = '_bambuzled_runs';
@@ -14,7 +21,12 @@ export const ACTION_RUNS_TABLE = '_bambuzled_action_runs';
 export const ASSERTION_STATE_TABLE = '_bambuzled_assertion_state';
 
 /** An older history's tables lack these; they are added when the store opens. */
-const RUN_COLUMNS: Record<string, string> = { owner: 'TEXT', pid: 'INTEGER', hostname: 'TEXT', error: 'TEXT' };
+const RUN_COLUMNS: Record<string, string> = {
+  owner: 'TEXT',
+  pid: 'INTEGER',
+  hostname: 'TEXT',
+  error: 'TEXT',
+};
 const ACTION_COLUMNS: Record<string, string> = { scope: 'TEXT', checked_rows: 'INTEGER', mode: 'TEXT' };
 
 const DDL = [
@@ -117,12 +129,14 @@ export class RunHistory {
     this.isProcessAlive = options.isProcessAlive ?? processIsAlive;
   }
 
-  async migrate(): Promise<void> {
-    await this.executor.transaction(async (tx) => {
-      for (const statement of DDL) await tx.execute(statement);
-      await addMissingColumns(tx, RUNS_TABLE, RUN_COLUMNS);
-      await addMissingColumns(tx, ACTION_RUNS_TABLE, ACTION_COLUMNS);
-    });
+  /** Creates or completes the history's tables (in `tx` when given, else in a transaction of its own). */
+  async migrate(tx?: Statements): Promise<void> {
+    const steps = async (db: Statements) => {
+      for (const statement of DDL) await db.execute(statement);
+      await addMissingColumns(db, RUNS_TABLE, RUN_COLUMNS);
+      await addMissingColumns(db, ACTION_RUNS_TABLE, ACTION_COLUMNS);
+    };
+    await (tx ? steps(tx) : this.executor.transaction(steps));
   }
 
   /** Marks RUNNING runs whose owner no longer holds a live run lock as INTERRUPTED; returns how many. */
@@ -131,7 +145,9 @@ export class RunHistory {
       const running = await tx.query(`SELECT run_id, owner FROM ${RUNS_TABLE} WHERE status = 'RUNNING'`);
       if (running.length === 0) return 0;
       const holder = (await tx.query(`SELECT * FROM ${LOCKS_TABLE} WHERE name = ?`, [RUN_LOCK_NAME]))[0];
-      const live = holder && holderIsLive(lockHolderOf(holder), this.now().getTime(), this.hostname, this.isProcessAlive);
+      const live =
+        holder &&
+        holderIsLive(lockHolderOf(holder), this.now().getTime(), this.hostname, this.isProcessAlive);
       const at = this.now().toISOString();
       let marked = 0;
       for (const run of running) {
@@ -154,7 +170,15 @@ export class RunHistory {
     const rows = await this.executor.query(
       `INSERT INTO ${RUNS_TABLE} (status, trigger, selection, full_refresh, started_at, ended_at, duration_ms, owner, pid, hostname)
        VALUES ('RUNNING', ?, ?, ?, ?, '', 0, ?, ?, ?) RETURNING run_id`,
-      [run.trigger, JSON.stringify(run.selection), run.fullRefresh ? 1 : 0, run.startedAt, run.owner, this.pid, this.hostname],
+      [
+        run.trigger,
+        JSON.stringify(run.selection),
+        run.fullRefresh ? 1 : 0,
+        run.startedAt,
+        run.owner,
+        this.pid,
+        this.hostname,
+      ],
     );
     return Number(rows[0]?.run_id);
   }
@@ -197,7 +221,9 @@ export class RunHistory {
   }
 
   async assertionState(tx: Statements, assertion: string): Promise<AssertionState | undefined> {
-    const row = (await tx.query(`SELECT * FROM ${ASSERTION_STATE_TABLE} WHERE assertion = ?`, [assertion]))[0];
+    const row = (
+      await tx.query(`SELECT * FROM ${ASSERTION_STATE_TABLE} WHERE assertion = ?`, [assertion])
+    )[0];
     if (!row) return undefined;
     return {
       viewSql: (row.view_sql as string | null) ?? null,
@@ -215,7 +241,13 @@ export class RunHistory {
    */
   async noteMerge(
     tx: Statements,
-    merge: { table: string; assertions: string[]; rowidAbove: number; upsertRun: number | null; unscopable: boolean },
+    merge: {
+      table: string;
+      assertions: string[];
+      rowidAbove: number;
+      upsertRun: number | null;
+      unscopable: boolean;
+    },
   ): Promise<void> {
     for (const assertion of merge.assertions) {
       await tx.execute(
@@ -274,8 +306,15 @@ export class RunHistory {
       [Math.min(...ids), Math.max(...ids)],
     );
     return runs.map((run) => {
-      const tally: Record<ActionStatus, number> = { SUCCESSFUL: 0, FAILED: 0, SKIPPED: 0, DISABLED: 0, CANCELLED: 0 };
-      for (const c of counts) if (Number(c.run_id) === Number(run.run_id)) tally[c.status as ActionStatus] = Number(c.n);
+      const tally: Record<ActionStatus, number> = {
+        SUCCESSFUL: 0,
+        FAILED: 0,
+        SKIPPED: 0,
+        DISABLED: 0,
+        CANCELLED: 0,
+      };
+      for (const c of counts)
+        if (Number(c.run_id) === Number(run.run_id)) tally[c.status as ActionStatus] = Number(c.n);
       return { ...runFields(run), counts: tally };
     });
   }
@@ -284,9 +323,10 @@ export class RunHistory {
   async getRun(runId: number): Promise<RunResult | undefined> {
     const run = (await this.executor.query(`SELECT * FROM ${RUNS_TABLE} WHERE run_id = ?`, [runId]))[0];
     if (!run) return undefined;
-    const actions = await this.executor.query(`SELECT * FROM ${ACTION_RUNS_TABLE} WHERE run_id = ? ORDER BY seq`, [
-      runId,
-    ]);
+    const actions = await this.executor.query(
+      `SELECT * FROM ${ACTION_RUNS_TABLE} WHERE run_id = ? ORDER BY seq`,
+      [runId],
+    );
     return { ...runFields(run), dryRun: false, actions: actions.map(toAction) };
   }
 
@@ -315,7 +355,9 @@ export class RunHistory {
   async prune(options: { keepRuns: number }): Promise<number> {
     const keep = Math.max(0, Math.floor(options.keepRuns));
     return this.executor.transaction(async (tx) => {
-      const cutoff = (await tx.query(`SELECT run_id FROM ${RUNS_TABLE} ORDER BY run_id DESC LIMIT 1 OFFSET ?`, [keep]))[0];
+      const cutoff = (
+        await tx.query(`SELECT run_id FROM ${RUNS_TABLE} ORDER BY run_id DESC LIMIT 1 OFFSET ?`, [keep])
+      )[0];
       if (!cutoff) return 0;
       await tx.execute(`DELETE FROM ${ACTION_RUNS_TABLE} WHERE run_id <= ?`, [cutoff.run_id]);
       return (await tx.execute(`DELETE FROM ${RUNS_TABLE} WHERE run_id <= ?`, [cutoff.run_id])).changes;
@@ -323,7 +365,11 @@ export class RunHistory {
   }
 }
 
-async function addMissingColumns(tx: Statements, table: string, columns: Record<string, string>): Promise<void> {
+async function addMissingColumns(
+  tx: Statements,
+  table: string,
+  columns: Record<string, string>,
+): Promise<void> {
   const present = new Set((await tx.describe(table))?.columns.map((c) => c.name) ?? []);
   for (const [name, type] of Object.entries(columns)) {
     if (!present.has(name)) await tx.execute(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);

@@ -35,7 +35,9 @@ export interface LockHolder {
   expiresAtMs: number;
 }
 
-export type AcquireOutcome = { acquired: true; tookOverFrom?: LockHolder } | { acquired: false; holder: LockHolder };
+export type AcquireOutcome =
+  | { acquired: true; tookOverFrom?: LockHolder }
+  | { acquired: false; holder: LockHolder };
 
 export interface RunLockOptions {
   executor: AsyncExecutor;
@@ -77,7 +79,11 @@ export class RunLock {
       const row = (await tx.query(`SELECT * FROM ${LOCKS_TABLE} WHERE name = ?`, [this.name]))[0];
       const current = row ? holderOf(row) : undefined;
       const nowMs = this.now().getTime();
-      if (current && current.owner !== this.owner && holderIsLive(current, nowMs, this.hostname, this.isProcessAlive)) {
+      if (
+        current &&
+        current.owner !== this.owner &&
+        holderIsLive(current, nowMs, this.hostname, this.isProcessAlive)
+      ) {
         return { acquired: false, holder: current };
       }
       const at = new Date(nowMs).toISOString();
@@ -89,7 +95,9 @@ export class RunLock {
            heartbeat_at = excluded.heartbeat_at, expires_at_ms = excluded.expires_at_ms`,
         [this.name, this.owner, this.pid, this.hostname, purpose, at, at, nowMs + this.options.ttlMs],
       );
-      return current && current.owner !== this.owner ? { acquired: true, tookOverFrom: current } : { acquired: true };
+      return current && current.owner !== this.owner
+        ? { acquired: true, tookOverFrom: current }
+        : { acquired: true };
     });
   }
 
@@ -114,7 +122,9 @@ export class RunLock {
   /** The current holder, or undefined when the lock is free (an expired row still shows). */
   async holder(): Promise<LockHolder | undefined> {
     await this.ensureTable();
-    const row = (await this.options.executor.query(`SELECT * FROM ${LOCKS_TABLE} WHERE name = ?`, [this.name]))[0];
+    const row = (
+      await this.options.executor.query(`SELECT * FROM ${LOCKS_TABLE} WHERE name = ?`, [this.name])
+    )[0];
     return row ? holderOf(row) : undefined;
   }
 
@@ -122,7 +132,9 @@ export class RunLock {
   async heldByOther(): Promise<LockHolder | undefined> {
     const current = await this.holder();
     if (!current || current.owner === this.owner) return undefined;
-    return holderIsLive(current, this.now().getTime(), this.hostname, this.isProcessAlive) ? current : undefined;
+    return holderIsLive(current, this.now().getTime(), this.hostname, this.isProcessAlive)
+      ? current
+      : undefined;
   }
 
   private ensureTable(): Promise<void> {

@@ -76,6 +76,22 @@ describe('selectActions', () => {
 
   it('says what it looked for when nothing matches', () => {
     const outcome = selectActions(all, { tags: ['nope'], actions: ['x*'] });
-    expect(outcome).toEqual({ ok: false, message: expect.stringContaining('--tags nope or --actions x*') });
+    expect(outcome).toEqual({
+      ok: false,
+      message: expect.stringContaining('No action matches the tag(s) nope and the action name(s) x*'),
+    });
+  });
+
+  it('refuses a tag that matches nothing even beside one that matches, naming only the unmatched one', () => {
+    const outcome = selectActions(all, { tags: ['bronze', 'nosuchtag'] });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.message).toContain('No action matches the tag(s) nosuchtag.');
+    expect(outcome.message).toMatch(/Known tags: .*bronze/);
+  });
+
+  it('refuses an action name that matches nothing beside one that matches', () => {
+    const outcome = selectActions(all, { actions: ['jobs_daily', 'jobs_dialy'] });
+    expect(outcome).toEqual({ ok: false, message: expect.stringContaining('the action name(s) jobs_dialy') });
   });
 });

@@ -19,23 +19,27 @@ export function selectActions(all: GraphAction[], selection: Selection = {}): Se
   const everything = tags.length === 0 && patterns.length === 0;
 
   const selected = new Set<string>();
+  const unmatchedTags = new Set(tags);
+  const unmatchedActions = new Set(selection.actions ?? []);
   for (const action of all) {
-    if (
-      everything ||
-      action.tags.some((t) => tags.includes(t)) ||
-      patterns.some((p) => namesOf(action).some((n) => p.test(n)))
-    ) {
-      selected.add(action.key);
-    }
+    const tagged = action.tags.filter((t) => tags.includes(t));
+    const named = (selection.actions ?? []).filter((_, i) =>
+      namesOf(action).some((n) => patterns[i]!.test(n)),
+    );
+    for (const tag of tagged) unmatchedTags.delete(tag);
+    for (const name of named) unmatchedActions.delete(name);
+    if (everything || tagged.length > 0 || named.length > 0) selected.add(action.key);
   }
-  if (selected.size === 0) {
+  // A name that matches nothing is a typo until proven otherwise, even beside names that do match.
+  if (unmatchedTags.size > 0 || unmatchedActions.size > 0) {
     const asked = [
-      ...(tags.length > 0 ? [`--tags ${tags.join(',')}`] : []),
-      ...(patterns.length > 0 ? [`--actions ${(selection.actions ?? []).join(',')}`] : []),
-    ].join(' or ');
+      ...(unmatchedTags.size > 0 ? [`the tag(s) ${[...unmatchedTags].join(', ')}`] : []),
+      ...(unmatchedActions.size > 0 ? [`the action name(s) ${[...unmatchedActions].join(', ')}`] : []),
+    ].join(' and ');
+    const known = [...new Set(all.flatMap((a) => a.tags))].sort();
     return {
       ok: false,
-      message: `No action matches ${asked}. Run \`bambuzled compile\` to list the actions and their tags.`,
+      message: `No action matches ${asked}. Known tags: ${known.length > 0 ? known.join(', ') : '(none)'}; run \`bambuzled compile\` to list the actions.`,
     };
   }
 

@@ -8,13 +8,13 @@ SELECT id, status, amount FROM "orders"
 -- [row-count]
 SELECT count(*) AS row_count FROM "orders_latest__bambuzled_new"
 
--- [execute]
+-- [setting]
 PRAGMA legacy_alter_table = ON
 
 -- [execute]
 ALTER TABLE "orders_latest__bambuzled_new" RENAME TO "orders_latest"
 
--- [execute]
+-- [setting]
 PRAGMA legacy_alter_table = OFF
 
 -- [execute]

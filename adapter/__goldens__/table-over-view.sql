@@ -14,13 +14,13 @@ SELECT count(*) AS row_count FROM "orders__bambuzled_new"
 -- [execute]
 DROP VIEW "orders"
 
--- [execute]
+-- [setting]
 PRAGMA legacy_alter_table = ON
 
 -- [execute]
 ALTER TABLE "orders__bambuzled_new" RENAME TO "orders"
 
--- [execute]
+-- [setting]
 PRAGMA legacy_alter_table = OFF
 
 -- [execute]

@@ -29,7 +29,11 @@ export interface Dialect {
   /** Rewrites the compiler's BigQuery identifiers of known targets (or substitutes) into this engine's. */
   refRewriter(graph: CompiledGraph, substitutes?: ReadonlyMap<string, string>): RefRewriter;
   /** Whether an incremental action merges into what exists (rather than rebuilding it). */
-  writesIncrementally(action: GraphAction, existing: ExistingObject | undefined, fullRefresh: boolean): boolean;
+  writesIncrementally(
+    action: GraphAction,
+    existing: ExistingObject | undefined,
+    fullRefresh: boolean,
+  ): boolean;
   /** The query an incremental merge reads from (the incremental query, filtered by `where`). */
   incrementalSourceQuery(action: GraphAction, rewrite: RefRewriter): string;
   /** The ordered statements that build an action given what exists under its name. */
