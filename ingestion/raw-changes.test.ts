@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { queryRowsOf } from '../test/helpers/sqlite-reader.js';
 import { PrinterTracker } from './printer-tracker.js';
 import { jobsEndedSince, latestChangeSeq } from './raw-changes.js';
 
@@ -13,11 +14,11 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the change sequence with two printers on one database', () => {
-  it('orders a job that started earlier but finished later after the other one', () => {
+describe('the change sequence with two printers on one database', async () => {
+  it('orders a job that started earlier but finished later after the other one', async () => {
     dir = mkdtempSync(join(tmpdir(), 'bambuzled-changes-'));
     db = openDatabase(join(dir, 'raw.db'));
-    expect(latestChangeSeq(db)).toBe(0);
+    expect(await latestChangeSeq(queryRowsOf(db))).toBe(0);
     let clock = Date.parse('2025-05-01T10:00:00.000Z');
     const now = () => new Date(clock);
     const a = new PrinterTracker({ printer: { name: 'a', serial: 'AAA' }, db, now, checkIntervalS: 60 });
@@ -31,22 +32,24 @@ describe('the change sequence with two printers on one database', () => {
     send(a, 'AAA', { gcode_state: 'RUNNING', subtask_name: 'Long', msg: 1 });
     send(b, 'BBB', { gcode_state: 'RUNNING', subtask_name: 'Short', msg: 1 });
     send(b, 'BBB', { gcode_state: 'FINISH', msg: 1 });
-    const cursor = latestChangeSeq(db);
-    expect(jobsEndedSince(db, 0).map((e) => [e.printerSerial, e.event])).toEqual([['BBB', 'finished']]);
+    const cursor = await latestChangeSeq(queryRowsOf(db));
+    expect((await jobsEndedSince(queryRowsOf(db), 0)).map((e) => [e.printerSerial, e.event])).toEqual([
+      ['BBB', 'finished'],
+    ]);
     send(a, 'AAA', { gcode_state: 'FINISH', msg: 1 });
-    const ended = jobsEndedSince(db, cursor);
+    const ended = await jobsEndedSince(queryRowsOf(db), cursor);
     expect(ended.map((e) => [e.printerSerial, e.event, e.jobKey])).toEqual([
       ['AAA', 'finished', 'AAA:local:2025-05-01T10:00:03.000Z:Long'],
     ]);
-    expect(latestChangeSeq(db)).toBe(ended[0]!.seq);
+    expect(await latestChangeSeq(queryRowsOf(db))).toBe(ended[0]!.seq);
     const seqs = db.prepare('SELECT change_seq FROM jobs_raw ORDER BY started_at').pluck().all();
     expect(seqs).toEqual([ended[0]!.seq, cursor]);
   });
 
-  it('reads nothing, and does not fail, from a database without a raw layer', () => {
+  it('reads nothing, and does not fail, from a database without a raw layer', async () => {
     dir = mkdtempSync(join(tmpdir(), 'bambuzled-changes-'));
     db = openDatabase(join(dir, 'empty.db'));
-    expect(latestChangeSeq(db)).toBe(0);
-    expect(jobsEndedSince(db, 0)).toEqual([]);
+    expect(await latestChangeSeq(queryRowsOf(db))).toBe(0);
+    expect(await jobsEndedSince(queryRowsOf(db), 0)).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import { isMissingTable, type QueryRows } from '../lib/query-rows.js';
 
 /**
- * Read-only queries over the raw layer's change sequence, for the scheduler.
+ * Read-only queries over the raw layer's change sequence (the change feed), for the scheduler.
  * The sequence is job_events_raw.seq: one row per transition, so a job that started earlier
- * but finished later still gets a higher number than anything seen before.
+ * but finished later still gets a higher number than anything seen before. Portable SQL over an
+ * injected query function, so that any engine (and any connection) can serve it.
  */
 
 export interface EndedJob {
@@ -17,29 +18,38 @@ export interface EndedJob {
 const ENDING_EVENTS = `('finished', 'failed', 'cancelled', 'ended_while_disconnected')`;
 
 /** The highest change sequence in the raw layer, or 0 when there is none (or no raw layer yet). */
-export function latestChangeSeq(db: SqliteDatabase): number {
-  if (!hasEventsTable(db)) return 0;
-  const row = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM job_events_raw').get() as { seq: number };
-  return row.seq;
+export async function latestChangeSeq(query: QueryRows): Promise<number> {
+  const rows = await orNothing(query('SELECT COALESCE(MAX(seq), 0) AS seq FROM job_events_raw'));
+  return Number(rows[0]?.seq ?? 0);
 }
 
 /** Jobs that ended (finished, failed, cancelled, or ended while disconnected) after `cursor`. */
-export function jobsEndedSince(db: SqliteDatabase, cursor: number, limit = 1000): EndedJob[] {
-  if (!hasEventsTable(db)) return [];
-  return db
-    .prepare(
-      `SELECT seq, job_key AS jobKey, printer_serial AS printerSerial, event, at
+export async function jobsEndedSince(query: QueryRows, cursor: number, limit = 1000): Promise<EndedJob[]> {
+  const rows = await orNothing(
+    query(
+      `SELECT seq, job_key, printer_serial, event, at
          FROM job_events_raw
         WHERE seq > ? AND event IN ${ENDING_EVENTS}
         ORDER BY seq
         LIMIT ?`,
-    )
-    .all(cursor, limit) as EndedJob[];
+      [cursor, limit],
+    ),
+  );
+  return rows.map((row) => ({
+    seq: Number(row.seq),
+    jobKey: String(row.job_key),
+    printerSerial: String(row.printer_serial),
+    event: String(row.event),
+    at: String(row.at),
+  }));
 }
 
-function hasEventsTable(db: SqliteDatabase): boolean {
-  return (
-    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job_events_raw'`).get() !==
-    undefined
-  );
+/** Before the listener first ran there is no raw layer: that is "no change", not a failure. */
+async function orNothing(rows: Promise<Record<string, unknown>[]>): Promise<Record<string, unknown>[]> {
+  try {
+    return await rows;
+  } catch (error) {
+    if (isMissingTable(error)) return [];
+    throw error;
+  }
 }

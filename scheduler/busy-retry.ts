@@ -4,8 +4,9 @@ import type { TickRecord } from './sensor-store.js';
 const MAX_BUSY_RETRIES = 5;
 
 /**
- * A run that lost a race for SQLite's write lock (the listener writing) is not a broken model:
- * try again shortly instead of waiting for the next cron tick, a few times in a row at most.
+ * A run that lost a race for the write lock (the listener writing) is not a broken model: try again
+ * shortly instead of waiting for the next cron tick, a few times in a row at most. Whether it was
+ * busy comes from the engine's error kind ('busy'), never from the wording of a message.
  */
 export class BusyRetry {
   private retryTimer: unknown;
@@ -19,8 +20,8 @@ export class BusyRetry {
   ) {}
 
   /** Looks at a recorded tick: schedules a retry after a busy database, or resets the count. */
-  retryIfBusy(tick: TickRecord): void {
-    if (tick.decision !== 'FAILED' || !/database is locked|SQLITE_BUSY/i.test(tick.reason)) {
+  retryIfBusy(tick: TickRecord, busy: boolean): void {
+    if (tick.decision !== 'FAILED' || !busy) {
       if (tick.decision !== 'SKIPPED') this.busyRetries = 0;
       return;
     }

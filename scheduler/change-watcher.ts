@@ -1,4 +1,5 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import { latestChangeSeq } from '../ingestion/index.js';
+import type { QueryRows } from '../lib/query-rows.js';
 
 /** The timer functions the scheduler uses, injectable so that tests drive them. */
 export interface Timers {
@@ -16,24 +17,30 @@ export const realTimers: Timers = {
 };
 
 /**
- * Calls `onForeignCommit` when another connection has committed to the file since the last look.
- * `PRAGMA data_version` is a counter local to this connection that moves only for other
- * connections' commits, so the common case (nothing happened) costs one pragma and no query.
+ * Follows ingestion's change feed: every `intervalMs` it reads the highest change sequence (one
+ * indexed MAX over job_events_raw, on any engine) and calls `onChange` when it moved past the last
+ * one seen, whichever process wrote it. A look still in flight is not doubled up.
  */
 export class ChangeWatcher {
   private handle: unknown;
-  private lastVersion: number | undefined;
+  private lastSeq = 0;
+  private looking: Promise<void> | undefined;
 
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly query: QueryRows,
     private readonly intervalMs: number,
     private readonly timers: Timers,
-    private readonly onForeignCommit: () => void,
+    private readonly onChange: (latest: number) => void | Promise<void>,
+    private readonly onError: (error: unknown) => void,
+    /** Also called on every look, first (the scheduler checks whether a lock it waits for is free). */
+    private readonly everyLook: () => Promise<void> = async () => undefined,
   ) {}
 
-  start(): void {
+  /** Starts polling from `seenSeq` (what the caller has already looked at). */
+  start(seenSeq: number): void {
+    this.lastSeq = seenSeq;
     if (this.handle !== undefined || this.intervalMs <= 0) return;
-    this.lastVersion = this.version();
+    // The look's promise is returned so that a hand-driven timer (tests) can wait for it.
     this.handle = this.timers.setInterval(() => this.check(), this.intervalMs);
   }
 
@@ -43,16 +50,28 @@ export class ChangeWatcher {
     this.handle = undefined;
   }
 
-  /** One look; public so that a caller can poll on its own schedule. */
-  check(): void {
-    if (!this.db.open) return;
-    const version = this.version();
-    if (version === this.lastVersion) return;
-    this.lastVersion = version;
-    this.onForeignCommit();
+  /** Forgets changes above `seq` (after a cursor reset), so that they count as new again. */
+  rewind(seq: number): void {
+    this.lastSeq = Math.min(this.lastSeq, seq);
   }
 
-  private version(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+  /** One look; resolves when it (or the look already in flight) has finished. */
+  check(): Promise<void> {
+    this.looking ??= this.look().finally(() => {
+      this.looking = undefined;
+    });
+    return this.looking;
+  }
+
+  private async look(): Promise<void> {
+    try {
+      await this.everyLook();
+      const latest = await latestChangeSeq(this.query);
+      if (latest <= this.lastSeq) return;
+      this.lastSeq = latest;
+      await this.onChange(latest);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { LockHolder } from './run-lock.js';
+import type { LockHolder } from '../adapter/index.js';
 
 /** The base of the scheduler's errors: each message says what is wrong and what to do. */
 export class SchedulerError extends Error {
@@ -22,8 +22,8 @@ export class SchedulerBusyError extends SchedulerError {
 }
 
 /**
- * This scheduler's run lock lease ran out (its process stalled longer than the lease, e.g. in one very
- * long action) and another holder may have taken it: the run stops at the next action boundary.
+ * This scheduler's run lock lease ran out (its process stalled longer than the lease, or the database
+ * refused every renewal) and another holder took it: the run is cancelled, statement and all.
  */
 export class RunLockLostError extends SchedulerError {
   constructor(
@@ -31,7 +31,7 @@ export class RunLockLostError extends SchedulerError {
     where: string,
   ) {
     super(
-      `The run lock was lost ${where} (${holder ? `now: ${describeHolder(holder)}` : 'it is now free'}), so this run stopped there to avoid overlapping another; actions that had ended stay committed. The next tick or a new run starts again.`,
+      `The run lock was lost ${where} (${holder ? `now: ${describeHolder(holder)}` : 'it is now free'}), so this run was cancelled to avoid overlapping another; actions that had ended stay committed. The next tick or a new run starts again.`,
     );
   }
 }

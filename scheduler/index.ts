@@ -2,6 +2,8 @@
  * The scheduler stage: a cron-woken sensor over the raw layer's change sequence that runs the
  * Dataform graph through the adapter, its run lock and tick log, and the status page.
  */
+
+export type { LockHolder } from '../adapter/index.js';
 export type { Timers } from './change-watcher.js';
 export {
   ProjectCompileError,
@@ -10,7 +12,6 @@ export {
   SchedulerConfigError,
   SchedulerError,
 } from './errors.js';
-export type { LockHolder } from './run-lock.js';
 export { createScheduler } from './scheduler.js';
 export {
   type Cron,

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { QueryRows } from '../lib/query-rows.js';
 
 /** Jobs finished on one UTC day. */
 export interface DayCount {
@@ -10,26 +10,25 @@ export interface DayCount {
  * Jobs per UTC day over the last `days` days (zeros included), from jobs_brz's `finished_at`;
  * empty when jobs_brz does not exist yet (before the first run).
  */
-export function jobsPerDay(db: SqliteDatabase, options: { days?: number; now?: Date } = {}): DayCount[] {
+export async function jobsPerDay(
+  query: QueryRows,
+  options: { days?: number; now?: Date } = {},
+): Promise<DayCount[]> {
   const days = options.days ?? 30;
   const now = options.now ?? new Date();
-  const exists = db
-    .prepare(`SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = 'jobs_brz'`)
-    .get();
-  if (!exists) return [];
   const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
   const firstDay = first.toISOString().slice(0, 10);
   const counted = new Map<string, number>();
   try {
-    const rows = db
-      .prepare(
-        `SELECT substr(finished_at, 1, 10) AS day, COUNT(*) AS jobs FROM jobs_brz
-          WHERE substr(finished_at, 1, 10) >= ? GROUP BY day`,
-      )
-      .all(firstDay) as DayCount[];
-    for (const row of rows) counted.set(row.day, row.jobs);
+    const rows = await query(
+      `SELECT substr(finished_at, 1, 10) AS day, COUNT(*) AS jobs FROM jobs_brz
+        WHERE substr(finished_at, 1, 10) >= ? GROUP BY substr(finished_at, 1, 10)`,
+      [firstDay],
+    );
+    for (const row of rows) counted.set(String(row.day), Number(row.jobs));
   } catch {
-    // A jobs_brz without finished_at (a project of someone else's) just has no chart.
+    // No jobs_brz yet (before the first run), or one without finished_at (a project of someone
+    // else's): no chart.
     return [];
   }
   const out: DayCount[] = [];

@@ -1,4 +1,13 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import { isMissingTable, type QueryRows } from '../lib/query-rows.js';
+
+/**
+ * What the page's reads need: queries, and the columns of a table or view (undefined when there is
+ * none). Both come from the scheduler's control connection (an executor's `query` and `describe`).
+ */
+export interface PageReader {
+  query: QueryRows;
+  columns(name: string): Promise<string[] | undefined>;
+}
 
 /** One ended print job as the status page lists it. */
 export interface RecentJob {
@@ -61,9 +70,9 @@ export function recentJobsSql(shape: JobsTableShape): string {
       : col('printer_serial');
   const order = [ended, col('started_at')].filter((e) => e !== 'NULL').map((e) => `${e} DESC`);
   return [
-    `SELECT ${col('job_id')} AS jobId, ${col('job_name')} AS name, ${printer} AS printer,`,
-    `       ${col('printer_serial')} AS printerSerial, ${col('started_at')} AS startedAt,`,
-    `       ${ended} AS endedAt, ${col('duration_s')} AS durationS, ${outcome} AS outcome`,
+    `SELECT ${col('job_id')} AS "jobId", ${col('job_name')} AS name, ${printer} AS printer,`,
+    `       ${col('printer_serial')} AS "printerSerial", ${col('started_at')} AS "startedAt",`,
+    `       ${ended} AS "endedAt", ${col('duration_s')} AS "durationS", ${outcome} AS outcome`,
     `  FROM ${shape.table} AS j`,
     joinPrinters && !has('printer_name')
       ? '  LEFT JOIN printers_raw AS p ON p.printer_serial = j.printer_serial'
@@ -80,19 +89,18 @@ export function recentJobsSql(shape: JobsTableShape): string {
  * cancelled jobs) when the project has it, else from jobs_brz; nothing before jobs_brz exists.
  * Read-only; a table it cannot read is treated as missing rather than failing the page.
  */
-export function recentJobs(db: SqliteDatabase, options: { limit?: number } = {}): RecentJobs {
+export async function recentJobs(reader: PageReader, options: { limit?: number } = {}): Promise<RecentJobs> {
   const limit = options.limit ?? 20;
-  if (!relationExists(db, 'jobs_brz')) return { source: null, jobs: [] };
-  const printersRaw = relationExists(db, 'printers_raw');
-  const outcomes = relationExists(db, 'job_outcomes_brz')
-    ? columnsOf(db, 'job_outcomes_brz')
-    : new Set<string>();
+  const jobsColumns = await reader.columns('jobs_brz');
+  if (!jobsColumns) return { source: null, jobs: [] };
+  const printersRaw = (await reader.columns('printers_raw')) !== undefined;
+  const outcomes = new Set((await reader.columns('job_outcomes_brz')) ?? []);
   const shape: JobsTableShape = outcomes.has('outcome')
     ? { table: 'job_outcomes_brz', columns: outcomes, printersRaw }
-    : { table: 'jobs_brz', columns: columnsOf(db, 'jobs_brz'), printersRaw };
+    : { table: 'jobs_brz', columns: new Set(jobsColumns), printersRaw };
   try {
-    const jobs = db.prepare(recentJobsSql(shape)).all(limit) as RecentJob[];
-    return { source: shape.table, jobs };
+    const rows = await reader.query(recentJobsSql(shape), [limit]);
+    return { source: shape.table, jobs: rows.map(recentJobOf) };
   } catch {
     // A table being rebuilt by a run (drop + rename) or of an unexpected shape: show no rows this time.
     return { source: shape.table, jobs: [] };
@@ -100,44 +108,66 @@ export function recentJobs(db: SqliteDatabase, options: { limit?: number } = {})
 }
 
 /** Printers the listener has seen, by name, with how long ago each last reported. */
-export function printersSeen(db: SqliteDatabase, options: { now?: Date } = {}): PrinterSeen[] {
-  if (!relationExists(db, 'printers_raw')) return [];
+export async function printersSeen(reader: PageReader, options: { now?: Date } = {}): Promise<PrinterSeen[]> {
   const now = (options.now ?? new Date()).getTime();
-  // cert_fingerprint is left out on purpose: the page lists what a user recognises, nothing more.
-  const active = relationExists(db, 'jobs_raw')
-    ? `(SELECT json_object('name', r.subtask_name, 'status', r.status) FROM jobs_raw AS r
-         WHERE r.printer_serial = p.printer_serial AND r.status IN ('running', 'paused')
-         ORDER BY r.started_at DESC LIMIT 1)`
-    : 'NULL';
+  let rows: Record<string, unknown>[];
   try {
-    const rows = db
-      .prepare(
-        `SELECT p.printer_name AS name, p.printer_serial AS serial, p.first_seen_at AS firstSeenAt,
-                p.last_report_at AS lastReportAt, ${active} AS active
-           FROM printers_raw AS p ORDER BY p.printer_name, p.printer_serial`,
-      )
-      .all() as (Omit<PrinterSeen, 'lastReportAgeS' | 'activeJob'> & { active: string | null })[];
-    return rows.map(({ active: activeJson, ...row }) => {
-      const last = row.lastReportAt ? Date.parse(row.lastReportAt) : Number.NaN;
-      return {
-        ...row,
-        lastReportAgeS: Number.isNaN(last) ? null : Math.max(0, Math.round((now - last) / 1000)),
-        activeJob: activeJson ? (JSON.parse(activeJson) as PrinterSeen['activeJob']) : null,
-      };
-    });
+    // cert_fingerprint is left out on purpose: the page lists what a user recognises, nothing more.
+    rows = await reader.query(
+      `SELECT printer_name, printer_serial, first_seen_at, last_report_at
+         FROM printers_raw ORDER BY printer_name, printer_serial`,
+    );
   } catch {
     return [];
   }
+  const active = await activeJobs(reader.query);
+  return rows.map((row) => {
+    const lastReportAt = row.last_report_at == null ? null : String(row.last_report_at);
+    const last = lastReportAt ? Date.parse(lastReportAt) : Number.NaN;
+    const serial = String(row.printer_serial);
+    return {
+      name: String(row.printer_name),
+      serial,
+      firstSeenAt: row.first_seen_at == null ? null : String(row.first_seen_at),
+      lastReportAt,
+      lastReportAgeS: Number.isNaN(last) ? null : Math.max(0, Math.round((now - last) / 1000)),
+      activeJob: active.get(serial) ?? null,
+    };
+  });
 }
 
-function relationExists(db: SqliteDatabase, name: string): boolean {
-  return (
-    db.prepare(`SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?`).get(name) !==
-    undefined
-  );
+/** The newest running or paused job of each printer, from jobs_raw (none before the listener ran). */
+async function activeJobs(query: QueryRows): Promise<Map<string, { name: string | null; status: string }>> {
+  const active = new Map<string, { name: string | null; status: string }>();
+  try {
+    const rows = await query(
+      `SELECT printer_serial, subtask_name, status FROM jobs_raw
+        WHERE status IN ('running', 'paused') ORDER BY started_at DESC`,
+    );
+    for (const row of rows) {
+      const serial = String(row.printer_serial);
+      if (active.has(serial)) continue;
+      active.set(serial, {
+        name: row.subtask_name == null ? null : String(row.subtask_name),
+        status: String(row.status),
+      });
+    }
+  } catch (error) {
+    if (!isMissingTable(error)) throw error;
+  }
+  return active;
 }
 
-function columnsOf(db: SqliteDatabase, table: string): Set<string> {
-  const rows = db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[];
-  return new Set(rows.map((row) => row.name));
+function recentJobOf(row: Record<string, unknown>): RecentJob {
+  const text = (value: unknown) => (value == null ? null : String(value));
+  return {
+    jobId: text(row.jobId),
+    name: text(row.name),
+    printer: text(row.printer),
+    printerSerial: text(row.printerSerial),
+    startedAt: text(row.startedAt),
+    endedAt: text(row.endedAt),
+    durationS: row.durationS == null ? null : Number(row.durationS),
+    outcome: text(row.outcome),
+  };
 }

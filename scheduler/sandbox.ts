@@ -37,6 +37,21 @@ SELECT job_id, job_name FROM \${ref("jobs_brz")} WHERE job_name = 'poison'
   return dir;
 }
 
+/**
+ * Adds `slow_brz` to a sensor project: a bronze table downstream of jobs_brz whose query counts to a
+ * billion (minutes of work), so that a test or a benchmark can cancel a run in the middle of it.
+ */
+export function writeSlowAction(dir: string): string {
+  writeFileSync(
+    join(dir, 'definitions', 'slow_brz.sqlx'),
+    `config { type: "table", tags: ["bronze"] }
+WITH RECURSIVE counter(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM counter WHERE n < 1000000000)
+SELECT (SELECT count(*) FROM counter) AS counted, job_id FROM \${ref("jobs_brz")}
+`,
+  );
+  return dir;
+}
+
 /** Writes raw rows as the listener does: the job row and its transition in one transaction. */
 export class RawLayerWriter {
   constructor(

@@ -1,10 +1,18 @@
 import nodeCron from 'node-cron';
-import type { CompileOptions, CompileOutcome, RunOptions, RunResult, Selection } from '../adapter/index.js';
-import type { CompiledGraph } from '../adapter/types.js';
+import type {
+  AsyncExecutor,
+  CompiledGraph,
+  CompileOptions,
+  CompileOutcome,
+  Engine,
+  LockHolder,
+  RunHistory,
+  RunOptions,
+  RunResult,
+  Selection,
+} from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
 import type { Timers } from './change-watcher.js';
-import type { LockHolder } from './run-lock.js';
 import type { TickRecord } from './sensor-store.js';
 
 /** The scheduler's contract: its options, what it reports, and what it can be asked to do. */
@@ -30,12 +38,16 @@ export const nodeCronScheduler: Cron = {
 /** The adapter functions the scheduler calls; the real adapter unless a test or another engine says. */
 export interface SchedulerAdapter {
   compileProject(options: CompileOptions): Promise<CompileOutcome>;
-  runGraph(graph: CompiledGraph, options: RunOptions): RunResult;
-  pruneRunHistory(db: SqliteDatabase, options: { keepRuns: number }): number;
+  runGraph(graph: CompiledGraph, options: RunOptions): Promise<RunResult>;
 }
 
 export interface SchedulerOptions {
-  db: SqliteDatabase;
+  /**
+   * Where the raw layer and the graph live (from `openEngine`). The scheduler opens two connections
+   * of its own: a control connection (sensor state, ticks, the run lock, the change feed, the status
+   * page's reads) and a run connection (the runs; kept across runs, cancellable mid-statement).
+   */
+  engine: Engine;
   /** The Dataform project to compile and run. */
   projectDir: string;
   /** A six-field node-cron expression; a *minimum* interval, as Dagster's 30 s default. */
@@ -47,7 +59,10 @@ export interface SchedulerOptions {
   now?: () => Date;
   cron?: Cron;
   timers?: Timers;
-  /** How often to look for other processes' commits (the cross-process fast path); 0 turns it off. */
+  /**
+   * How often to read the change feed for jobs ended by other processes (the cross-process fast
+   * path; default 100 ms); 0 turns it off.
+   */
   pollIntervalMs?: number;
   logger?: Logger;
   /** Runs kept in the history (older ones are pruned after each run). */
@@ -55,8 +70,8 @@ export interface SchedulerOptions {
   /** Ticks kept per sensor. */
   keepTicks?: number;
   /**
-   * A lock holder that has not beaten for this long is presumed dead (default 10 minutes: the lease
-   * is renewed only between actions; a dead holder on the same host is recovered at once anyway).
+   * A lock holder that has not beaten for this long is presumed dead (default 10 minutes; a run in
+   * flight renews its lease every third of it; a dead holder on the same host is recovered at once).
    */
   lockTtlMs?: number;
   /** How long a manual run waits for another process's run to finish. */
@@ -79,8 +94,10 @@ export interface RunNowRequest {
 export interface SchedulerStatus {
   sensor: string;
   state: 'RUNNING' | 'STOPPED';
-  /** What this process is doing now ('sensor run', 'manual run'), or null when idle. */
+  /** What this process is doing now ('a sensor run', 'a manual run'), or null when idle. */
   busy: string | null;
+  /** Whether this process has a run in flight that cancel() (the page's "Cancel run") can stop. */
+  cancellable: boolean;
   cursor: number;
   latestChangeSeq: number;
   /** Ended jobs after the cursor that no successful run has handled yet. */
@@ -97,8 +114,24 @@ export interface SchedulerStatus {
 export interface Scheduler {
   /** Marks the sensor RUNNING, starts cron and the poll, and evaluates once to catch up. */
   start(): void;
-  /** Stops waking the sensor; resolves once an evaluation or run in flight has finished. */
-  stop(): Promise<void>;
+  /**
+   * Opens the scheduler's connections and tables (start() and every other call do it when needed);
+   * rejects with the engine's error (a corrupt or unreadable database) naming the file.
+   */
+  open(): Promise<void>;
+  /**
+   * Stops waking the sensor and resolves once nothing is in flight. A run in flight is cancelled
+   * (its statement stopped, its action rolled back) unless `cancelRun` is false, when it finishes.
+   */
+  stop(options?: { cancelRun?: boolean }): Promise<void>;
+  /** stop(), then closes the scheduler's connections. */
+  close(): Promise<void>;
+  /**
+   * Cancels the run in flight in this process (a sensor run or a manual one), if any: it ends
+   * CANCELLED, and a sensor run's cursor stays, so the next tick runs again. Resolves with whether
+   * there was a run to cancel, once it has ended.
+   */
+  cancel(reason?: string): Promise<boolean>;
   /** The fast path: evaluate now (coalesced with one in flight). Ignored while stopped. */
   wake(reason?: string): void;
   /** One evaluation, as a cron tick does it; resolves with its tick record. */
@@ -106,9 +139,13 @@ export interface Scheduler {
   /** A manual run of a selection; does not move the cursor. */
   runNow(request?: RunNowRequest): Promise<RunResult>;
   /** Sets the cursor (default 0: every ended job is handled again by the next evaluation). */
-  resetCursor(to?: number): { before: number; after: number };
-  status(): SchedulerStatus;
-  ticks(limit?: number): TickRecord[];
+  resetCursor(to?: number): Promise<{ before: number; after: number }>;
+  status(): Promise<SchedulerStatus>;
+  ticks(limit?: number): Promise<TickRecord[]>;
+  /** The control connection (the status page reads through it). */
+  control(): Promise<AsyncExecutor>;
+  /** The run history, read through the control connection. */
+  history(): Promise<RunHistory>;
   /** Resolves when nothing is in flight in this process. */
   idle(): Promise<void>;
 }

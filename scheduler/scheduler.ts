@@ -1,15 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import type { RunResult, Selection } from '../adapter/index.js';
 import * as adapter from '../adapter/index.js';
-import { jobsEndedSince, latestChangeSeq } from '../ingestion/raw-changes.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import {
+  type AsyncExecutor,
+  type Engine,
+  openRunHistory,
+  type RunHistory,
+  RunLock,
+  type RunResult,
+  type Selection,
+} from '../adapter/index.js';
+import { jobsEndedSince, latestChangeSeq } from '../ingestion/index.js';
+import type { QueryRows } from '../lib/query-rows.js';
 import { BusyRetry } from './busy-retry.js';
 import { ChangeWatcher, realTimers, type Timers } from './change-watcher.js';
 import { SchedulerConfigError } from './errors.js';
 import { evaluateTick, type TickEvaluationContext } from './evaluate-tick.js';
-import { keepLock } from './lock-heartbeat.js';
 import { type ManualRunContext, runManually } from './manual-run.js';
-import { RunLock } from './run-lock.js';
+import type { GraphRunContext } from './run-context.js';
 import {
   type Cron,
   type CronTask,
@@ -30,20 +36,34 @@ export { nodeCronScheduler } from './scheduler-types.js';
 
 const DEFAULT_SELECTION: Selection = { tags: ['bronze'], includeDependents: true };
 /**
- * The run lock's lease. runGraph is synchronous, so the lease is renewed only between actions (and
- * after compiling): it must outlast any plausible single action, or another scheduler takes the lock
- * over mid-action. A crashed holder on this host is still recovered at once (its pid is gone); only
- * one on another host waits out the lease. A lease lost anyway stops the run at the next boundary.
+ * The run lock's lease. A run in flight renews it every third of it on a timer (the run's statements
+ * go through their own connection, so a long action does not stop the renewals); a crashed holder on
+ * this host is recovered at once (its pid is gone); only one on another host waits out the lease.
  */
 const DEFAULT_LOCK_TTL_MS = 10 * 60_000;
+/** The change feed's poll: job end → jobs_brz across processes within ~250 ms at p95. */
+const DEFAULT_POLL_INTERVAL_MS = 100;
 
 /** Creates the sensor and run scheduler over one database (see DESIGN.md, "scheduler/"). */
 export function createScheduler(options: SchedulerOptions): Scheduler {
   return new SensorScheduler(options);
 }
 
+/** What open() sets up: the two connections and what lives on them. */
+interface Parts {
+  control: AsyncExecutor;
+  runner: AsyncExecutor;
+  store: SensorStore;
+  lock: RunLock;
+  controlHistory: RunHistory;
+  watcher: ChangeWatcher;
+  recorder: TickRecorder;
+  evaluation: TickEvaluationContext;
+  manualRun: ManualRunContext;
+}
+
 class SensorScheduler implements Scheduler {
-  private readonly db: SqliteDatabase;
+  private readonly engine: Engine;
   private readonly now: () => Date;
   private readonly schedule: string;
   private readonly selection: Selection;
@@ -51,114 +71,181 @@ class SensorScheduler implements Scheduler {
   private readonly timers: Timers;
   private readonly pollIntervalMs: number;
   private readonly adapter: SchedulerAdapter;
-  private readonly store: SensorStore;
-  private readonly lock: RunLock;
-  private readonly watcher: ChangeWatcher;
+  private readonly sensor: string;
   private readonly busyRetry: BusyRetry;
-  private readonly recorder: TickRecorder;
-  private readonly evaluation: TickEvaluationContext;
-  private readonly manualRun: ManualRunContext;
+  private opening: Promise<Parts> | undefined;
   private cronTask: CronTask | undefined;
   private running = false;
   private busy: string | null = null;
   private current: Promise<unknown> | null = null;
   private followUp: Promise<TickRecord> | null = null;
   private retryWhenUnlocked = false;
-  private polledSeq = 0;
+  /** The controllers of runs in flight in this process (one at a time, but kept as a set). */
+  private readonly inFlight = new Set<AbortController>();
 
   constructor(private readonly options: SchedulerOptions) {
-    this.db = options.db;
+    this.engine = options.engine;
     this.now = options.now ?? (() => new Date());
     this.schedule = options.schedule ?? '*/30 * * * * *';
     this.selection = options.selection ?? DEFAULT_SELECTION;
     this.cron = options.cron ?? nodeCronScheduler;
     this.timers = options.timers ?? realTimers;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.adapter = options.adapter ?? adapter;
+    this.sensor = options.sensor ?? 'jobs_ended';
     if (!this.cron.validate(this.schedule)) {
       throw new SchedulerConfigError(
         `The schedule "${this.schedule}" is not a valid cron expression. Use five or six fields, e.g. "*/30 * * * * *" for every 30 seconds.`,
       );
     }
-    migrateSensorSchema(this.db);
-    const sensor = options.sensor ?? 'jobs_ended';
-    this.store = new SensorStore(this.db, sensor, this.now);
-    this.lock = new RunLock({
-      db: this.db,
-      name: 'graph-run',
-      owner: randomUUID(),
-      ttlMs: options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
-      now: this.now,
-    });
-    this.watcher = new ChangeWatcher(this.db, this.pollIntervalMs, this.timers, () => this.onForeignCommit());
     this.busyRetry = new BusyRetry(
       this.timers,
       this.pollIntervalMs,
       () => this.running,
       (reason) => this.wake(reason),
     );
-    this.recorder = new TickRecorder({
-      store: this.store,
-      now: this.now,
-      keepTicks: options.keepTicks,
-      logger: options.logger,
-      onTick: options.onTick,
-      afterRecord: (tick) => this.busyRetry.retryIfBusy(tick),
-    });
-    const graphRun = {
-      db: this.db,
-      adapter: this.adapter,
-      projectDir: options.projectDir,
-      lock: this.lock,
-      now: this.now,
-      logger: options.logger,
-      keepLock: (where: string) => keepLock(this.lock, where, (what, error) => this.logError(what, error)),
-      prune: () => this.prune(),
-    };
-    this.evaluation = {
-      ...graphRun,
-      store: this.store,
-      selection: this.selection,
-      recorder: this.recorder,
-      onLockBusy: () => {
-        this.retryWhenUnlocked = true;
-      },
-    };
-    this.manualRun = {
-      ...graphRun,
-      timers: this.timers,
-      pollIntervalMs: this.pollIntervalMs,
-      lockWaitMs: options.lockWaitMs,
-    };
+  }
+
+  open(): Promise<void> {
+    return this.parts().then(() => undefined);
+  }
+
+  private parts(): Promise<Parts> {
+    this.opening ??= this.openParts();
+    return this.opening;
+  }
+
+  private async openParts(): Promise<Parts> {
+    const control = await this.engine.connect();
+    let runner: AsyncExecutor | undefined;
+    try {
+      runner = await this.engine.connect();
+      await migrateSensorSchema(control);
+      const store = new SensorStore(control, this.sensor, this.now);
+      await store.ensureRow();
+      // Opening the history also marks the runs of processes that died as INTERRUPTED.
+      const controlHistory = await openRunHistory(control, { now: this.now });
+      const runHistory = await openRunHistory(runner, { now: this.now });
+      const ttlMs = this.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+      const lock = new RunLock({ executor: control, ttlMs, now: this.now });
+      const changes: QueryRows = (sql, params) => control.query(sql, params);
+      const watcher = new ChangeWatcher(
+        changes,
+        this.pollIntervalMs,
+        this.timers,
+        (latest) => this.onChange(latest),
+        (error) => this.logError('reading the change feed', error),
+        () => this.retryIfUnlocked(),
+      );
+      const recorder = new TickRecorder({
+        store,
+        now: this.now,
+        keepTicks: this.options.keepTicks,
+        logger: this.options.logger,
+        onTick: this.options.onTick,
+        afterRecord: (tick, busy) => this.busyRetry.retryIfBusy(tick, busy),
+      });
+      const graphRun: GraphRunContext = {
+        control,
+        runner,
+        runHistory,
+        controlHistory,
+        adapter: this.adapter,
+        projectDir: this.options.projectDir,
+        lock,
+        now: this.now,
+        timers: this.timers,
+        leaseRenewMs: ttlMs / 3,
+        logger: this.options.logger,
+        track: (controller) => {
+          this.inFlight.add(controller);
+          return () => this.inFlight.delete(controller);
+        },
+        prune: () => this.prune(controlHistory),
+        logError: (what, error) => this.logError(what, error),
+      };
+      return {
+        control,
+        runner,
+        store,
+        lock,
+        controlHistory,
+        watcher,
+        recorder,
+        evaluation: {
+          ...graphRun,
+          store,
+          selection: this.selection,
+          recorder,
+          changes,
+          onLockBusy: () => {
+            this.retryWhenUnlocked = true;
+          },
+        },
+        manualRun: {
+          ...graphRun,
+          pollIntervalMs: this.pollIntervalMs,
+          lockWaitMs: this.options.lockWaitMs,
+        },
+      };
+    } catch (error) {
+      // Nothing half-open is left behind: a later call tries again from the start.
+      this.opening = undefined;
+      await runner?.close().catch(() => undefined);
+      await control.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.store.setStatus('RUNNING');
-    this.polledSeq = latestChangeSeq(this.db);
     this.cronTask = this.cron.schedule(this.schedule, () => {
       this.tick('cron').catch((error: unknown) => this.logError('cron tick', error));
     });
-    this.watcher.start();
-    this.options.logger?.info(
-      `sensor ${this.store.sensor} started (${this.schedule}, cursor ${this.store.cursor()})`,
-    );
-    this.tick('start').catch((error: unknown) => this.logError('first tick', error));
+    // Set up and catch up in one piece of work, so that idle() covers both.
+    this.exclusive('a sensor run', async () => {
+      const parts = await this.parts();
+      await parts.store.setStatus('RUNNING');
+      parts.watcher.start(await latestChangeSeq(parts.evaluation.changes));
+      this.options.logger?.info(
+        `sensor ${parts.store.sensor} started (${this.schedule}, cursor ${await parts.store.cursor()})`,
+      );
+      return evaluateTick(parts.evaluation, 'start');
+    }).catch((error: unknown) => this.logError('first tick', error));
   }
 
-  async stop(): Promise<void> {
+  async stop(options: { cancelRun?: boolean } = {}): Promise<void> {
     if (this.running) {
       this.running = false;
-      this.watcher.stop();
       const task = this.cronTask;
       this.cronTask = undefined;
       // stop() would leave the task, and this scheduler in its closure, in node-cron's registry.
       if (task) await (task.destroy ? task.destroy() : task.stop());
       this.busyRetry.cancelRetry();
+      if (this.opening) (await this.opening.catch(() => undefined))?.watcher.stop();
     }
+    if (options.cancelRun !== false) this.abortRuns('the scheduler is stopping');
     await this.idle();
-    if (this.db.open) this.store.setStatus('STOPPED');
+    const parts = await this.opening?.catch(() => undefined);
+    if (parts)
+      await parts.store.setStatus('STOPPED').catch((error: unknown) => this.logError('stopping', error));
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    const parts = await this.opening?.catch(() => undefined);
+    this.opening = undefined;
+    if (!parts) return;
+    await parts.watcher.check().catch(() => undefined);
+    await Promise.all([parts.control.close(), parts.runner.close()]);
+  }
+
+  async cancel(reason = 'cancelled on request'): Promise<boolean> {
+    if (this.inFlight.size === 0) return false;
+    this.abortRuns(reason);
+    await this.settled();
+    return true;
   }
 
   wake(reason = 'wake'): void {
@@ -171,16 +258,18 @@ class SensorScheduler implements Scheduler {
       // A schedule tick during a run is a skip worth recording; a wake-up means "something new
       // happened", so it must not be lost: evaluate once more when the current work ends.
       if (wokenBy === 'cron') {
-        const cursor = this.store.cursor();
-        return this.recorder.record(
+        const { store, recorder } = await this.parts();
+        const cursor = await store.cursor();
+        const reason = `${this.busy} is in progress`;
+        return recorder.record({
           wokenBy,
-          this.now(),
-          cursor,
-          cursor,
-          'SKIPPED',
-          `${this.busy} is in progress`,
-          null,
-        );
+          at: this.now(),
+          cursorBefore: cursor,
+          cursorAfter: cursor,
+          decision: 'SKIPPED',
+          reason,
+          runId: null,
+        });
       }
       this.followUp ??= this.settled().then(() => {
         this.followUp = null;
@@ -188,45 +277,57 @@ class SensorScheduler implements Scheduler {
       });
       return this.followUp;
     }
-    return this.exclusive('a sensor run', () => evaluateTick(this.evaluation, wokenBy));
+    return this.exclusive('a sensor run', async () => evaluateTick((await this.parts()).evaluation, wokenBy));
   }
 
   async runNow(request: RunNowRequest = {}): Promise<RunResult> {
-    return this.exclusive('a manual run', () => runManually(this.manualRun, request));
+    return this.exclusive('a manual run', async () => runManually((await this.parts()).manualRun, request));
   }
 
-  resetCursor(to = 0): { before: number; after: number } {
-    const before = this.store.cursor();
-    this.store.setCursor(to);
-    this.polledSeq = Math.min(this.polledSeq, to);
-    this.options.logger?.info(`sensor ${this.store.sensor}: cursor reset from ${before} to ${to}`);
+  async resetCursor(to = 0): Promise<{ before: number; after: number }> {
+    const { store, watcher } = await this.parts();
+    const before = await store.cursor();
+    await store.setCursor(to);
+    watcher.rewind(to);
+    this.options.logger?.info(`sensor ${store.sensor}: cursor reset from ${before} to ${to}`);
     this.wake('cursor reset');
     return { before, after: to };
   }
 
-  status(): SchedulerStatus {
-    const state = this.store.state();
-    const latest = latestChangeSeq(this.db);
+  async status(): Promise<SchedulerStatus> {
+    const { store, lock, evaluation } = await this.parts();
+    const state = await store.state();
+    const latest = await latestChangeSeq(evaluation.changes);
+    const pending = await jobsEndedSince(evaluation.changes, state.cursor);
     const nextRun = this.running ? (this.cronTask?.getNextRun?.() ?? null) : null;
     return {
       sensor: state.sensor,
-      state: state.status,
+      state: this.running ? 'RUNNING' : 'STOPPED',
       busy: this.busy,
+      cancellable: this.inFlight.size > 0,
       cursor: state.cursor,
       latestChangeSeq: latest,
-      pendingEndedJobs: jobsEndedSince(this.db, state.cursor).length,
-      lastTick: this.store.ticks(1)[0] ?? null,
+      pendingEndedJobs: pending.length,
+      lastTick: (await store.ticks(1))[0] ?? null,
       nextTickAt: nextRun ? nextRun.toISOString() : null,
       schedule: this.schedule,
       selection: this.selection,
       projectDir: this.options.projectDir,
-      lock: this.lock.holder() ?? null,
+      lock: (await lock.holder()) ?? null,
       pollIntervalMs: this.pollIntervalMs,
     };
   }
 
-  ticks(limit = 50): TickRecord[] {
-    return this.store.ticks(limit);
+  async ticks(limit = 50): Promise<TickRecord[]> {
+    return (await this.parts()).store.ticks(limit);
+  }
+
+  async control(): Promise<AsyncExecutor> {
+    return (await this.parts()).control;
+  }
+
+  async history(): Promise<RunHistory> {
+    return (await this.parts()).controlHistory;
   }
 
   async idle(): Promise<void> {
@@ -236,10 +337,14 @@ class SensorScheduler implements Scheduler {
     }
   }
 
-  private prune(): void {
+  private abortRuns(reason: string): void {
+    for (const controller of this.inFlight) controller.abort(reason);
+  }
+
+  private async prune(history: RunHistory): Promise<void> {
     const keepRuns = this.options.keepRuns ?? 1000;
     try {
-      this.adapter.pruneRunHistory(this.db, { keepRuns });
+      await history.prune({ keepRuns });
     } catch (error) {
       this.logError('pruning the run history', error);
     }
@@ -263,19 +368,20 @@ class SensorScheduler implements Scheduler {
     await this.current?.catch(() => undefined);
   }
 
-  /** The cross-process fast path: another connection committed; did a job end? */
-  private onForeignCommit(): void {
+  /** After a skip for another holder's lock: wake as soon as it is free (the feed does not show that). */
+  private async retryIfUnlocked(): Promise<void> {
+    if (!this.running || !this.retryWhenUnlocked) return;
+    const { lock } = await this.parts();
+    if (await lock.heldByOther()) return;
+    this.retryWhenUnlocked = false;
+    this.wake('run lock released');
+  }
+
+  /** The cross-process fast path: the change feed moved; did a job end past the cursor? */
+  private async onChange(_latest: number): Promise<void> {
     if (!this.running) return;
-    if (this.retryWhenUnlocked) {
-      if (this.lock.heldByOther()) return;
-      this.retryWhenUnlocked = false;
-      this.wake('run lock released');
-      return;
-    }
-    const latest = latestChangeSeq(this.db);
-    if (latest <= this.polledSeq) return;
-    this.polledSeq = latest;
-    if (jobsEndedSince(this.db, this.store.cursor(), 1).length > 0) this.wake('poll');
+    const { store, evaluation } = await this.parts();
+    if ((await jobsEndedSince(evaluation.changes, await store.cursor(), 1)).length > 0) this.wake('poll');
   }
 
   private logError(what: string, error: unknown): void {

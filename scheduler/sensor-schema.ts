@@ -1,8 +1,9 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { Statements } from '../adapter/index.js';
 
 /**
- * The scheduler's own tables, kept apart from the raw layer (the listener owns PRAGMA user_version,
- * so these are plain CREATE IF NOT EXISTS statements that every start can replay).
+ * The scheduler's own tables, kept apart from the raw layer (the listener owns the raw layer's
+ * migrations), as plain CREATE IF NOT EXISTS statements that every start can replay. Portable SQL:
+ * no PRAGMA, no engine catalog. The run lock's table belongs to the adapter (adapter/run-lock.ts).
  */
 export const SENSOR_SCHEMA: readonly string[] = [
   `
@@ -28,22 +29,11 @@ export const SENSOR_SCHEMA: readonly string[] = [
     duration_ms   INTEGER NOT NULL
   )`,
   `CREATE INDEX IF NOT EXISTS _bambuzled_sensor_ticks_sensor ON _bambuzled_sensor_ticks (sensor, tick_id)`,
-  `
-  CREATE TABLE IF NOT EXISTS _bambuzled_locks (
-    name          TEXT    PRIMARY KEY,
-    owner         TEXT    NOT NULL,            -- one id per scheduler instance
-    pid           INTEGER NOT NULL,
-    hostname      TEXT    NOT NULL,
-    purpose       TEXT    NOT NULL,            -- what the holder is doing, for the skip reason
-    acquired_at   TEXT    NOT NULL,
-    heartbeat_at  TEXT    NOT NULL,
-    expires_at_ms INTEGER NOT NULL             -- a holder that stops beating loses the lock after this
-  )`,
 ];
 
-/** Creates the sensor's state, tick and lock tables if they are missing. Idempotent. */
-export function migrateSensorSchema(db: SqliteDatabase): void {
-  db.transaction(() => {
-    for (const statement of SENSOR_SCHEMA) db.exec(statement);
-  })();
+/** Creates the sensor's state and tick tables if they are missing. Idempotent. */
+export async function migrateSensorSchema(db: Statements): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const statement of SENSOR_SCHEMA) await tx.execute(statement);
+  });
 }

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { Row, Statements } from '../adapter/index.js';
 
 /** What an evaluation decided, as Dagster's sensor ticks record it. */
 export type TickDecision = 'REQUESTED' | 'SKIPPED' | 'FAILED';
@@ -31,97 +31,127 @@ export interface SensorState {
 }
 
 /**
- * Reads and writes the sensor's state and ticks. Each method is one statement, so that the caller
- * decides the transaction (the cursor is written inside the adapter's run-recording transaction).
+ * Reads and writes the sensor's state and ticks over the scheduler's control connection. The
+ * cursor can also be written through another connection's transaction (`via`): the run's, so that it
+ * commits with the run's end record or not at all. Portable SQL with `?` placeholders.
  */
 export class SensorStore {
   constructor(
-    private readonly db: SqliteDatabase,
+    private readonly db: Statements,
     readonly sensor: string,
     private readonly now: () => Date,
-  ) {
-    // The row exists from here on, so that every later write is a plain UPDATE.
-    db.prepare(
+  ) {}
+
+  /** Creates the sensor's row if it is missing, so that every later write is a plain UPDATE. */
+  async ensureRow(): Promise<void> {
+    await this.db.execute(
       `INSERT INTO _bambuzled_sensor_state (sensor, updated_at) VALUES (?, ?) ON CONFLICT (sensor) DO NOTHING`,
-    ).run(sensor, now().toISOString());
+      [this.sensor, this.now().toISOString()],
+    );
   }
 
-  state(): SensorState {
-    return this.db
-      .prepare(
-        `SELECT sensor, cursor, status, last_tick_at AS lastTickAt, last_run_id AS lastRunId, updated_at AS updatedAt
+  async state(): Promise<SensorState> {
+    const row = (
+      await this.db.query(
+        `SELECT sensor, cursor, status, last_tick_at, last_run_id, updated_at
            FROM _bambuzled_sensor_state WHERE sensor = ?`,
+        [this.sensor],
       )
-      .get(this.sensor) as SensorState;
+    )[0];
+    if (!row) throw new Error(`The sensor ${this.sensor} has no state row; ensureRow() was not called.`);
+    return {
+      sensor: String(row.sensor),
+      cursor: Number(row.cursor),
+      status: row.status as SensorState['status'],
+      lastTickAt: row.last_tick_at == null ? null : String(row.last_tick_at),
+      lastRunId: row.last_run_id == null ? null : Number(row.last_run_id),
+      updatedAt: String(row.updated_at),
+    };
   }
 
-  cursor(): number {
-    return this.state().cursor;
+  async cursor(): Promise<number> {
+    return (await this.state()).cursor;
   }
 
-  setCursor(cursor: number, lastRunId?: number): void {
-    this.db
-      .prepare(
-        `UPDATE _bambuzled_sensor_state
-            SET cursor = ?, last_run_id = COALESCE(?, last_run_id), updated_at = ?
-          WHERE sensor = ?`,
-      )
-      .run(cursor, lastRunId ?? null, this.now().toISOString(), this.sensor);
+  /** Moves the cursor; `via` is the transaction to write it in (the run's end record's). */
+  async setCursor(cursor: number, lastRunId?: number, via: Statements = this.db): Promise<void> {
+    await via.execute(
+      `UPDATE _bambuzled_sensor_state
+          SET cursor = ?, last_run_id = COALESCE(?, last_run_id), updated_at = ?
+        WHERE sensor = ?`,
+      [cursor, lastRunId ?? null, this.now().toISOString(), this.sensor],
+    );
   }
 
-  setStatus(status: SensorState['status']): void {
-    this.db
-      .prepare(`UPDATE _bambuzled_sensor_state SET status = ?, updated_at = ? WHERE sensor = ?`)
-      .run(status, this.now().toISOString(), this.sensor);
+  async setStatus(status: SensorState['status']): Promise<void> {
+    await this.db.execute(`UPDATE _bambuzled_sensor_state SET status = ?, updated_at = ? WHERE sensor = ?`, [
+      status,
+      this.now().toISOString(),
+      this.sensor,
+    ]);
   }
 
   /** Records a tick and the sensor's last tick time; returns the tick with its id. */
-  addTick(tick: NewTick): TickRecord {
-    const insert = this.db.transaction((t: NewTick): number => {
-      const info = this.db
-        .prepare(
-          `INSERT INTO _bambuzled_sensor_ticks
-             (sensor, at, woken_by, cursor_before, cursor_after, decision, reason, run_id, duration_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          t.sensor,
-          t.at,
-          t.wokenBy,
-          t.cursorBefore,
-          t.cursorAfter,
-          t.decision,
-          t.reason,
-          t.runId,
-          t.durationMs,
-        );
-      this.db
-        .prepare(`UPDATE _bambuzled_sensor_state SET last_tick_at = ? WHERE sensor = ?`)
-        .run(t.at, this.sensor);
-      return Number(info.lastInsertRowid);
+  async addTick(tick: NewTick): Promise<TickRecord> {
+    const tickId = await this.db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        `INSERT INTO _bambuzled_sensor_ticks
+           (sensor, at, woken_by, cursor_before, cursor_after, decision, reason, run_id, duration_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING tick_id`,
+        [
+          tick.sensor,
+          tick.at,
+          tick.wokenBy,
+          tick.cursorBefore,
+          tick.cursorAfter,
+          tick.decision,
+          tick.reason,
+          tick.runId,
+          tick.durationMs,
+        ],
+      );
+      await tx.execute(`UPDATE _bambuzled_sensor_state SET last_tick_at = ? WHERE sensor = ?`, [
+        tick.at,
+        this.sensor,
+      ]);
+      return Number(inserted[0]?.tick_id);
     });
-    return { tickId: insert(tick), ...tick };
+    return { tickId, ...tick };
   }
 
   /** Most recent ticks first. */
-  ticks(limit = 50): TickRecord[] {
-    return this.db
-      .prepare(
-        `SELECT tick_id AS tickId, sensor, at, woken_by AS wokenBy, cursor_before AS cursorBefore,
-                cursor_after AS cursorAfter, decision, reason, run_id AS runId, duration_ms AS durationMs
-           FROM _bambuzled_sensor_ticks WHERE sensor = ? ORDER BY tick_id DESC LIMIT ?`,
-      )
-      .all(this.sensor, limit) as TickRecord[];
+  async ticks(limit = 50): Promise<TickRecord[]> {
+    const rows = await this.db.query(
+      `SELECT tick_id, sensor, at, woken_by, cursor_before, cursor_after, decision, reason, run_id, duration_ms
+         FROM _bambuzled_sensor_ticks WHERE sensor = ? ORDER BY tick_id DESC LIMIT ?`,
+      [this.sensor, limit],
+    );
+    return rows.map(tickOf);
   }
 
   /** Deletes all but the newest `keep` ticks of this sensor; returns how many went. */
-  pruneTicks(keep: number): number {
-    return this.db
-      .prepare(
-        `DELETE FROM _bambuzled_sensor_ticks
-          WHERE sensor = ? AND tick_id <= (
-            SELECT tick_id FROM _bambuzled_sensor_ticks WHERE sensor = ? ORDER BY tick_id DESC LIMIT 1 OFFSET ?)`,
-      )
-      .run(this.sensor, this.sensor, keep).changes;
+  async pruneTicks(keep: number): Promise<number> {
+    const { changes } = await this.db.execute(
+      `DELETE FROM _bambuzled_sensor_ticks
+        WHERE sensor = ? AND tick_id <= (
+          SELECT tick_id FROM _bambuzled_sensor_ticks WHERE sensor = ? ORDER BY tick_id DESC LIMIT 1 OFFSET ?)`,
+      [this.sensor, this.sensor, keep],
+    );
+    return changes;
   }
+}
+
+function tickOf(row: Row): TickRecord {
+  return {
+    tickId: Number(row.tick_id),
+    sensor: String(row.sensor),
+    at: String(row.at),
+    wokenBy: String(row.woken_by),
+    cursorBefore: Number(row.cursor_before),
+    cursorAfter: Number(row.cursor_after),
+    decision: row.decision as TickDecision,
+    reason: String(row.reason),
+    runId: row.run_id == null ? null : Number(row.run_id),
+    durationMs: Number(row.duration_ms),
+  };
 }

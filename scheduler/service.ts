@@ -15,26 +15,41 @@ export interface ScheduleServiceOptions extends SchedulerOptions {
 export interface ScheduleService {
   scheduler: Scheduler;
   server: StatusServer;
-  /** Closes the page, stops the sensor and waits for a run in flight to finish. */
+  /**
+   * Closes the page, stops the sensor, cancels a run in flight and waits for it to end (a few
+   * seconds: its statement is stopped and its action rolled back), then closes the connections.
+   */
   stop(): Promise<void>;
 }
 
 /**
  * The scheduler and its status page, started together (what `bambuzled schedule` and
- * `bambuzled start` run). The caller owns the database and closes it after stop().
+ * `bambuzled start` run). The scheduler's connections are opened first, so that a database that
+ * cannot be used rejects here (an EngineError naming the file) before anything listens.
  */
 export async function startScheduleService(options: ScheduleServiceOptions): Promise<ScheduleService> {
   const scheduler = createScheduler(options);
-  const server = await startStatusServer({
-    scheduler,
-    db: options.db,
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.token ? { token: options.token } : {}),
-    ...(options.allowedHosts?.length ? { allowedHosts: options.allowedHosts } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
+  try {
+    await scheduler.open();
+  } catch (error) {
+    await scheduler.close().catch(() => undefined);
+    throw error;
+  }
+  let server: StatusServer;
+  try {
+    server = await startStatusServer({
+      scheduler,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.allowedHosts?.length ? { allowedHosts: options.allowedHosts } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+  } catch (error) {
+    await scheduler.close();
+    throw error;
+  }
   // The POST endpoints start runs and move the cursor: open to the network, they need a token.
   if (!options.token && options.host !== undefined && !isLoopbackBind(options.host)) {
     options.logger?.warn(
@@ -47,7 +62,7 @@ export async function startScheduleService(options: ScheduleServiceOptions): Pro
     server,
     stop: async () => {
       await server.close();
-      await scheduler.stop();
+      await scheduler.close();
     },
   };
 }

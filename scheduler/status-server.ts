@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRun, latestActionResults, listRuns } from '../adapter/index.js';
+import type { AsyncExecutor, RunHistory } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
-import { printersSeen, recentJobs } from './print-history.js';
+import { type PageReader, printersSeen, recentJobs } from './print-history.js';
 import {
   acceptedHostsFor,
   checkHost,
@@ -23,7 +22,8 @@ import { renderStatusPage } from './status-page.js';
 
 export interface StatusServerOptions {
   scheduler: Scheduler;
-  db: SqliteDatabase;
+  /** Where the page reads the database; the scheduler's control connection unless given. */
+  executor?: AsyncExecutor;
   port?: number;
   /** Loopback by default: the page can start runs, so it is not offered to the network unless asked. */
   host?: string;
@@ -62,7 +62,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 /**
  * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
  * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history, /api/jobs, /api/printers;
- * POST /api/run, /api/sensor/reset, /api/sensor/start, /api/sensor/stop.
+ * POST /api/run, /api/run/cancel, /api/sensor/reset, /api/sensor/start, /api/sensor/stop. Every
+ * read goes through one async connection, so the page never waits on a statement of a run.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const host = options.host ?? '127.0.0.1';
@@ -130,20 +131,26 @@ async function handle(
   }
   if (!path.startsWith('/api/')) throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
   refuseUnless(checkToken(request.headers, guard));
-  const { scheduler, db } = options;
+  const { scheduler } = options;
 
   if (method === 'GET') {
+    const executor = options.executor ?? (await scheduler.control());
+    const reader: PageReader = {
+      query: (sql, params) => executor.query(sql, params),
+      columns: async (name) => (await executor.describe(name))?.columns.map((column) => column.name),
+    };
+    const history = await scheduler.history();
     const limit = clampLimit(url.searchParams.get('limit'));
     if (path === '/api/status') {
-      const sensor = scheduler.status();
+      const sensor = await scheduler.status();
       sendJson(response, 200, {
         sensor: { ...sensor, selectionFlags: selectionFlags(sensor.selection) },
-        assertions: assertionResults(db),
+        assertions: await assertionResults(history),
       });
       return;
     }
     if (path === '/api/runs') {
-      const runs = listRuns(db, { limit }).map((run) => ({
+      const runs = (await history.listRuns({ limit })).map((run) => ({
         ...run,
         flags: selectionFlags(run.selection, run.fullRefresh),
       }));
@@ -152,29 +159,34 @@ async function handle(
     }
     const runMatch = /^\/api\/runs\/(\d+)$/.exec(path);
     if (runMatch) {
-      const run = getRun(db, Number(runMatch[1]));
+      const run = await history.getRun(Number(runMatch[1]));
       if (!run)
         throw new HttpError(404, `There is no run ${runMatch[1]} in the history (it may have been pruned).`);
       sendJson(response, 200, { run: { ...run, flags: selectionFlags(run.selection, run.fullRefresh) } });
       return;
     }
     if (path === '/api/ticks') {
-      sendJson(response, 200, { ticks: scheduler.ticks(limit) });
+      sendJson(response, 200, { ticks: await scheduler.ticks(limit) });
       return;
     }
     if (path === '/api/history') {
-      const days = jobsPerDay(db, { days: 30, ...(options.now ? { now: options.now() } : {}) });
+      const days = await jobsPerDay(reader.query, {
+        days: 30,
+        ...(options.now ? { now: options.now() } : {}),
+      });
       // Drawn at the width the page shows it (its card's), so that the labels keep their size.
       const width = clampNumber(url.searchParams.get('width'), { min: 320, max: 2400, fallback: 640 });
       sendJson(response, 200, { days, svg: renderJobsChart(days, { width, height: 180 }) });
       return;
     }
     if (path === '/api/jobs') {
-      sendJson(response, 200, recentJobs(db, { limit: Math.min(limit, 200) }));
+      sendJson(response, 200, await recentJobs(reader, { limit: Math.min(limit, 200) }));
       return;
     }
     if (path === '/api/printers') {
-      sendJson(response, 200, { printers: printersSeen(db, options.now ? { now: options.now() } : {}) });
+      sendJson(response, 200, {
+        printers: await printersSeen(reader, options.now ? { now: options.now() } : {}),
+      });
       return;
     }
     throw new HttpError(404, `No API at GET ${path}.`);
@@ -188,28 +200,37 @@ async function handle(
     sendJson(response, 200, { run });
     return;
   }
+  if (path === '/api/run/cancel') {
+    // Resolves once the run has ended (CANCELLED), so that the page's next refresh shows it so.
+    if (!(await scheduler.cancel('cancelled from the status page'))) {
+      throw new HttpError(409, 'No run is in progress in this scheduler, so there is nothing to cancel.');
+    }
+    sendJson(response, 200, { cancelled: true });
+    return;
+  }
   if (path === '/api/sensor/reset') {
     const to = body.to === undefined || body.to === null || body.to === '' ? 0 : Number(body.to);
     if (!Number.isInteger(to) || to < 0) throw new HttpError(400, 'The cursor must be a whole number ≥ 0.');
-    sendJson(response, 200, scheduler.resetCursor(to));
+    sendJson(response, 200, await scheduler.resetCursor(to));
     return;
   }
   if (path === '/api/sensor/start') {
     scheduler.start();
-    sendJson(response, 200, { state: scheduler.status().state });
+    sendJson(response, 200, { state: (await scheduler.status()).state });
     return;
   }
   if (path === '/api/sensor/stop') {
-    await scheduler.stop();
-    sendJson(response, 200, { state: scheduler.status().state });
+    // Pauses the sensor; a run in flight finishes ("Cancel run" is the way to stop one).
+    await scheduler.stop({ cancelRun: false });
+    sendJson(response, 200, { state: (await scheduler.status()).state });
     return;
   }
   throw new HttpError(404, `No API at POST ${path}.`);
 }
 
 /** The latest result of each assertion, with its failing row count. */
-function assertionResults(db: SqliteDatabase) {
-  return [...latestActionResults(db).values()]
+async function assertionResults(history: RunHistory) {
+  return [...(await history.latestActionResults()).values()]
     .filter((action) => action.kind === 'assertion')
     .map((action) => ({
       name: action.name,

@@ -1,5 +1,5 @@
 import type { RunResult } from '../adapter/index.js';
-import type { EndedJob } from '../ingestion/raw-changes.js';
+import type { EndedJob } from '../ingestion/index.js';
 
 /** The tick reasons a user reads on the status page: which jobs, which action, what error. */
 export function describeEnded(ended: readonly EndedJob[]): string {

@@ -5,21 +5,24 @@ import { join } from 'node:path';
 import nodeCron from 'node-cron';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as adapterFunctions from '../adapter/index.js';
-import { compileProject, listRuns } from '../adapter/index.js';
+import { compileProject, EngineError, openEngine, type RunSummary } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import type { Timers } from '../scheduler/change-watcher.js';
 import { RunLockLostError, SchedulerBusyError, SchedulerConfigError } from '../scheduler/errors.js';
-import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
+import { RawLayerWriter, writeSensorProject, writeSlowAction } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 
 let projectDir: string;
+/** The sensor project plus an action downstream of jobs_brz that runs until it is cancelled. */
+let slowProjectDir: string;
 let dir: string;
 let dbPath: string;
 let db: SqliteDatabase;
 let clockMs: number;
 let writer: RawLayerWriter;
+let hand: ReturnType<typeof handTimers>;
 const schedulers: Scheduler[] = [];
 const extraConnections: SqliteDatabase[] = [];
 const now = () => new Date(clockMs);
@@ -29,9 +32,15 @@ beforeAll(async () => {
   // Compile once so that every evaluation below reads the graph from the adapter's cache.
   const compiled = await compileProject({ projectDir });
   expect(compiled.ok, compiled.ok ? '' : compiled.message).toBe(true);
+  slowProjectDir = writeSlowAction(writeSensorProject(mkdtempSync(join(tmpdir(), 'sched-slow-project-'))));
+  const slow = await compileProject({ projectDir: slowProjectDir });
+  expect(slow.ok, slow.ok ? '' : slow.message).toBe(true);
 });
 
-afterAll(() => rmSync(projectDir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(projectDir, { recursive: true, force: true });
+  rmSync(slowProjectDir, { recursive: true, force: true });
+});
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sched-db-'));
@@ -39,6 +48,7 @@ beforeEach(() => {
   db = openDatabase(dbPath);
   migrateRawSchema(db);
   clockMs = Date.parse('2026-11-27T10:00:00.000Z');
+  hand = handTimers();
   writer = new RawLayerWriter(db, () => {
     clockMs += 1000;
     return now();
@@ -46,7 +56,8 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const scheduler of schedulers.splice(0)) await scheduler.stop();
+  // close() also ends the scheduler's two connection processes.
+  for (const scheduler of schedulers.splice(0)) await scheduler.close();
   for (const connection of extraConnections.splice(0)) connection.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });
@@ -70,9 +81,9 @@ function handCron() {
   };
 }
 
-/** Interval timers that run only when the test says. */
+/** Interval timers that run only when the test says; runIntervals waits for what they started. */
 function handTimers() {
-  const intervals = new Map<number, () => void>();
+  const intervals = new Map<number, () => unknown>();
   let next = 1;
   const timers: Timers = {
     setInterval: (callback) => {
@@ -85,23 +96,28 @@ function handTimers() {
   };
   return {
     timers,
-    runIntervals: () => {
-      for (const callback of intervals.values()) callback();
+    runIntervals: async () => {
+      await Promise.all([...intervals.values()].map((callback) => callback()));
     },
   };
 }
 
 function makeScheduler(overrides: Partial<SchedulerOptions> = {}): Scheduler {
   const scheduler = createScheduler({
-    db,
+    engine: openEngine(dbPath),
     projectDir,
     now,
     cron: handCron().cron,
-    timers: handTimers().timers,
+    timers: hand.timers,
     ...overrides,
   });
   schedulers.push(scheduler);
   return scheduler;
+}
+
+/** The run history as the scheduler's status page reads it. */
+async function listRuns(scheduler: Scheduler, limit = 50): Promise<RunSummary[]> {
+  return (await scheduler.history()).listRuns({ limit });
 }
 
 function bronzeJobIds(connection: SqliteDatabase = db): string[] {
@@ -113,11 +129,12 @@ function bronzeJobIds(connection: SqliteDatabase = db): string[] {
 describe('the sensor', () => {
   it('skips a tick and says why when no job has ended', async () => {
     const seq = writer.start('P1S-A', 'a-1');
-    const tick = await makeScheduler().tick('cron');
+    const scheduler = makeScheduler();
+    const tick = await scheduler.tick('cron');
     expect(tick.decision).toBe('SKIPPED');
     expect(tick.reason).toContain(`no job ended since change 0`);
     expect(tick.cursorAfter).toBe(seq);
-    expect(listRuns(db)).toEqual([]);
+    expect(await listRuns(scheduler)).toEqual([]);
   });
 
   it('runs the graph when a job ends and commits the cursor with the run', async () => {
@@ -128,10 +145,10 @@ describe('the sensor', () => {
     expect(tick.decision, tick.reason).toBe('REQUESTED');
     expect(tick.cursorAfter).toBe(endSeq);
     expect(bronzeJobIds()).toEqual(['a-1']);
-    const [run] = listRuns(db);
+    const [run] = await listRuns(scheduler);
     expect(run?.runId).toBe(tick.runId);
     expect(run?.trigger).toBe('sensor');
-    expect(scheduler.status().cursor).toBe(endSeq);
+    expect((await scheduler.status()).cursor).toBe(endSeq);
     expect((await scheduler.tick('cron')).decision).toBe('SKIPPED');
   });
 
@@ -154,10 +171,11 @@ describe('the sensor', () => {
       writer.start(i % 2 ? 'P1S-A' : 'X1C-B', `job-${i}`);
       writer.end(`job-${i}`);
     }
-    const tick = await makeScheduler().tick('start');
+    const scheduler = makeScheduler();
+    const tick = await scheduler.tick('start');
     expect(tick.decision).toBe('REQUESTED');
     expect(tick.reason).toMatch(/^5 jobs ended/);
-    expect(listRuns(db)).toHaveLength(1);
+    expect(await listRuns(scheduler)).toHaveLength(1);
     expect(bronzeJobIds()).toHaveLength(5);
   });
 
@@ -165,14 +183,17 @@ describe('the sensor', () => {
     writer.start('P1S-A', 'a-1');
     const endSeq = writer.end('a-1');
     const scheduler = makeScheduler();
-    // A failing write inside the recording transaction stands for a crash at that point.
-    db.exec(`CREATE TEMP TRIGGER crash_on_commit BEFORE UPDATE OF cursor ON _bambuzled_sensor_state
+    await scheduler.open();
+    // A failing write inside the recording transaction stands for a crash at that point. The
+    // trigger is in the file (not TEMP), so that the scheduler's own connection meets it.
+    db.exec(`CREATE TRIGGER crash_on_commit BEFORE UPDATE OF cursor ON _bambuzled_sensor_state
              BEGIN SELECT RAISE(ABORT, 'simulated crash before commit'); END`);
     const crashed = await scheduler.tick('cron');
     expect(crashed.decision).toBe('FAILED');
     expect(crashed.reason).toContain('simulated crash before commit');
     expect(crashed.cursorAfter).toBe(0);
-    expect(listRuns(db)).toEqual([]);
+    // The history is a log: the run was recorded as it started, and its end never committed.
+    expect((await listRuns(scheduler)).map((run) => run.status)).toEqual(['INTERRUPTED']);
     db.exec('DROP TRIGGER crash_on_commit');
     const rerun = await scheduler.tick('cron');
     expect(rerun.decision, rerun.reason).toBe('REQUESTED');
@@ -198,7 +219,7 @@ describe('the sensor', () => {
     const fixed = await scheduler.tick('cron');
     expect(fixed.decision, fixed.reason).toBe('REQUESTED');
     expect(fixed.cursorAfter).toBe(endSeq);
-    expect(listRuns(db).map((run) => run.status)).toEqual(['SUCCESSFUL', 'FAILED', 'FAILED']);
+    expect((await listRuns(scheduler)).map((run) => run.status)).toEqual(['SUCCESSFUL', 'FAILED', 'FAILED']);
   });
 
   it('records a schedule tick that arrives during a run as skipped', async () => {
@@ -215,14 +236,13 @@ describe('the sensor', () => {
   it('never lets two schedulers on one file run at the same time', async () => {
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
-    const other = openDatabase(dbPath);
-    extraConnections.push(other);
     const first = makeScheduler();
-    const second = makeScheduler({ db: other });
+    const second = makeScheduler({ engine: openEngine(dbPath) });
+    await Promise.all([first.open(), second.open()]);
     const [a, b] = await Promise.all([first.tick('cron'), second.tick('cron')]);
     expect([a.decision, b.decision].sort()).toEqual(['REQUESTED', 'SKIPPED']);
     expect((a.decision === 'SKIPPED' ? a : b).reason).toMatch(/^a run is in progress: sensor run \(cron\)/);
-    expect(listRuns(db)).toHaveLength(1);
+    expect(await listRuns(first)).toHaveLength(1);
   });
 
   it('takes over the run lock of a holder whose process has died', async () => {
@@ -231,6 +251,7 @@ describe('the sensor', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const deadPid = Number(dead.stdout.toString());
     const scheduler = makeScheduler({ logger: recordingLogger() });
+    await scheduler.open();
     db.prepare(
       `INSERT INTO _bambuzled_locks (name, owner, pid, hostname, purpose, acquired_at, heartbeat_at, expires_at_ms)
        VALUES ('graph-run', 'crashed-owner', ?, ?, 'sensor run (cron)', 'x', 'x', ?)`,
@@ -243,6 +264,7 @@ describe('the sensor', () => {
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
     const scheduler = makeScheduler({ lockTtlMs: 60_000 });
+    await scheduler.open();
     db.prepare(
       `INSERT INTO _bambuzled_locks (name, owner, pid, hostname, purpose, acquired_at, heartbeat_at, expires_at_ms)
        VALUES ('graph-run', 'elsewhere', 4242, 'another-host', 'manual run', 'x', 'x', ?)`,
@@ -255,49 +277,71 @@ describe('the sensor', () => {
   });
 
   it('wakes on the schedule and on wake(), and stops when told', async () => {
-    const hand = handCron();
-    const scheduler = makeScheduler({ cron: hand.cron });
+    const cron = handCron();
+    const scheduler = makeScheduler({ cron: cron.cron });
     scheduler.start();
     await scheduler.idle();
-    expect(scheduler.status().state).toBe('RUNNING');
-    expect(scheduler.ticks(1)[0]?.wokenBy).toBe('start');
+    expect((await scheduler.status()).state).toBe('RUNNING');
+    expect((await scheduler.ticks(1))[0]?.wokenBy).toBe('start');
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
     scheduler.wake('job-ended');
     await scheduler.idle();
-    const woken = scheduler.ticks(1)[0];
+    const woken = (await scheduler.ticks(1))[0];
     expect(woken?.wokenBy).toBe('wake (job-ended)');
     expect(woken?.decision).toBe('REQUESTED');
-    hand.fire();
+    cron.fire();
     await scheduler.idle();
-    expect(scheduler.ticks(1)[0]?.wokenBy).toBe('cron');
-    expect(scheduler.status().nextTickAt).toBe(new Date(clockMs + 30_000).toISOString());
+    expect((await scheduler.ticks(1))[0]?.wokenBy).toBe('cron');
+    expect((await scheduler.status()).nextTickAt).toBe(new Date(clockMs + 30_000).toISOString());
     await scheduler.stop();
-    expect(scheduler.status().state).toBe('STOPPED');
+    expect((await scheduler.status()).state).toBe('STOPPED');
     scheduler.wake('ignored');
     await scheduler.idle();
-    expect(scheduler.ticks(1)[0]?.wokenBy).toBe('cron');
+    expect((await scheduler.ticks(1))[0]?.wokenBy).toBe('cron');
   });
 
-  it('notices a job ended through another connection on its next poll', async () => {
-    const hand = handTimers();
-    const scheduler = makeScheduler({ timers: hand.timers });
+  it('notices a job ended through another connection on its next look at the change feed', async () => {
+    const scheduler = makeScheduler();
     scheduler.start();
     await scheduler.idle();
     const listener = openDatabase(dbPath);
     extraConnections.push(listener);
     const remote = new RawLayerWriter(listener, now);
     remote.start('P1S-A', 'remote-1');
-    hand.runIntervals();
+    await hand.runIntervals();
     await scheduler.idle();
-    expect(scheduler.ticks(1)[0]?.wokenBy).toBe('start');
+    expect((await scheduler.ticks(1))[0]?.wokenBy).toBe('start');
     remote.end('remote-1');
-    hand.runIntervals();
+    await hand.runIntervals();
     await scheduler.idle();
-    const tick = scheduler.ticks(1)[0];
+    const tick = (await scheduler.ticks(1))[0];
     expect(tick?.wokenBy).toBe('wake (poll)');
     expect(tick?.decision).toBe('REQUESTED');
     expect(bronzeJobIds()).toEqual(['remote-1']);
+  });
+
+  it('wakes when the run lock it was refused is released, though no job ended meanwhile', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    const scheduler = makeScheduler();
+    await scheduler.open();
+    db.prepare(
+      `INSERT INTO _bambuzled_locks (name, owner, pid, hostname, purpose, acquired_at, heartbeat_at, expires_at_ms)
+       VALUES ('graph-run', 'elsewhere', 4242, 'another-host', 'manual run', 'x', 'x', ?)`,
+    ).run(clockMs + 60_000);
+    scheduler.start();
+    await scheduler.idle();
+    expect((await scheduler.ticks(1))[0]?.decision).toBe('SKIPPED');
+    await hand.runIntervals();
+    await scheduler.idle();
+    expect((await scheduler.ticks(1))[0]?.wokenBy).toBe('start');
+    db.prepare(`DELETE FROM _bambuzled_locks WHERE owner = 'elsewhere'`).run();
+    await hand.runIntervals();
+    await scheduler.idle();
+    const tick = (await scheduler.ticks(1))[0];
+    expect(tick?.wokenBy).toBe('wake (run lock released)');
+    expect(tick?.decision, tick?.reason).toBe('REQUESTED');
   });
 
   it('runs a manual selection without moving the cursor', async () => {
@@ -308,8 +352,8 @@ describe('the sensor', () => {
     expect(run.status).toBe('SUCCESSFUL');
     expect(run.trigger).toBe('manual');
     expect(run.actions.map((action) => action.name)).toEqual(['main.jobs_brz']);
-    expect(scheduler.status().cursor).toBe(0);
-    expect(scheduler.status().pendingEndedJobs).toBe(1);
+    expect((await scheduler.status()).cursor).toBe(0);
+    expect((await scheduler.status()).pendingEndedJobs).toBe(1);
   });
 
   it('handles every ended job again after a cursor reset', async () => {
@@ -317,7 +361,7 @@ describe('the sensor', () => {
     writer.end('a-1');
     const scheduler = makeScheduler();
     expect((await scheduler.tick('cron')).decision).toBe('REQUESTED');
-    expect(scheduler.resetCursor()).toEqual({ before: 2, after: 0 });
+    expect(await scheduler.resetCursor()).toEqual({ before: 2, after: 0 });
     const again = await scheduler.tick('cron');
     expect(again.decision).toBe('REQUESTED');
     expect(again.cursorBefore).toBe(0);
@@ -332,47 +376,94 @@ describe('the sensor', () => {
       expect((await scheduler.tick('cron')).decision).toBe('REQUESTED');
       await scheduler.tick('cron');
     }
-    expect(scheduler.ticks(100)).toHaveLength(3);
-    expect(listRuns(db)).toHaveLength(2);
+    expect(await scheduler.ticks(100)).toHaveLength(3);
+    expect(await listRuns(scheduler)).toHaveLength(2);
   });
 
   it('refuses a schedule that is not a cron expression', () => {
-    expect(() => createScheduler({ db, projectDir, schedule: 'every minute' })).toThrow(SchedulerConfigError);
+    expect(() =>
+      createScheduler({ engine: openEngine(dbPath), projectDir, schedule: 'every minute' }),
+    ).toThrow(SchedulerConfigError);
   });
 
-  it('lets a run in flight finish when stopped', async () => {
+  it('lets a run in flight finish when stopped with cancelRun: false (the page pausing the sensor)', async () => {
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
     const scheduler = makeScheduler();
     scheduler.start();
-    await scheduler.stop();
-    const [last] = scheduler.ticks(1);
+    await scheduler.stop({ cancelRun: false });
+    const [last] = await scheduler.ticks(1);
     expect(last?.wokenBy).toBe('start');
     expect(last?.decision).toBe('REQUESTED');
     expect(bronzeJobIds()).toEqual(['a-1']);
-    expect(scheduler.status().state).toBe('STOPPED');
+    expect((await scheduler.status()).state).toBe('STOPPED');
+  });
+
+  it('cancels a sensor run in flight on cancel(), keeping what finished and the cursor', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    const slowStarted = deferred();
+    const scheduler = makeScheduler({ projectDir: slowProjectDir, adapter: announcing(slowStarted.resolve) });
+    const tick = scheduler.tick('cron');
+    await slowStarted.promise;
+    expect((await scheduler.status()).cancellable).toBe(true);
+    const [running] = await listRuns(scheduler);
+    expect(running?.status).toBe('RUNNING');
+    expect(await scheduler.cancel('cancelled from the test')).toBe(true);
+    const cancelled = await tick;
+    expect(cancelled.decision).toBe('FAILED');
+    expect(cancelled.reason).toContain('was cancelled (Run cancelled: cancelled from the test.)');
+    expect(cancelled.reason).toContain('the next tick runs again');
+    expect(cancelled.cursorAfter).toBe(0);
+    const run = await (await scheduler.history()).getRun(cancelled.runId ?? 0);
+    expect(run?.status).toBe('CANCELLED');
+    expect(run?.actions.map((action) => [action.name, action.status])).toEqual([
+      ['main.jobs_brz', 'SUCCESSFUL'],
+      ['main.slow_brz', 'CANCELLED'],
+      ['assertions.no_poison_jobs', 'SKIPPED'],
+    ]);
+    // What finished before stays.
+    expect(bronzeJobIds()).toEqual(['a-1']);
+    expect((await scheduler.status()).cursor).toBe(0);
+    expect(await scheduler.cancel()).toBe(false);
+  });
+
+  it('cancels the run in flight when stopped, instead of waiting for it to finish', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    const slowStarted = deferred();
+    const scheduler = makeScheduler({ projectDir: slowProjectDir, adapter: announcing(slowStarted.resolve) });
+    scheduler.start();
+    await slowStarted.promise;
+    await scheduler.stop();
+    const [last] = await scheduler.ticks(1);
+    expect(last?.wokenBy).toBe('start');
+    expect(last?.reason).toContain('Run cancelled: the scheduler is stopping.');
+    expect((await listRuns(scheduler)).map((run) => run.status)).toEqual(['CANCELLED']);
+    expect((await scheduler.status()).state).toBe('STOPPED');
   });
 
   it('refuses a manual run while another host keeps the run lock', async () => {
     const scheduler = makeScheduler({ lockWaitMs: 0 });
+    await scheduler.open();
     db.prepare(
       `INSERT INTO _bambuzled_locks (name, owner, pid, hostname, purpose, acquired_at, heartbeat_at, expires_at_ms)
        VALUES ('graph-run', 'elsewhere', 4242, 'another-host', 'sensor run (cron)', 'x', 'x', ?)`,
     ).run(clockMs + 60_000);
     await expect(scheduler.runNow()).rejects.toThrow(SchedulerBusyError);
-    expect(listRuns(db)).toEqual([]);
+    expect(await listRuns(scheduler)).toEqual([]);
   });
 
   it('ticks on a real node-cron schedule', async () => {
     const scheduler = makeScheduler({ cron: undefined, now: () => new Date(), schedule: '* * * * * *' });
     scheduler.start();
     const deadline = Date.now() + 10_000;
-    while (!scheduler.ticks(10).some((tick) => tick.wokenBy === 'cron') && Date.now() < deadline) {
+    while (!(await scheduler.ticks(10)).some((tick) => tick.wokenBy === 'cron') && Date.now() < deadline) {
       await new Promise((done) => setTimeout(done, 50));
     }
-    expect(scheduler.status().nextTickAt).not.toBeNull();
+    expect((await scheduler.status()).nextTickAt).not.toBeNull();
     await scheduler.stop();
-    expect(scheduler.ticks(10).map((tick) => tick.wokenBy)).toContain('cron');
+    expect((await scheduler.ticks(10)).map((tick) => tick.wokenBy)).toContain('cron');
   });
 
   it('retries soon after a run that lost the race for the write lock', async () => {
@@ -382,10 +473,10 @@ describe('the sensor', () => {
     const scheduler = makeScheduler({
       adapter: {
         ...adapterFunctions,
-        // The listener committing mid-run makes SQLite refuse a deferred transaction's write at once.
+        // What the engine reports when another connection kept the write lock past the busy timeout.
         runGraph: (graph, options) => {
           attempts++;
-          if (attempts === 1) throw new Error('database is locked');
+          if (attempts === 1) return Promise.reject(new EngineError('busy', 'The database stayed locked.'));
           return adapterFunctions.runGraph(graph, options);
         },
       },
@@ -394,10 +485,36 @@ describe('the sensor', () => {
     await scheduler.idle();
     await new Promise((done) => setTimeout(done, 10));
     await scheduler.idle();
-    const [retry, failed] = scheduler.ticks(2);
+    const [retry, failed] = await scheduler.ticks(2);
     expect(failed?.decision).toBe('FAILED');
     expect(retry?.wokenBy).toBe('wake (retry after a busy database)');
     expect(retry?.decision).toBe('REQUESTED');
+  });
+
+  it('does not retry at once after a failure that only mentions a lock in its message', async () => {
+    writer.start('P1S-A', 'a-1');
+    writer.end('a-1');
+    const pending = new Map<number, () => void>();
+    let next = 1;
+    const timers: Timers = {
+      ...hand.timers,
+      setTimeout: (callback) => {
+        pending.set(next, callback);
+        return next++;
+      },
+      clearTimeout: (handle) => void pending.delete(handle as number),
+    };
+    const scheduler = makeScheduler({
+      timers,
+      adapter: {
+        ...adapterFunctions,
+        runGraph: () => Promise.reject(new EngineError('sql', 'no such table: database_is_locked')),
+      },
+    });
+    scheduler.start();
+    await scheduler.idle();
+    expect((await scheduler.ticks(1))[0]?.decision).toBe('FAILED');
+    expect(pending.size).toBe(0);
   });
 
   it("leaves nothing in node-cron's registry once stopped, however often it restarts", async () => {
@@ -417,7 +534,7 @@ describe('the sensor', () => {
     const pending = new Map<number, () => void>();
     let next = 1;
     const timers: Timers = {
-      ...handTimers().timers,
+      ...hand.timers,
       setTimeout: (callback) => {
         pending.set(next, callback);
         return next++;
@@ -428,20 +545,18 @@ describe('the sensor', () => {
       timers,
       adapter: {
         ...adapterFunctions,
-        runGraph: () => {
-          throw new Error('database is locked');
-        },
+        runGraph: () => Promise.reject(new EngineError('busy', 'The database stayed locked.')),
       },
     });
     scheduler.start();
     await scheduler.idle();
-    expect(scheduler.ticks(1)[0]?.decision).toBe('FAILED');
+    expect((await scheduler.ticks(1))[0]?.decision).toBe('FAILED');
     expect(pending.size).toBe(1);
     await scheduler.stop();
     expect(pending.size).toBe(0);
   });
 
-  it('holds the run lock ten minutes past each heartbeat, so a long action keeps it', async () => {
+  it('renews the run lock to ten minutes past each heartbeat while a run is in flight', async () => {
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
     const leases: number[] = [];
@@ -457,18 +572,22 @@ describe('the sensor', () => {
         runGraph: (graph, options) =>
           adapterFunctions.runGraph(graph, {
             ...options,
-            onActionEnd: (action) => {
-              options.onActionEnd?.(action);
+            onActionEnd: async (action) => {
+              await options.onActionEnd?.(action);
+              // Time passes in a long action; the lease timer fires and renews from "now".
+              clockMs += 250_000;
+              leases.push(lease());
+              await hand.runIntervals();
               leases.push(lease());
             },
           }),
       },
     });
     expect((await scheduler.tick('cron')).decision).toBe('REQUESTED');
-    expect(leases).toEqual([600_000, 600_000]);
+    expect(leases).toEqual([350_000, 600_000, 350_000, 600_000]);
   });
 
-  it('stops a sensor run at the next action when another scheduler took its lock over', async () => {
+  it('cancels a sensor run when another scheduler took its lock over', async () => {
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
     const logger = recordingLogger();
@@ -476,7 +595,7 @@ describe('the sensor', () => {
     const scheduler = makeScheduler({ logger, adapter: stealingAdapter(ended) });
     const tick = await scheduler.tick('cron');
     expect(tick.decision).toBe('FAILED');
-    expect(tick.reason).toContain('run lock was lost after action main.jobs_brz');
+    expect(tick.reason).toContain('run lock was lost during the run');
     expect(tick.reason).toContain('pid 4242 on another-host');
     expect(tick.cursorAfter).toBe(0);
     expect(ended).toEqual(['main.jobs_brz']);
@@ -484,7 +603,7 @@ describe('the sensor', () => {
       true,
     );
     // The thief's lock is left alone.
-    expect(scheduler.status().lock?.owner).toBe('thief');
+    expect((await scheduler.status()).lock?.owner).toBe('thief');
   });
 
   it('refuses to finish a manual run whose lock was taken over', async () => {
@@ -492,24 +611,54 @@ describe('the sensor', () => {
     const scheduler = makeScheduler({ adapter: stealingAdapter(ended) });
     await expect(scheduler.runNow({ tags: ['bronze'] })).rejects.toThrow(RunLockLostError);
     expect(ended).toHaveLength(1);
-    expect(listRuns(db)).toEqual([]);
+    // The history keeps it, as cancelled.
+    expect((await listRuns(scheduler)).map((run) => run.status)).toEqual(['CANCELLED']);
   });
 });
 
-/** The real adapter, but another host takes the run lock over as the first action ends. */
+/**
+ * The real adapter, but another host takes the run lock over as the first action ends, and the lease
+ * timer fires. Only actions that ran are noted in `ended` (the rest end CANCELLED or SKIPPED).
+ */
 function stealingAdapter(ended: string[]): typeof adapterFunctions {
   return {
     ...adapterFunctions,
     runGraph: (graph, options) =>
       adapterFunctions.runGraph(graph, {
         ...options,
-        onActionEnd: (action) => {
+        onActionEnd: async (action) => {
+          if (action.status === 'CANCELLED' || action.status === 'SKIPPED') return;
           ended.push(action.name);
           db.prepare(
             `UPDATE _bambuzled_locks SET owner = 'thief', pid = 4242, hostname = 'another-host' WHERE name = 'graph-run'`,
           ).run();
-          options.onActionEnd?.(action);
+          await hand.runIntervals();
+          await options.onActionEnd?.(action);
         },
       }),
   };
+}
+
+/** The real adapter, calling `onSlowStarted` once main.jobs_brz has ended (main.slow_brz is then running). */
+function announcing(onSlowStarted: () => void): typeof adapterFunctions {
+  return {
+    ...adapterFunctions,
+    runGraph: (graph, options) =>
+      adapterFunctions.runGraph(graph, {
+        ...options,
+        onActionEnd: async (action) => {
+          await options.onActionEnd?.(action);
+          // main.slow_brz comes next: cancelled before or during its statement, it ends CANCELLED.
+          if (action.name === 'main.jobs_brz') onSlowStarted();
+        },
+      }),
+  };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
 }
