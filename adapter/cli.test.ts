@@ -60,7 +60,7 @@ describe('bambuzled run', () => {
     expect(result.stderr).toContain(`Created the database ${created} (it did not exist).`);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'The declared source main.src_orders (SQLite table "src_orders", declared in definitions/sources.sqlx) does not exist. Create main.src_orders first, or pass --db with the database that has it.',
+      'The declared source main.src_orders (table "src_orders", declared in definitions/sources.sqlx) does not exist. Create main.src_orders first, or pass --db with the database that has it.',
     );
     expect(result.stderr).not.toContain('bambuzled listen');
   });
@@ -113,7 +113,9 @@ describe('bambuzled run', () => {
     expect(first.stdout).toMatch(/View created: {2}reporting\.customer_totals \[view\] \d+\.\d\ds\n/);
     expect(first.stdout).toMatch(/Table created: {2}main\.order_log \[incremental\] \d+\.\d\ds, 4 row\(s\)/);
     expect(first.stdout).toContain('Assertion passed:  checks.main_orders_assertions_uniqueKey_0');
-    expect(first.stdout).toMatch(/Run SUCCESSFUL in [\d.]+s: 6 succeeded, 0 failed, 0 skipped, 0 disabled/);
+    expect(first.stdout).toMatch(
+      /Run SUCCESSFUL \(run \d+\) in [\d.]+s: 6 succeeded, 0 failed, 0 skipped, 0 disabled/,
+    );
 
     const second = await cli(['run', projectDir, '--db', dbPath, '--actions', 'order_log', '--json']);
     expect(second.code).toBe(0);
@@ -167,7 +169,7 @@ describe('bambuzled run', () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Table created:  main.orders_latest [incremental]');
-    expect(result.stdout).toMatch(/Run SUCCESSFUL \(full refresh\) in [\d.]+s: /);
+    expect(result.stdout).toMatch(/Run SUCCESSFUL \(run \d+\) \(full refresh\) in [\d.]+s: /);
   });
 
   it('exits 1 and names the failing assertion and its rows', async () => {
@@ -200,7 +202,7 @@ describe('bambuzled run', () => {
   it('exits 1 with a clear message when the selection matches nothing', async () => {
     const result = await cli(['run', projectDir, '--db', dbPath, '--tags', 'nothing']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('No action matches --tags nothing');
+    expect(result.stderr).toContain('No action matches the tag(s) nothing');
   });
 });
 

@@ -21,7 +21,7 @@ export {
   type Statements,
   type TableInfo,
 } from './engine/executor.js';
-export { type Engine, openEngine } from './engine/open-engine.js';
+export { type Engine, isServerUrl, openEngine, withoutPassword } from './engine/open-engine.js';
 export { sqliteDialect } from './engine/sqlite/sqlite-dialect.js';
 export { openSqliteExecutor, type SqliteExecutorOptions } from './engine/sqlite/sqlite-executor.js';
 export { type GraphAction, graphActions } from './graph-actions.js';

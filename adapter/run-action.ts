@@ -89,7 +89,9 @@ export async function runAction(
 
   if (action.disabled) return recorded(finish({ status: 'DISABLED' }));
   if (context.signal?.aborted) {
-    return recorded(finish({ status: 'SKIPPED', error: `because ${cancelReason(context.signal)}` }));
+    return recorded(
+      finish({ status: 'SKIPPED', error: `because the run was cancelled (${cancelReason(context.signal)})` }),
+    );
   }
   const blocker = action.dependencies
     .map((d) => done.get(targetKey(d)))

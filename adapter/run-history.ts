@@ -6,14 +6,7 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { AsyncExecutor, Row, Statements } from './engine/executor.js';
-import {
-  holderIsLive,
-  LOCKS_DDL,
-  LOCKS_TABLE,
-  type LockHolder,
-  processIsAlive,
-  RUN_LOCK_NAME,
-} from './run-lock.js';
+import { holderIsLive, holderOf, LOCKS_DDL, LOCKS_TABLE, processIsAlive, RUN_LOCK_NAME } from './run-lock.js';
 import type { ActionResult, ActionStatus, RunResult, RunStatus, RunSummary, Selection } from './types.js';
 
 export const RUNS_TABLE = '_bambuzled_runs';
@@ -131,6 +124,8 @@ export class RunHistory {
 
   /** Creates or completes the history's tables (in `tx` when given, else in a transaction of its own). */
   async migrate(tx?: Statements): Promise<void> {
+    // Readers first: only a database that lacks something is written (taking its write lock).
+    if (!tx && (await this.isComplete(this.executor))) return;
     const steps = async (db: Statements) => {
       for (const statement of DDL) await db.execute(statement);
       await addMissingColumns(db, RUNS_TABLE, RUN_COLUMNS);
@@ -139,30 +134,52 @@ export class RunHistory {
     await (tx ? steps(tx) : this.executor.transaction(steps));
   }
 
+  private async isComplete(db: Statements): Promise<boolean> {
+    const complete = async (table: string, columns: Record<string, string>) => {
+      const info = await db.describe(table);
+      return info !== undefined && Object.keys(columns).every((c) => info.columns.some((k) => k.name === c));
+    };
+    return (
+      (await complete(RUNS_TABLE, RUN_COLUMNS)) &&
+      (await complete(ACTION_RUNS_TABLE, ACTION_COLUMNS)) &&
+      (await complete(ASSERTION_STATE_TABLE, {})) &&
+      (await complete(LOCKS_TABLE, {}))
+    );
+  }
+
   /** Marks RUNNING runs whose owner no longer holds a live run lock as INTERRUPTED; returns how many. */
   async markInterrupted(): Promise<number> {
+    // Reads first, so that looking at the history never waits for a run's long statement; the
+    // write lock is taken only when there is something to mark, and the choice made again under it.
+    if ((await this.orphanRuns(this.executor)).length === 0) return 0;
     return this.executor.transaction(async (tx) => {
-      const running = await tx.query(`SELECT run_id, owner FROM ${RUNS_TABLE} WHERE status = 'RUNNING'`);
-      if (running.length === 0) return 0;
-      const holder = (await tx.query(`SELECT * FROM ${LOCKS_TABLE} WHERE name = ?`, [RUN_LOCK_NAME]))[0];
-      const live =
-        holder &&
-        holderIsLive(lockHolderOf(holder), this.now().getTime(), this.hostname, this.isProcessAlive);
       const at = this.now().toISOString();
       let marked = 0;
-      for (const run of running) {
-        if (live && holder?.owner === run.owner) continue;
+      for (const runId of await this.orphanRuns(tx)) {
         marked += (
           await tx.execute(
             `UPDATE ${RUNS_TABLE} SET status = 'INTERRUPTED', ended_at = ?,
                error = 'the process running it stopped before the run ended (killed, crashed or the machine restarted)'
              WHERE run_id = ? AND status = 'RUNNING'`,
-            [at, run.run_id],
+            [at, runId],
           )
         ).changes;
       }
       return marked;
     });
+  }
+
+  /** RUNNING runs whose owner does not hold a live run lock. */
+  private async orphanRuns(db: Statements): Promise<number[]> {
+    const running = await db.query(`SELECT run_id, owner FROM ${RUNS_TABLE} WHERE status = 'RUNNING'`);
+    if (running.length === 0) return [];
+    const row = (await db.query(`SELECT * FROM ${LOCKS_TABLE} WHERE name = ?`, [RUN_LOCK_NAME]))[0];
+    const holder = row ? holderOf(row) : undefined;
+    const liveOwner =
+      holder && holderIsLive(holder, this.now().getTime(), this.hostname, this.isProcessAlive)
+        ? holder.owner
+        : undefined;
+    return running.filter((run) => run.owner !== liveOwner).map((run) => Number(run.run_id));
   }
 
   /** Records a run as RUNNING; returns its id. */
@@ -181,6 +198,17 @@ export class RunHistory {
       ],
     );
     return Number(rows[0]?.run_id);
+  }
+
+  /** The RUNNING run of a lock owner, if any: which run a waiting runner waits for. */
+  async runningRunOf(owner: string): Promise<number | undefined> {
+    const row = (
+      await this.executor.query(
+        `SELECT run_id FROM ${RUNS_TABLE} WHERE owner = ? AND status = 'RUNNING' ORDER BY run_id DESC LIMIT 1`,
+        [owner],
+      )
+    )[0];
+    return row ? Number(row.run_id) : undefined;
   }
 
   /** Records one action's result, inside `tx` (the transaction of the action's writes, if it wrote). */
@@ -374,18 +402,6 @@ async function addMissingColumns(
   for (const [name, type] of Object.entries(columns)) {
     if (!present.has(name)) await tx.execute(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
   }
-}
-
-function lockHolderOf(row: Row): LockHolder {
-  return {
-    owner: String(row.owner),
-    pid: Number(row.pid),
-    hostname: String(row.hostname),
-    purpose: String(row.purpose),
-    acquiredAt: String(row.acquired_at),
-    heartbeatAt: String(row.heartbeat_at),
-    expiresAtMs: Number(row.expires_at_ms),
-  };
 }
 
 function runFields(run: Row): Omit<RunSummary, 'counts'> {

@@ -75,6 +75,10 @@ export class RunLock {
   /** Takes the lock if it is free, stale, or already ours; otherwise says who holds it. */
   async tryAcquire(purpose: string): Promise<AcquireOutcome> {
     await this.ensureTable();
+    // Look before taking the write lock: a run in progress may hold the database's write lock for a
+    // long statement, and a reader never waits for it.
+    const seen = await this.heldByOther();
+    if (seen) return { acquired: false, holder: seen };
     return this.options.executor.transaction(async (tx): Promise<AcquireOutcome> => {
       const row = (await tx.query(`SELECT * FROM ${LOCKS_TABLE} WHERE name = ?`, [this.name]))[0];
       const current = row ? holderOf(row) : undefined;
@@ -138,20 +142,27 @@ export class RunLock {
   }
 
   private ensureTable(): Promise<void> {
-    this.ready ??= this.options.executor.execute(LOCKS_DDL).then(() => undefined);
+    this.ready ??= (async () => {
+      if (!(await this.options.executor.describe(LOCKS_TABLE)))
+        await this.options.executor.execute(LOCKS_DDL);
+    })();
     return this.ready;
   }
 }
 
-/** Whether a holder's lease still counts: not expired, and on this host its process still runs. */
+/**
+ * Whether a holder's lease still counts. On this host, while its process runs: a long statement can
+ * hold the database's write lock past the lease, so the heartbeat may not get through, yet the run is
+ * alive. On another host, until the lease expires.
+ */
 export function holderIsLive(
   holder: LockHolder,
   nowMs: number,
   hostname: string,
   isProcessAlive: (pid: number) => boolean,
 ): boolean {
-  if (holder.expiresAtMs <= nowMs) return false;
-  return holder.hostname !== hostname || isProcessAlive(holder.pid);
+  if (holder.hostname === hostname) return isProcessAlive(holder.pid);
+  return holder.expiresAtMs > nowMs;
 }
 
 /** `kill(pid, 0)` checks that a process exists without signalling it; EPERM still means alive. */
@@ -164,7 +175,8 @@ export function processIsAlive(pid: number): boolean {
   }
 }
 
-function holderOf(row: Row): LockHolder {
+/** A lock row as a LockHolder. */
+export function holderOf(row: Row): LockHolder {
   return {
     owner: String(row.owner),
     pid: Number(row.pid),

@@ -8,6 +8,7 @@ type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<Register>> = {
   compile: async () => (await import('./commands/compile.js')).registerCompile,
   run: async () => (await import('./commands/run.js')).registerRun,
+  runs: async () => (await import('./commands/runs.js')).registerRuns,
   listen: async () => (await import('./commands/listen.js')).registerListen,
   schedule: async () => (await import('./commands/schedule.js')).registerSchedule,
   docs: async () => (await import('./commands/docs.js')).registerDocs,

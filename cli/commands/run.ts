@@ -4,12 +4,18 @@ import {
   type ActionResult,
   compileProject,
   displayNameOf,
+  EngineError,
+  isServerUrl,
+  type LockHolder,
   type RunResult,
+  RunHistory,
+  RunLock,
   runGraph,
   type Target,
 } from '../../adapter/index.js';
-import { DatabaseOpenError, openDatabase, type SqliteDatabase } from '../../lib/sqlite.js';
+import { connect } from '../connect.js';
 import { resolveDbPath } from '../db-path.js';
+import { parseDuration } from '../duration.js';
 import { collectList, formatCompileErrors, parseVars } from './compile.js';
 
 interface RunFlags {
@@ -22,7 +28,14 @@ interface RunFlags {
   vars?: string[];
   json?: boolean;
   db?: string;
+  wait?: boolean;
+  executionTimeout?: string;
 }
+
+/** The run lock's lease (what counts on another host): renewed every third of it while the run goes on. */
+const LOCK_TTL_MS = 10 * 60_000;
+/** How often a run that waits for the lock looks again. */
+const LOCK_POLL_MS = 250;
 
 /** How an action's line reads: a dry run says what would have happened, and that it was a dry run. */
 export interface FormatOptions {
@@ -52,6 +65,8 @@ export function formatActionResult(
     }
     case 'DISABLED':
       return out(`${noun} disabled:  ${label}`);
+    case 'CANCELLED':
+      return err(`${noun} cancelled:  ${label} ${seconds}: ${result.error ?? 'the run was cancelled'}`);
     case 'SKIPPED': {
       const verb = dataset
         ? 'dataset creation'
@@ -102,7 +117,22 @@ export function formatRunSummary(result: RunResult): string {
   const what = result.dryRun ? 'Dry run' : 'Run';
   const refresh = result.fullRefresh ? ' (full refresh)' : '';
   const tail = result.dryRun ? ' (rolled back: nothing was changed or recorded)' : '';
-  return `${what} ${result.status}${refresh} in ${(result.durationMs / 1000).toFixed(1)}s: ${count('SUCCESSFUL')} succeeded, ${count('FAILED')} failed, ${count('SKIPPED')} skipped, ${count('DISABLED')} disabled${tail}`;
+  const cancelled = count('CANCELLED') > 0 ? `, ${count('CANCELLED')} cancelled` : '';
+  const id = result.runId > 0 ? ` (run ${result.runId})` : '';
+  return `${what} ${result.status}${id}${refresh} in ${((result.durationMs ?? 0) / 1000).toFixed(1)}s: ${count('SUCCESSFUL')} succeeded, ${count('FAILED')} failed${cancelled}, ${count('SKIPPED')} skipped, ${count('DISABLED')} disabled${tail}`;
+}
+
+/** The selection as the run flags that make it (`--tags bronze --include-dependents`), or `(everything)`. */
+export function selectionText(run: Pick<RunResult, 'selection' | 'fullRefresh'>): string {
+  const { selection } = run;
+  const flags = [
+    ...(selection.tags?.length ? [`--tags ${selection.tags.join(',')}`] : []),
+    ...(selection.actions?.length ? [`--actions ${selection.actions.join(',')}`] : []),
+    ...(selection.includeDeps ? ['--include-deps'] : []),
+    ...(selection.includeDependents ? ['--include-dependents'] : []),
+    ...(run.fullRefresh ? ['--full-refresh'] : []),
+  ];
+  return flags.length > 0 ? flags.join(' ') : '(everything)';
 }
 
 /** The raw layer's tables, which the listener creates (ingestion/raw-schema.ts). */
@@ -142,6 +172,11 @@ export function registerRun(program: Command): void {
     )
     .option('--json', 'print only the run result, as one JSON document')
     .option(
+      '--execution-timeout <duration>',
+      'cancel the run when it has taken this long (e.g. 90s, 10m, 1h30m), like dataform run',
+    )
+    .option('--no-wait', 'refuse to run, naming the run in progress, instead of waiting for it to finish')
+    .option(
       '--db <path>',
       'the SQLite database (default: BAMBUZLED_DB, the config db_file, data/print_history.db)',
     )
@@ -152,10 +187,17 @@ export function registerRun(program: Command): void {
 
 async function runCommand(projectDir: string, flags: RunFlags): Promise<number> {
   const dbPath = resolveDbPath(flags.db);
-  const created = !existsSync(dbPath);
+  const created = !isServerUrl(dbPath) && !existsSync(dbPath);
   if (created && flags.dryRun) {
     console.error(
       `The database ${dbPath} does not exist, and a dry run creates nothing. Run without --dry-run to create it, or pass --db with the path of an existing database.`,
+    );
+    return 2;
+  }
+  const timeoutMs = flags.executionTimeout === undefined ? undefined : parseDuration(flags.executionTimeout);
+  if (flags.executionTimeout !== undefined && timeoutMs === undefined) {
+    console.error(
+      `--execution-timeout expects a duration such as 90s, 10m or 1h30m; got "${flags.executionTimeout}".`,
     );
     return 2;
   }
@@ -175,20 +217,56 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
   if (compiled.note && !flags.json) console.error(compiled.note);
   say(`Compiled in ${(compiled.durationMs / 1000).toFixed(2)}s${compiled.fromCache ? ' (from cache)' : ''}.`);
 
-  let db: SqliteDatabase;
-  try {
-    db = openDatabase(dbPath);
-  } catch (error) {
-    if (!(error instanceof DatabaseOpenError)) throw error;
-    console.error(error.message);
+  // Opened after a clean compile, so that a broken project leaves no empty database behind.
+  const opened = await connect(dbPath);
+  if (!opened.ok) {
+    console.error(opened.message);
     return 2;
   }
-  // Created after a clean compile, so that a broken project leaves no empty database behind.
+  const { engine, executor } = opened;
   if (created) console.error(`Created the database ${dbPath} (it did not exist).`);
-  say(flags.dryRun ? 'Dry run (everything is rolled back at the end)...' : `Running against ${dbPath}...`);
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: the user really means it
+    console.error(`\n${signal}: cancelling the run (the action in flight is rolled back)...`);
+    stop.abort(`interrupted by ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => stop.abort(`the run took longer than --execution-timeout ${flags.executionTimeout}`),
+          timeoutMs,
+        );
+  let control: Awaited<ReturnType<typeof engine.connect>> | undefined;
+  let lock: RunLock | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   try {
-    const result = runGraph(compiled.graph, {
-      db,
+    // A dry run rolls everything back in one transaction and takes no lock (that would be a write).
+    if (!flags.dryRun) {
+      // The lease is kept on a connection of its own, so that it is renewed during a long statement.
+      control = await engine.connect();
+      lock = new RunLock({ executor: control, ttlMs: LOCK_TTL_MS });
+      const waited = await acquireLock(lock, new RunHistory(control), flags, stop.signal);
+      if (waited !== undefined) return waited;
+      heartbeat = setInterval(() => {
+        lock?.heartbeat().then(
+          (ours) => ours || stop.abort('another process took over the run lock'),
+          () => undefined, // a busy moment; the lease outlasts a missed beat
+        );
+      }, LOCK_TTL_MS / 3);
+    }
+    say(
+      flags.dryRun
+        ? 'Dry run (everything is rolled back at the end)...'
+        : `Running against ${engine.location}...`,
+    );
+    const result = await runGraph(compiled.graph, {
+      executor,
+      dialect: engine.dialect,
+      ...(lock ? { lock } : {}),
       selection: {
         ...(flags.tags ? { tags: flags.tags } : {}),
         ...(flags.actions ? { actions: flags.actions } : {}),
@@ -198,6 +276,7 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
       fullRefresh: flags.fullRefresh ?? false,
       dryRun: flags.dryRun ?? false,
       trigger: 'cli',
+      signal: stop.signal,
       missingSourceHint,
       onActionEnd: (action) => {
         if (flags.json) return;
@@ -208,15 +287,61 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
     });
     if (flags.json) {
       console.log(JSON.stringify(result, null, 2));
-    } else if (result.error) {
-      console.error(result.error);
     } else {
-      say(formatRunSummary(result));
+      if (result.error) console.error(result.error);
+      if (result.actions.length > 0 || !result.error) say(formatRunSummary(result));
     }
-    return result.status === 'SUCCESSFUL' ? 0 : 1;
+    if (result.status === 'SUCCESSFUL') return 0;
+    return result.status === 'CANCELLED' && /interrupted by/.test(result.error ?? '') ? 130 : 1;
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    console.error(error.message);
+    return 2;
   } finally {
-    db.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (timer) clearTimeout(timer);
+    if (heartbeat) clearInterval(heartbeat);
+    await lock?.release().catch(() => undefined);
+    await control?.close();
+    await executor.close();
   }
+}
+
+/**
+ * Takes the run lock, waiting for a run in progress unless --no-wait; returns an exit code when the
+ * run must not go ahead, undefined once the lock is ours.
+ */
+async function acquireLock(
+  lock: RunLock,
+  history: RunHistory,
+  flags: RunFlags,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  let said = false;
+  for (;;) {
+    const outcome = await lock.tryAcquire(`bambuzled run (pid ${process.pid})`);
+    if (outcome.acquired) return undefined;
+    const which = await describeHolder(history, outcome.holder);
+    if (flags.wait === false) {
+      console.error(
+        `Not running: ${which} is in progress (--no-wait). Run again when it has finished, or without --no-wait to wait for it.`,
+      );
+      return 1;
+    }
+    if (!said && !flags.json) console.error(`Waiting for ${which} to finish...`);
+    said = true;
+    if (signal.aborted) return 130;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    if (signal.aborted) return 130;
+  }
+}
+
+/** "run 12 (bambuzled run, pid 4711 on host, since ...)" for messages. */
+async function describeHolder(history: RunHistory, holder: LockHolder): Promise<string> {
+  const runId = await history.runningRunOf(holder.owner).catch(() => undefined);
+  const what = runId === undefined ? 'another run' : `run ${runId}`;
+  return `${what} (${holder.purpose}, pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt})`;
 }
 
 function out(text: string) {

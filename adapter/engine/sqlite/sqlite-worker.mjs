@@ -10,6 +10,7 @@
  * Plain JavaScript (type-checked), so that the same file runs from the sources and from dist/.
  */
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 
 /** @typedef {{ modulePath: string, path: string, readonly: boolean, busyTimeoutMs: number }} WorkerSettings */
 /** @typedef {{ id: number, op: 'execute' | 'query' | 'columns' | 'describe' | 'close', sql?: string, params?: unknown[] }} Request */
@@ -17,8 +18,15 @@ import { createRequire } from 'node:module';
 const settings = /** @type {WorkerSettings} */ (JSON.parse(process.argv[2] ?? '{}'));
 /** @param {unknown} message */
 const send = (message) => process.send?.(message);
-// The parent is gone (it exited or was killed): so is the reason to exist.
+// The parent is gone (it exited or was killed): so is the reason to exist. While a statement runs
+// this thread hears nothing, so a watchdog thread looks for the parent and ends the process itself:
+// an orphan would hold the database's write lock until its statement ended, perhaps never.
 process.on('disconnect', () => process.exit(0));
+new Worker(
+  `const { workerData } = require('node:worker_threads');
+   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 250);`,
+  { eval: true, workerData: process.ppid },
+).unref();
 const Database = createRequire(import.meta.url)(settings.modulePath);
 
 /** @param {unknown} error */
