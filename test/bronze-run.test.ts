@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CompiledGraph, compileProject, type RunResult, runGraph } from '../adapter/index.js';
+import {
+  type AsyncExecutor,
+  type CompiledGraph,
+  compileProject,
+  openSqliteExecutor,
+  type RunResult,
+  runGraph,
+} from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import {
@@ -96,6 +103,7 @@ const BRONZE = { tags: ['bronze'] };
 let graph: CompiledGraph;
 let dir: string;
 let db: SqliteDatabase;
+let executor: AsyncExecutor;
 
 beforeAll(async () => {
   const outcome = await compileProject({ projectDir: PROJECT_DIR });
@@ -103,9 +111,10 @@ beforeAll(async () => {
   graph = outcome.graph;
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bambuzled-bronze-'));
   db = openDatabase(join(dir, 'print_history.db'));
+  executor = await openSqliteExecutor(join(dir, 'print_history.db'));
   migrateRawSchema(db);
   for (const printer of [X1C, P1S, P1P]) {
     writeRawPrinter(db, { ...printer, firstSeenAt: '2026-03-01T00:00:00.000Z' });
@@ -113,14 +122,15 @@ beforeEach(() => {
   for (const job of fixtureJobs()) writeRawJob(db, job);
 });
 
-afterEach(() => {
+afterEach(async () => {
+  await executor.close();
   db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(selection: { tags: string[]; includeDependents?: boolean }, fullRefresh = false): RunResult {
+function run(selection: { tags: string[]; includeDependents?: boolean }, fullRefresh = false): Promise<RunResult> {
   return runGraph(graph, {
-    db,
+    executor,
     selection,
     fullRefresh,
     trigger: 'test',
@@ -166,8 +176,8 @@ function byJobId(a: Record<string, unknown>, b: Record<string, unknown>): number
 }
 
 describe('the bronze models', () => {
-  it('puts exactly the finished jobs into jobs_brz, with their columns, and passes every assertion', () => {
-    const result = run(BRONZE);
+  it('puts exactly the finished jobs into jobs_brz, with their columns, and passes every assertion', async () => {
+    const result = await run(BRONZE);
 
     expect(problems(result)).toEqual([]);
     const assertions = result.actions.filter((a) => a.kind === 'assertion');
@@ -176,6 +186,7 @@ describe('the bronze models', () => {
       'assertions.main_job_outcomes_brz_assertions_uniqueKey_0',
       'assertions.main_jobs_brz_assertions_rowConditions',
       'assertions.main_jobs_brz_assertions_uniqueKey_0',
+      'assertions.main_raw_snapshot_brz_assertions_rowConditions',
     ]);
     const finished = fixtureJobs().filter((job) => job.status === 'finished');
     const expected = finished.map(expectedBronze).sort(byJobId);
@@ -183,8 +194,8 @@ describe('the bronze models', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('takes the job name, file, layers and filament from the printer payloads', () => {
-    run(BRONZE);
+  it('takes the job name, file, layers and filament from the printer payloads', async () => {
+    await run(BRONZE);
     const byName = new Map(rows('jobs_brz').map((r) => [r.job_name, r]));
 
     expect(byName.get('Garden Hose Healer: Male fitting')).toMatchObject({
@@ -204,8 +215,8 @@ describe('the bronze models', () => {
     });
   });
 
-  it('records the source change sequence of each FINISH, which later runs start after', () => {
-    run(BRONZE);
+  it('records the source change sequence of each FINISH, which later runs start after', async () => {
+    await run(BRONZE);
     const raw = db.prepare(`SELECT job_key, change_seq FROM jobs_raw WHERE status = 'finished'`).all() as {
       job_key: string;
       change_seq: number;
@@ -215,11 +226,11 @@ describe('the bronze models', () => {
     for (const { job_key, change_seq } of raw) expect(bronze.get(job_key)).toBe(change_seq);
   });
 
-  it('adds nothing on a second run', () => {
-    run(BRONZE);
+  it('adds nothing on a second run', async () => {
+    await run(BRONZE);
     const before = rows('jobs_brz');
 
-    const second = run(BRONZE);
+    const second = await run(BRONZE);
 
     expect(problems(second)).toEqual([]);
     const merge = second.actions.find((a) => a.name === 'main.jobs_brz');
@@ -228,14 +239,14 @@ describe('the bronze models', () => {
     expect(rows('jobs_brz')).toEqual(before);
   });
 
-  it('appends a job that finishes after the last run exactly once, also when it started earlier', () => {
-    run(BRONZE);
+  it('appends a job that finishes after the last run exactly once, also when it started earlier', async () => {
+    await run(BRONZE);
     // The running job started before several jobs that are already in jobs_brz.
     const running = fixtureJobs().find((job) => job.job_key === 'still-running') as RawJobRow;
     writeRawJob(db, { ...running, status: 'finished', ended_at: '2026-03-05T10:00:00.000Z' });
 
-    const result = run(BRONZE);
-    run(BRONZE);
+    const result = await run(BRONZE);
+    await run(BRONZE);
 
     expect(problems(result)).toEqual([]);
     expect(result.actions.find((a) => a.name === 'main.jobs_brz')?.rowsAffected).toBe(1);
@@ -245,12 +256,12 @@ describe('the bronze models', () => {
     expect(rows('jobs_brz')).toHaveLength(5);
   });
 
-  it('keeps a job name full of quotes, SQL and emoji verbatim', () => {
+  it('keeps a job name full of quotes, SQL and emoji verbatim', async () => {
     const name = `Bob's "benchy" 🐢🚢 '); DROP TABLE jobs_raw; -- \\' ${'`'}x${'`'} ''`;
     const job = fixtureJobs()[0] as RawJobRow;
     writeRawJob(db, { ...job, job_key: 'quoted-job', subtask_name: name, gcode_file: `${name}.gcode.3mf` });
 
-    const result = run(BRONZE);
+    const result = await run(BRONZE);
 
     expect(problems(result)).toEqual([]);
     expect(rows('jobs_brz').find((r) => r.job_id === 'quoted-job')).toMatchObject({
@@ -260,7 +271,7 @@ describe('the bronze models', () => {
     expect(db.prepare('SELECT count(*) AS n FROM jobs_raw').get()).toEqual({ n: 9 });
   });
 
-  it('fails the rowConditions assertion, with the condition, for a job that ends before it starts', () => {
+  it('fails the rowConditions assertion, with the condition, for a job that ends before it starts', async () => {
     const job = fixtureJobs()[0] as RawJobRow;
     writeRawJob(db, {
       ...job,
@@ -269,7 +280,7 @@ describe('the bronze models', () => {
       ended_at: '2026-03-02T09:00:00.000Z',
     });
 
-    const result = run(BRONZE);
+    const result = await run(BRONZE);
 
     const assertion = result.actions.find(
       (a) => a.name === 'assertions.main_jobs_brz_assertions_rowConditions',
@@ -279,13 +290,13 @@ describe('the bronze models', () => {
     expect(conditions).toEqual(['duration_s >= 0', 'finished_at >= started_at']);
   });
 
-  it('runs the rowConditions whose literals hold quotes, and reports them verbatim when they fail', () => {
+  it('runs the rowConditions whose literals hold quotes, and reports them verbatim when they fail', async () => {
     const job = fixtureJobs()[0] as RawJobRow;
     // An empty name becomes NULL (so `job_name <> ''` holds); an empty serial is a listener bug.
     writeRawJob(db, { ...job, job_key: 'empty-name', subtask_name: '' });
     writeRawJob(db, { ...job, job_key: 'no-serial', printer_serial: '' });
 
-    const result = run(BRONZE);
+    const result = await run(BRONZE);
 
     const assertion = result.actions.find(
       (a) => a.name === 'assertions.main_jobs_brz_assertions_rowConditions',
@@ -297,8 +308,8 @@ describe('the bronze models', () => {
     expect(rows('jobs_brz').find((r) => r.job_id === 'empty-name')?.job_name).toBeNull();
   });
 
-  it('lists every ended job in job_outcomes_brz with its outcome and error code', () => {
-    run(BRONZE);
+  it('lists every ended job in job_outcomes_brz with its outcome and error code', async () => {
+    await run(BRONZE);
 
     const outcomes = new Map(rows('job_outcomes_brz').map((r) => [r.job_id, r]));
     const ended = fixtureJobs().filter((job) => job.status !== 'running');
@@ -308,11 +319,11 @@ describe('the bronze models', () => {
     expect(outcomes.get(cancelled.job_key)).toMatchObject({ print_error_hex: '0300_400C', last_layer: 120 });
   });
 
-  it('rebuilds jobs_brz to the same rows on a full refresh', () => {
-    run(BRONZE);
+  it('rebuilds jobs_brz to the same rows on a full refresh', async () => {
+    await run(BRONZE);
     const before = rows('jobs_brz');
 
-    const result = run(BRONZE, true);
+    const result = await run(BRONZE, true);
 
     expect(problems(result)).toEqual([]);
     expect(rows('jobs_brz')).toEqual(before);
@@ -320,8 +331,8 @@ describe('the bronze models', () => {
 });
 
 describe('silver and gold, built as dependents of bronze', () => {
-  it('builds every silver and gold model with its assertions passing', () => {
-    const result = run({ tags: ['bronze'], includeDependents: true });
+  it('builds every silver and gold model with its assertions passing', async () => {
+    const result = await run({ tags: ['bronze'], includeDependents: true });
 
     expect(problems(result)).toEqual([]);
     const built = result.actions.filter((a) => a.kind !== 'assertion').map((a) => a.name);
@@ -332,14 +343,44 @@ describe('silver and gold, built as dependents of bronze', () => {
       'main.jobs_slv',
       'main.printer_daily_gld',
       'main.printer_summary_gld',
+      'main.raw_snapshot_brz',
     ]);
     const names = result.actions.map((a) => a.name);
     expect(names).toContain('assertions.gold_totals_match_silver');
     expect(names).toContain('assertions.finished_history_in_silver');
   });
 
-  it('derives outcome, calendar fields and per-printer totals from the jobs', () => {
-    run({ tags: ['bronze'], includeDependents: true });
+  it('reads the raw layer as it was when the run began, while the listener writes during the run', async () => {
+    const job = fixtureJobs().find((j) => j.job_key === 'still-running') as RawJobRow;
+    let wrote = false;
+    const result = await runGraph(graph, {
+      executor,
+      selection: { tags: ['bronze'], includeDependents: true },
+      trigger: 'test',
+      // Between the two models that read the raw layer, the listener records a job's end: without
+      // one snapshot the second would have it and the first not, and silver would disagree.
+      onActionEnd: (action) => {
+        if (wrote || (action.name !== 'main.jobs_brz' && action.name !== 'main.job_outcomes_brz')) return;
+        writeRawJob(db, { ...job, status: 'finished', ended_at: '2026-03-05T10:00:00.000Z' });
+        wrote = true;
+      },
+    });
+    expect(wrote).toBe(true);
+    expect(problems(result)).toEqual([]);
+    const present = (table: string) =>
+      db.prepare(`SELECT count(*) AS n FROM "${table}" WHERE job_id = 'still-running'`).get();
+    expect(present('jobs_brz')).toEqual({ n: 0 });
+    expect(present('job_outcomes_brz')).toEqual({ n: 0 });
+
+    const next = await run({ tags: ['bronze'], includeDependents: true });
+    expect(problems(next)).toEqual([]);
+    expect(present('jobs_brz')).toEqual({ n: 1 });
+    expect(present('job_outcomes_brz')).toEqual({ n: 1 });
+    expect(present('jobs_slv')).toEqual({ n: 1 });
+  });
+
+  it('derives outcome, calendar fields and per-printer totals from the jobs', async () => {
+    await run({ tags: ['bronze'], includeDependents: true });
 
     const x1c = rows('jobs_slv').find((r) => r.job_name === 'Garden Hose Healer: Male fitting');
     // 2026-03-02 is a Monday.
@@ -399,7 +440,7 @@ describe('the documentation of the project', () => {
       .sort();
   }
 
-  it('documents every column of every source, exactly as the raw schema has them', () => {
+  it('documents every column of every source, exactly as the raw schema has them', async () => {
     const declarations = graph.declarations ?? [];
     expect(declarations.map((d) => d.target.name).sort()).toEqual([
       'job_events_raw',
@@ -412,8 +453,8 @@ describe('the documentation of the project', () => {
     }
   });
 
-  it('documents every column of every model it builds, and no column it does not build', () => {
-    const result = run({ tags: ['bronze'], includeDependents: true });
+  it('documents every column of every model it builds, and no column it does not build', async () => {
+    const result = await run({ tags: ['bronze'], includeDependents: true });
     expect(problems(result)).toEqual([]);
 
     for (const table of graph.tables ?? []) {
