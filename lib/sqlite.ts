@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { describeSqliteFailure } from './sqlite-failures.js';
 
 /** The better-sqlite3 connection type, named once so that every stage imports it from here. */
 export type SqliteDatabase = Database.Database;
@@ -30,21 +31,36 @@ export class DatabaseOpenError extends Error {
  */
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   const { readonly = false, busyTimeoutMs = 5_000 } = options;
-  if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  let db: SqliteDatabase;
+  let db: SqliteDatabase | undefined;
   try {
+    if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     db = new Database(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+    // Reading the schema is what finds a file that is not a database (or a damaged one) at once.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    if (!readonly) db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
   } catch (error) {
+    db?.close();
     const reason = error instanceof Error ? error.message : String(error);
+    const raw = (error as { code?: unknown }).code;
+    // SQLite's codes are SQLITE_*; a failed mkdir is a plain errno (EACCES, EROFS...).
+    const code =
+      typeof raw === 'string' && raw.startsWith('SQLITE_')
+        ? raw
+        : typeof raw === 'string'
+          ? 'SQLITE_CANTOPEN'
+          : undefined;
+    const { message } =
+      typeof code === 'string'
+        ? describeSqliteFailure(path, code, reason, !readonly)
+        : { message: `Cannot open the database ${path} (${reason}).` };
     throw new DatabaseOpenError(
       path,
-      readonly
+      readonly && code === undefined
         ? `Cannot open the database ${path} (${reason}). Start the listener (\`bambuzled listen\`) or pass --db with the path of an existing database.`
-        : `Cannot open or create the database ${path} (${reason}). Check that the folder is writable, or pass --db with another path.`,
+        : message,
       { cause: error },
     );
   }
-  if (!readonly) db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
   return db;
 }
