@@ -186,7 +186,6 @@ describe('the bronze models', () => {
       'assertions.main_job_outcomes_brz_assertions_uniqueKey_0',
       'assertions.main_jobs_brz_assertions_rowConditions',
       'assertions.main_jobs_brz_assertions_uniqueKey_0',
-      'assertions.main_raw_snapshot_brz_assertions_rowConditions',
     ]);
     const finished = fixtureJobs().filter((job) => job.status === 'finished');
     const expected = finished.map(expectedBronze).sort(byJobId);
