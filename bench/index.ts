@@ -13,6 +13,7 @@ import type { BenchModule, BenchReport } from './report.js';
 
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   adapter: () => import('./adapter.bench.js'),
+  engine: () => import('./engine.bench.js'),
   listener: () => import('./listener.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
   docs: () => import('./docs.bench.js'),

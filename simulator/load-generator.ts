@@ -86,6 +86,23 @@ export async function publishLoad(farm: SimulatedFarm, loads: PrinterLoad[]): Pr
   );
 }
 
+/**
+ * Publishes every printer's payloads one every `paceMs`, each stamped with the time it was sent
+ * (`print.bench_sent_ms`, this machine's clock), so that a listener can measure report latency.
+ */
+export async function publishPaced(farm: SimulatedFarm, loads: PrinterLoad[], paceMs: number): Promise<void> {
+  await Promise.all(
+    farm.printers.map(async (printer, p) => {
+      for (const payload of loads[p]!.payloads) {
+        const report = JSON.parse(payload) as { print: Record<string, unknown> };
+        report.print.bench_sent_ms = Date.now();
+        await printer.publishRaw(JSON.stringify(report));
+        await new Promise((resolve) => setTimeout(resolve, paceMs));
+      }
+    }),
+  );
+}
+
 /** The message the child prints once its printers are online. */
 export interface LoadReady {
   ready: { config: ListenerConfig; totalReports: number; expectedEvents: number; kinds: readonly string[] };
@@ -110,8 +127,9 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50);
   for await (const line of createInterface({ input: process.stdin })) {
-    if (line === 'go') {
-      await publishLoad(farm, loads);
+    if (line === 'go' || line.startsWith('paced ')) {
+      if (line === 'go') await publishLoad(farm, loads);
+      else await publishPaced(farm, loads, Number(line.slice('paced '.length)));
       send({ published: true, peakRssMb: Math.round(peakRss / 1048576) });
     } else if (line === 'stop') {
       break;

@@ -1,0 +1,256 @@
+/**
+ * The listener beside a long transformation run: 8 simulated printers, each report stamped when it is
+ * sent, reach a real listener through the real TLS broker (printers in a child process) while a full
+ * refresh of jobs_brz over a 1M-job history runs
+ *  - in the listener's own process (as `bambuzled start` runs it: SQLite behind the async executor, in
+ *    a process of its own), and
+ *  - in another process (`bambuzled run --full-refresh`, as `schedule` beside `listen` would).
+ * Measured: report latency (sent → handled by the listener) p99, against the same stream with no run
+ * (the baseline, in the same process); lock errors logged; transitions lost; transitions recorded
+ * with a time more than 1 s after their report arrived ("late"); how long a transition waited for
+ * SQLite's write lock before it was committed (the run holds it while it rebuilds the table).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { compileProject, openSqliteExecutor, runGraph } from '../adapter/index.js';
+import type { ListenerConfig } from '../ingestion/config.js';
+import { startListener } from '../ingestion/listener.js';
+import type { MqttConnect } from '../ingestion/printer-connection.js';
+import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import type { Logger } from '../lib/logger.js';
+import { openDatabase } from '../lib/sqlite.js';
+import type { LoadReady, LoadSpec } from '../simulator/load-generator.js';
+import { insertFinishedJobs } from './adapter.bench.js';
+import type { BenchFigure, BenchReport } from './report.js';
+
+const HISTORY = 1_000_000;
+/** One report per printer every PACE_MS: 8 printers → 160 reports/s, busy printers' rate. */
+const SPEC: LoadSpec = { printers: 8, jobsPerPrinter: 3, noisePerStep: 12 };
+const PACE_MS = 50;
+/** The listener's busy timeout: short, so that a write waiting for the run never stalls its event loop. */
+const LISTENER_BUSY_TIMEOUT_MS = 20;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+interface Phase {
+  latencies: number[];
+  lockErrors: number;
+  transitions: number;
+  late: number;
+  commitWaitsMs: number[];
+}
+
+export async function run(): Promise<BenchReport> {
+  const work = mkdtempSync(join(tmpdir(), 'bambuzled-bench-engine-'));
+  const path = join(work, 'history.db');
+  const notes: string[] = [];
+  try {
+    const compiled = await compileProject({ projectDir: root });
+    if (!compiled.ok) throw new Error(compiled.message);
+    const setup = openDatabase(path);
+    migrateRawSchema(setup);
+    insertFinishedJobs(setup, 1, HISTORY);
+    setup.close();
+    const executor = await openSqliteExecutor(path);
+    const built = await runGraph(compiled.graph, {
+      executor,
+      selection: { actions: ['jobs_brz', 'raw_snapshot_brz'] },
+    });
+    if (built.status !== 'SUCCESSFUL')
+      throw new Error(`building bronze failed: ${JSON.stringify(built.actions)}`);
+
+    const refreshInProcess = async () => {
+      const started = performance.now();
+      const result = await runGraph(compiled.graph, {
+        executor,
+        selection: { actions: ['jobs_brz'] },
+        fullRefresh: true,
+        trigger: 'bench',
+      });
+      if (result.status !== 'SUCCESSFUL') throw new Error(`full refresh failed: ${result.error ?? ''}`);
+      return performance.now() - started;
+    };
+    const refreshElsewhere = () =>
+      new Promise<number>((resolve, reject) => {
+        const started = performance.now();
+        const child = spawn(
+          process.execPath,
+          [
+            join(root, 'bin', 'bambuzled.js'),
+            'run',
+            root,
+            '--actions',
+            'jobs_brz',
+            '--full-refresh',
+            '--db',
+            path,
+          ],
+          { stdio: 'ignore' },
+        );
+        child.on('exit', (code) =>
+          code === 0 ? resolve(performance.now() - started) : reject(new Error(`run exited ${code}`)),
+        );
+      });
+
+    const baseline = await phase(path, async () => 0);
+    const inProcess = await phase(path, refreshInProcess);
+    const elsewhere = await phase(path, refreshElsewhere);
+    await executor.close();
+
+    const figures: BenchFigure[] = [];
+    const p99 = (p: Phase) => percentile(p.latencies, 0.99);
+    for (const [label, p] of [
+      ['beside a 1M full refresh in the same process', inProcess],
+      ['beside a 1M full refresh in another process', elsewhere],
+    ] as const) {
+      figures.push(
+        {
+          name: `report latency p99, ${label}`,
+          value: round(p99(p), 1),
+          unit: 'ms',
+          target: '< 50 ms',
+          pass: p99(p) < 50,
+        },
+        {
+          name: `lock errors logged, ${label}`,
+          value: p.lockErrors,
+          unit: '',
+          target: '0',
+          pass: p.lockErrors === 0,
+        },
+        {
+          name: `transitions lost, ${label}`,
+          value: baseline.transitions - p.transitions,
+          unit: '',
+          target: '0',
+          pass: p.transitions === baseline.transitions,
+        },
+        {
+          name: `transitions recorded > 1 s after their report, ${label}`,
+          value: p.late,
+          unit: '',
+          target: '0',
+          pass: p.late === 0,
+        },
+        {
+          name: `longest wait of a transition for the write lock, ${label}`,
+          value: round(Math.max(0, ...p.commitWaitsMs), 0),
+          unit: 'ms',
+        },
+      );
+    }
+    figures.unshift({
+      name: 'report latency p99 with no run (baseline)',
+      value: round(p99(baseline), 1),
+      unit: 'ms',
+    });
+    notes.push(
+      `${SPEC.printers} printers, one report each every ${PACE_MS} ms through the TLS broker (${baseline.latencies.length} reports, ${baseline.transitions} transitions per phase); the listener's busy timeout is ${LISTENER_BUSY_TIMEOUT_MS} ms.`,
+      `latency p50 / p99 / max: baseline ${summary(baseline)}; run in process ${summary(inProcess)}; run in another process ${summary(elsewhere)}.`,
+      'A transition is "late" when the time recorded for it is more than 1 s after its report arrived; the wait for the write lock is reported beside it.',
+    );
+    return { title: 'Listener beside a long run (SQLite)', figures, notes };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** One stream of reports into a listener on `path`, while `during` runs (started with the stream). */
+async function phase(path: string, during: () => Promise<number>): Promise<Phase> {
+  const printers = await startPrinters();
+  const db = openDatabase(path, { busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS });
+  migrateRawSchema(db);
+  const result: Phase = { latencies: [], lockErrors: 0, transitions: 0, late: 0, commitWaitsMs: [] };
+  const arrived = new Map<string, number>();
+  const connect: MqttConnect = (url, options) => {
+    const client = mqtt.connect(url, options);
+    client.on('message', (_topic, payload) => {
+      const sent = (JSON.parse(payload.toString()) as { print?: { bench_sent_ms?: number } }).print
+        ?.bench_sent_ms;
+      if (sent === undefined) return;
+      // A microtask runs once the emit is over: after the listener's own handler has handled the report.
+      queueMicrotask(() => result.latencies.push(Date.now() - sent));
+    });
+    return client;
+  };
+  const logger: Logger = {
+    info: () => {},
+    warn: () => {},
+    error: (message) => {
+      if (/could not write the raw layer|database is locked/i.test(message)) result.lockErrors++;
+    },
+  };
+  const listener = startListener({ config: printers.config, db, logger, connect });
+  listener.on('transition', (event) => {
+    result.transitions++;
+    const waited = Date.now() - Date.parse(event.at);
+    result.commitWaitsMs.push(waited);
+    void arrived;
+  });
+  await waitUntil(() => listener.status().every((s) => s.connected), 15_000);
+  const streamed = printers.stream(PACE_MS);
+  const ran = during();
+  await Promise.all([streamed, ran]);
+  await new Promise((resolve) => setTimeout(resolve, 2_000)); // let retried writes land
+  await listener.close();
+  db.close();
+  await printers.close();
+  // Recorded times come from the listener's clock at the report's arrival; a write that waited keeps it.
+  result.late = result.commitWaitsMs.filter((ms) => ms > 1_000).length;
+  return result;
+}
+
+async function startPrinters(): Promise<{
+  config: ListenerConfig;
+  stream(paceMs: number): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const generator = join(root, 'dist', 'simulator', 'load-generator.js');
+  const child: ChildProcess = spawn(process.execPath, [generator, JSON.stringify(SPEC)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => JSON.parse(String((await lines.next()).value)) as Record<string, unknown>;
+  const { ready } = (await next()) as unknown as LoadReady;
+  return {
+    config: ready.config,
+    stream: async (paceMs) => {
+      child.stdin!.write(`paced ${paceMs}\n`);
+      await next();
+    },
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin!.write('stop\n');
+      await exited;
+    },
+  };
+}
+
+async function waitUntil(check: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the printers did not connect');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function summary(p: Phase): string {
+  return `${round(percentile(p.latencies, 0.5), 1)} / ${round(percentile(p.latencies, 0.99), 1)} / ${round(Math.max(...p.latencies), 0)} ms`;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
