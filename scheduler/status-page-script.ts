@@ -12,6 +12,7 @@ var selectedRun = null;
 var lastRuns = [];
 var askedForToken = false;
 var sensorState = 'STOPPED';
+var manualPending = false;
 var detail = document.getElementById('run-detail');
 var RUN_COLUMNS = 7;
 
@@ -78,6 +79,8 @@ function renderSensor(s) {
   var badge = document.getElementById('sensor-badge');
   badge.textContent = s.state + (s.busy ? ' · ' + s.busy : '');
   badge.className = 'badge ' + s.state;
+  // A run in flight in this scheduler (sensor or manual) can be cancelled from here.
+  document.getElementById('cancel-control').hidden = !s.cancellable;
   var running = s.state === 'RUNNING';
   document.getElementById('toggle-sensor').textContent = running ? 'Stop sensor' : 'Start sensor';
   document.getElementById('toggle-note').textContent = running
@@ -214,6 +217,7 @@ document.getElementById('run-form').addEventListener('submit', function (ev) {
   var f = ev.target;
   var button = document.getElementById('run-button');
   button.disabled = true;
+  manualPending = true;
   say('Running…');
   api('/api/run', { tags: f.tags.value, actions: f.actions.value, includeDeps: f.includeDeps.checked, includeDependents: f.includeDependents.checked, fullRefresh: f.fullRefresh.checked })
     .then(function (d) {
@@ -221,6 +225,15 @@ document.getElementById('run-form').addEventListener('submit', function (ev) {
       say('Run ' + d.run.runId + ' ' + d.run.status + ' in ' + ms(d.run.durationMs) + (d.run.error ? ': ' + d.run.error : '') + '.', d.run.status !== 'SUCCESSFUL');
       return refresh();
     })
+    .catch(function (e) { say(e.message, true); })
+    .then(function () { button.disabled = false; manualPending = false; });
+});
+document.getElementById('cancel-run').addEventListener('click', function () {
+  var button = document.getElementById('cancel-run');
+  button.disabled = true;
+  say('Cancelling the run…');
+  // A manual run started from this page reports its own end (CANCELLED) when its request returns.
+  api('/api/run/cancel', {}).then(function () { if (!manualPending) say('The run was cancelled; what finished before it stays.'); return refresh(); })
     .catch(function (e) { say(e.message, true); })
     .then(function () { button.disabled = false; });
 });

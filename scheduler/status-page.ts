@@ -43,6 +43,8 @@ export function renderStatusPage(options: { csrfToken: string; nonce: string }):
     <button type="submit" id="run-button">Run now</button>
   </form>
   <p class="muted">Nothing selected runs the whole graph. A manual run does not move the sensor's cursor.</p>
+  <div class="control row" id="cancel-control" hidden><button type="button" id="cancel-run">Cancel run</button>
+  <span class="muted">Stops the run in flight: its statement is stopped and rolled back, what finished before stays. A cancelled sensor run keeps the cursor, so the next tick runs again.</span></div>
 </section>
 <section class="card" id="printers-card"><h2>Printers</h2>
   <table id="printers"><thead><tr><th>Printer</th><th>Last report</th><th>Now</th></tr></thead><tbody></tbody></table>
@@ -103,7 +105,8 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f6f8fa;pa
 code.flags span{white-space:nowrap}
 #reset-to{width:7em}code.serial{font-size:11px;color:#57606a}th{white-space:nowrap}
 .SUCCESSFUL,.REQUESTED,.RUNNING,.finished{color:#116329;font-weight:600}
-.FAILED,.failed{color:#b42318;font-weight:600}.SKIPPED,.DISABLED,.STOPPED,.cancelled,.ended_while_disconnected{color:#6b7280}
+.FAILED,.failed{color:#b42318;font-weight:600}.CANCELLED,.INTERRUPTED{color:#9a6700;font-weight:600}
+#cancel-run{color:#b42318;border-color:#ff8182}[hidden]{display:none !important}.SKIPPED,.DISABLED,.STOPPED,.cancelled,.ended_while_disconnected{color:#6b7280}
 .badge.RUNNING{background:#116329;color:#fff}.badge.STOPPED{background:#6b7280;color:#fff}
 .muted{color:#6e7781;font-size:12px}
 .row,#run-form{display:flex;flex-wrap:wrap;gap:8px;align-items:center}

@@ -5,11 +5,11 @@ import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileProject, listRuns } from '../adapter/index.js';
+import { compileProject, openEngine, type RunSummary } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
-import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
+import { RawLayerWriter, writeSensorProject, writeSlowAction } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { startScheduleService } from '../scheduler/service.js';
 import { type StatusServer, startStatusServer } from '../scheduler/status-server.js';
@@ -51,16 +51,22 @@ beforeAll(async () => {
     new Date(now.getTime() - 42_000).toISOString(),
   );
   seen.run('X1C-B', 'Garage <i>X1C</i>', '2026-11-02T08:00:00.000Z', null);
-  scheduler = createScheduler({ db, projectDir, cron: neverCron, pollIntervalMs: 0 });
+  scheduler = createScheduler({
+    engine: openEngine(join(dir, 'history.db')),
+    projectDir,
+    cron: neverCron,
+    pollIntervalMs: 0,
+  });
   scheduler.start();
   await scheduler.idle();
-  server = await startStatusServer({ scheduler, db, port: 0, now: () => now });
+  server = await startStatusServer({ scheduler, port: 0, now: () => now });
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  await scheduler?.stop();
+  // close() also ends the scheduler's connection processes.
+  await scheduler?.close();
   db?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -68,6 +74,11 @@ afterAll(async () => {
 async function launch(): Promise<Browser> {
   browser ??= await launchChromium();
   return browser;
+}
+
+/** The run history, as the page reads it. */
+async function listRuns(limit = 50): Promise<RunSummary[]> {
+  return (await scheduler.history()).listRuns({ limit });
 }
 
 function post(path: string, headers: Record<string, string>, body = '{}') {
@@ -180,10 +191,20 @@ describe('the status API', () => {
     expect((await post('/api/run', { ...json, origin: 'http://evil.example' })).status).toBe(403);
     expect((await post('/api/run', { ...json, 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await post('/api/run', { ...json })).status).toBe(403);
-    expect(listRuns(db).filter((run) => run.trigger === 'manual')).toEqual([]);
+    expect((await listRuns()).filter((run) => run.trigger === 'manual')).toEqual([]);
     const reset = await post('/api/sensor/reset', { ...json, origin }, JSON.stringify({ to: 2 }));
     expect(reset.status).toBe(200);
     expect(await reset.json()).toEqual({ before: 2, after: 2 });
+  });
+
+  it('guards "cancel run" like the other POSTs, and says when there is nothing to cancel', async () => {
+    const origin = new URL(server.url).origin;
+    const json = { 'content-type': 'application/json' };
+    expect((await post('/api/run/cancel', { ...json, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post('/api/run/cancel', { 'content-type': 'text/plain', origin })).status).toBe(415);
+    const idle = await post('/api/run/cancel', { ...json, origin });
+    expect(idle.status).toBe(409);
+    expect(((await idle.json()) as { error: string }).error).toContain('nothing to cancel');
   });
 
   it('refuses a host name rebound to the loopback address', async () => {
@@ -203,7 +224,7 @@ describe('the status API', () => {
   });
 
   it('refuses a rebound host name on a wildcard bind and says which --allowed-host to pass', async () => {
-    const open = await startStatusServer({ scheduler, db, host: '0.0.0.0', port: 0 });
+    const open = await startStatusServer({ scheduler, host: '0.0.0.0', port: 0 });
     try {
       const evil = `evil.example:${open.port}`;
       const page = await rawRequest(open.port, { path: '/', headers: { host: evil } });
@@ -222,7 +243,7 @@ describe('the status API', () => {
         body: '{"fullRefresh":true}',
       });
       expect(run.status).toBe(403);
-      expect(listRuns(db, { limit: 500 }).filter((r) => r.trigger === 'manual')).toEqual([]);
+      expect((await listRuns(500)).filter((r) => r.trigger === 'manual')).toEqual([]);
     } finally {
       await open.close();
     }
@@ -231,7 +252,6 @@ describe('the status API', () => {
   it("answers on a wildcard bind to the machine's own address and to the allowed names", async () => {
     const open = await startStatusServer({
       scheduler,
-      db,
       host: '0.0.0.0',
       port: 0,
       allowedHosts: ['prints.lan'],
@@ -251,28 +271,22 @@ describe('the status API', () => {
   });
 
   it('warns that anyone on the network can start runs when it listens beyond loopback with no token', async () => {
-    const serviceDb = openDatabase(join(dir, 'service.db'));
-    migrateRawSchema(serviceDb);
     const projectDir = join(dir, 'project');
     const lines: string[][] = [];
-    try {
-      for (const token of [undefined, 'tok-51d0']) {
-        const logger = recordingLogger();
-        const service = await startScheduleService({
-          db: serviceDb,
-          projectDir,
-          cron: neverCron,
-          pollIntervalMs: 0,
-          host: '0.0.0.0',
-          port: 0,
-          logger,
-          ...(token ? { token } : {}),
-        });
-        await service.stop();
-        lines.push(logger.lines.filter((line) => line.includes('with no token')));
-      }
-    } finally {
-      serviceDb.close();
+    for (const token of [undefined, 'tok-51d0']) {
+      const logger = recordingLogger();
+      const service = await startScheduleService({
+        engine: openEngine(join(dir, 'service.db')),
+        projectDir,
+        cron: neverCron,
+        pollIntervalMs: 0,
+        host: '0.0.0.0',
+        port: 0,
+        logger,
+        ...(token ? { token } : {}),
+      });
+      await service.stop();
+      lines.push(logger.lines.filter((line) => line.includes('with no token')));
     }
     expect(lines[0]).toHaveLength(1);
     expect(lines[0]?.[0]).toMatch(/anyone .* can start runs.*--token/);
@@ -281,7 +295,7 @@ describe('the status API', () => {
 
   it('asks for the bearer token when one is configured, and never shows it', async () => {
     const secret = 'tok-3f9a1c7e';
-    const guarded = await startStatusServer({ scheduler, db, port: 0, token: secret });
+    const guarded = await startStatusServer({ scheduler, port: 0, token: secret });
     try {
       expect((await fetch(`${guarded.url}api/status`)).status).toBe(401);
       const wrong = await fetch(`${guarded.url}api/status`, { headers: { authorization: 'Bearer nope' } });
@@ -339,7 +353,7 @@ describe('the status page in a browser', () => {
     await detailRow.waitFor({ state: 'detached' });
     expect(await page.locator('#run-detail').isVisible()).toBe(false);
 
-    const runs = listRuns(db).filter((run) => run.trigger === 'manual');
+    const runs = (await listRuns()).filter((run) => run.trigger === 'manual');
     expect(runs).toHaveLength(1);
     expect(runs[0]?.selection.tags).toEqual(['bronze']);
     expect(runs[0]?.fullRefresh).toBe(true);
@@ -413,7 +427,7 @@ describe('the status page in a browser', () => {
 
   it('takes the token from the address fragment and keeps it out of the address bar', async () => {
     const secret = 'tok-8b2d44';
-    const guarded = await startStatusServer({ scheduler, db, port: 0, token: secret });
+    const guarded = await startStatusServer({ scheduler, port: 0, token: secret });
     try {
       const page = await (await launch()).newPage();
       await page.goto(`${guarded.url}#token=${secret}`);
@@ -427,7 +441,7 @@ describe('the status page in a browser', () => {
   });
 
   it('does not start a run when a page on another origin posts to it', async () => {
-    const before = listRuns(db, { limit: 500 }).length;
+    const before = (await listRuns(500)).length;
     const target = `${server.url}api/run`;
     const evil: Server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -455,7 +469,7 @@ describe('the status page in a browser', () => {
     } finally {
       await new Promise<void>((done) => evil.close(() => done()));
     }
-    expect(listRuns(db, { limit: 500 })).toHaveLength(before);
+    expect(await listRuns(500)).toHaveLength(before);
   });
 
   it('shows a failing assertion with its failing row count', async () => {
@@ -468,5 +482,47 @@ describe('the status page in a browser', () => {
     await row.locator('.FAILED').waitFor();
     expect(await row.locator('td').nth(2).textContent()).toBe('1');
     await page.close();
+  });
+
+  it('cancels a manual run in flight from its "Cancel run" button, which shows while the run is RUNNING', async () => {
+    // Its own scheduler on the same file, over a project with an action that runs until stopped.
+    const slowProject = writeSlowAction(writeSensorProject(join(dir, 'slow-project')));
+    expect((await compileProject({ projectDir: slowProject })).ok).toBe(true);
+    const slowScheduler = createScheduler({
+      engine: openEngine(join(dir, 'history.db')),
+      projectDir: slowProject,
+      cron: neverCron,
+      pollIntervalMs: 0,
+    });
+    const slowServer = await startStatusServer({ scheduler: slowScheduler, port: 0 });
+    try {
+      const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(slowServer.url);
+      await page.locator('#sensor-badge', { hasText: 'STOPPED' }).waitFor();
+      expect(await page.locator('#cancel-run').isVisible()).toBe(false);
+      await page.fill('#run-form input[name="actions"]', 'slow_brz');
+      await page.click('#run-button');
+      // The page refreshes every 2 s; the button appears with the refresh that sees the run.
+      await page.locator('#cancel-run').waitFor({ state: 'visible', timeout: 10_000 });
+      expect(
+        await page.locator('#runs > tbody > tr[data-run-id]').first().locator('.RUNNING').textContent(),
+      ).toBe('RUNNING');
+      await page.screenshot({ path: screenshotPath('scheduler-status-page-cancel') });
+      await page.click('#cancel-run');
+      await page.locator('#message', { hasText: /Run \d+ CANCELLED/ }).waitFor();
+      expect(await page.locator('#message').textContent()).toContain('cancelled from the status page');
+      await page.locator('#cancel-run').waitFor({ state: 'hidden' });
+      await page.locator('#runs > tbody > tr[data-run-id] .CANCELLED').first().waitFor();
+      const [latest] = await (await slowScheduler.history()).listRuns({ limit: 1 });
+      expect(latest?.status).toBe('CANCELLED');
+      expect(latest?.counts.CANCELLED).toBe(1);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await slowServer.close();
+      await slowScheduler.close();
+    }
   });
 });
