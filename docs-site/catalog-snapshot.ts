@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
-import type { ActionResult, CatalogEntry, CompiledGraph } from '../adapter/index.js';
-import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import {
+  type ActionResult,
+  type AsyncExecutor,
+  type CatalogEntry,
+  type CompiledGraph,
+  openEngine,
+  type Statements,
+} from '../adapter/index.js';
 
 /** What the database holds for one action: the catalog half of the docs' data. */
 export interface DocsCatalogEntry {
@@ -42,24 +48,24 @@ export interface DocsCatalog {
 
 /** The two adapter reads the catalog needs, passed in so that the docs import no adapter internals. */
 export interface CatalogReaders {
-  readCatalog(db: SqliteDatabase, graph: CompiledGraph): CatalogEntry[];
-  latestActionResults(db: SqliteDatabase): Map<string, ActionResult>;
+  readCatalog(db: Statements, graph: CompiledGraph): Promise<CatalogEntry[]>;
+  latestActionResults(db: AsyncExecutor): Promise<Map<string, ActionResult>>;
 }
 
 export const EMPTY_CATALOG_HINT =
   'Start the listener (`bambuzled listen`, or `bambuzled start`) and run the transformations ' +
   '(`bambuzled run`); then reload this page - no restart needed.';
 
-/** Reads the catalog and the latest run results from an open database. */
-export function readCatalogSnapshot(
-  db: SqliteDatabase,
+/** Reads the catalog and the latest run results through an open connection. */
+export async function readCatalogSnapshot(
+  db: AsyncExecutor,
   graph: CompiledGraph,
   readers: CatalogReaders,
   options: { dbPath?: string | null; now?: () => Date } = {},
-): DocsCatalog {
+): Promise<DocsCatalog> {
   const readAt = (options.now ?? (() => new Date()))().toISOString();
   const entries: Record<string, DocsCatalogEntry> = {};
-  for (const entry of readers.readCatalog(db, graph)) {
+  for (const entry of await readers.readCatalog(db, graph)) {
     entries[entry.name] = {
       sqliteName: entry.sqliteName,
       exists: entry.exists,
@@ -76,7 +82,7 @@ export function readCatalogSnapshot(
   let historyError: string | undefined;
   let latest = new Map<string, ActionResult>();
   try {
-    latest = readers.latestActionResults(db);
+    latest = await readers.latestActionResults(db);
   } catch (error) {
     // A catalog without run history is still worth showing: say why the history is missing.
     historyError = `Run history unavailable: ${error instanceof Error ? error.message : String(error)}`;
@@ -114,15 +120,16 @@ export function emptyCatalog(
 }
 
 /**
- * Opens `dbPath` read-only for one read and closes it again, so that a database created or rebuilt
- * after the server started shows up on the next request. A missing file or a failed read is data.
+ * Opens `dbPath` read-only for one read (a connection of its own, off the main thread) and closes it
+ * again, so that a database created or rebuilt after the server started shows up on the next
+ * request. A missing file or a failed read (a damaged file: the message says what to do) is data.
  */
-export function readCatalogFile(
+export async function readCatalogFile(
   dbPath: string,
   graph: CompiledGraph,
   readers: CatalogReaders,
   now: () => Date = () => new Date(),
-): DocsCatalog {
+): Promise<DocsCatalog> {
   if (!existsSync(dbPath)) {
     return emptyCatalog(
       'no-database',
@@ -131,14 +138,14 @@ export function readCatalogFile(
       now,
     );
   }
-  let db: SqliteDatabase | undefined;
+  let db: AsyncExecutor | undefined;
   try {
-    db = openDatabase(dbPath, { readonly: true });
-    return readCatalogSnapshot(db, graph, readers, { dbPath, now });
+    db = await openEngine(dbPath).connect({ readonly: true });
+    return await readCatalogSnapshot(db, graph, readers, { dbPath, now });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return emptyCatalog('error', dbPath, `Cannot read the catalog from ${dbPath}: ${reason}`, now);
   } finally {
-    db?.close();
+    await db?.close().catch(() => undefined);
   }
 }

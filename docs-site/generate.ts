@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CompilationError, CompiledGraph } from '../adapter/index.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { AsyncExecutor, CompilationError, CompiledGraph } from '../adapter/index.js';
 import { type DocsCatalog, emptyCatalog, readCatalogSnapshot } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel } from './docs-model.js';
@@ -14,8 +13,11 @@ export const DEFAULT_DOCS_OUT_DIR = 'docs-out';
 
 export interface GenerateDocsOptions {
   projectDir: string;
-  /** The database to read the catalog and run history from; without it the site says the catalog is empty. */
-  db?: SqliteDatabase;
+  /**
+   * A connection (read-only is enough) to the database to read the catalog and run history from;
+   * without it the site says the catalog is empty.
+   */
+  db?: AsyncExecutor;
   /** Shown on the page next to the catalog (the path of `db`). */
   dbPath?: string;
   outDir: string;
@@ -41,7 +43,7 @@ export type GenerateDocsResult =
 /** Builds the data file's content: model, elkjs layouts and the catalog (empty without a database). */
 export async function buildSiteData(
   graph: CompiledGraph,
-  options: { db?: SqliteDatabase; dbPath?: string; adapter?: DocsAdapter; live?: boolean; now?: () => Date },
+  options: { db?: AsyncExecutor; dbPath?: string; adapter?: DocsAdapter; live?: boolean; now?: () => Date },
 ): Promise<DocsSiteData> {
   const adapter = options.adapter ?? defaultDocsAdapter;
   const now = options.now ?? (() => new Date());
@@ -50,7 +52,7 @@ export async function buildSiteData(
   // first sight) and switches to the full layout when the reader asks to see them.
   const { layout, compactLayout } = await layoutSite(model);
   const catalog = options.db
-    ? readCatalogSnapshot(options.db, graph, adapter, { dbPath: options.dbPath ?? null, now })
+    ? await readCatalogSnapshot(options.db, graph, adapter, { dbPath: options.dbPath ?? null, now })
     : emptyCatalog(
         'no-database',
         null,

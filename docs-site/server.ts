@@ -109,7 +109,7 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
           compilationErrors: errors,
         };
     const empty: LineageLayout = { width: 0, height: 0, nodes: {}, edges: [] };
-    const catalog = readCatalogFile(dbPath, site?.graph ?? {}, adapter, now);
+    const catalog = await readCatalogFile(dbPath, site?.graph ?? {}, adapter, now);
     return {
       generatedAt: now().toISOString(),
       live: true,
@@ -134,7 +134,7 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
         res,
         200,
         contentTypeOf('.json'),
-        JSON.stringify(readCatalogFile(dbPath, site?.graph ?? {}, adapter, now)),
+        JSON.stringify(await readCatalogFile(dbPath, site?.graph ?? {}, adapter, now)),
       );
     }
     if (path === '/docs-data.json')

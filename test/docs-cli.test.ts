@@ -18,7 +18,7 @@ beforeAll(async () => {
   projectDir = join(root, 'project');
   dbPath = join(root, 'history.db');
   writeFixtureProject(projectDir);
-  fillFixtureDatabase(dbPath, await compileFixture(projectDir), 2);
+  await fillFixtureDatabase(dbPath, await compileFixture(projectDir), 2);
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));

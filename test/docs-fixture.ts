@@ -4,7 +4,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type CompiledGraph, compileProject, type RunResult, runGraph } from '../adapter/index.js';
+import {
+  type AsyncExecutor,
+  type CompiledGraph,
+  compileProject,
+  openEngine,
+  type RunResult,
+  runGraph,
+} from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase } from '../lib/sqlite.js';
 
@@ -88,12 +95,12 @@ export async function compileFixture(dir: string): Promise<CompiledGraph> {
  * Creates (or adds to) the database the way the listener and a run would: the raw schema, `jobs`
  * finished jobs spread over two printers, then a run of the whole graph.
  */
-export function fillFixtureDatabase(
+export async function fillFixtureDatabase(
   dbPath: string,
   graph: CompiledGraph,
   jobs: number,
   firstJob = 0,
-): RunResult {
+): Promise<RunResult> {
   const db = openDatabase(dbPath);
   try {
     migrateRawSchema(db);
@@ -117,8 +124,23 @@ export function fillFixtureDatabase(
         end.toISOString(),
       );
     }
-    return runGraph(graph, { db, trigger: 'test' });
   } finally {
     db.close();
   }
+  return runFixtureGraph(dbPath, graph);
+}
+
+/** One run of the whole graph on its own connection, as `bambuzled run` does it. */
+export async function runFixtureGraph(dbPath: string, graph: CompiledGraph): Promise<RunResult> {
+  const executor = await openEngine(dbPath).connect();
+  try {
+    return await runGraph(graph, { executor, trigger: 'test' });
+  } finally {
+    await executor.close();
+  }
+}
+
+/** A read-only connection, as the docs read the database. */
+export function readOnlyConnection(dbPath: string): Promise<AsyncExecutor> {
+  return openEngine(dbPath).connect({ readonly: true });
 }

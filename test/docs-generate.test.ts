@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompiledGraph } from '../adapter/index.js';
 import { type DocsSiteData, generateDocsSite } from '../docs-site/index.js';
-import { openDatabase } from '../lib/sqlite.js';
 import {
   compileFixture,
   FIXTURE_FILES,
   FIXTURE_MODELS,
   fillFixtureDatabase,
+  readOnlyConnection,
   writeFixtureProject,
 } from './docs-fixture.js';
 
@@ -123,15 +123,15 @@ describe('generateDocsSite', () => {
 
   it('reads column types, row counts and the last run of each action from a real SQLite file', async () => {
     const dbPath = join(root, 'filled.db');
-    const run = fillFixtureDatabase(dbPath, graph, 5);
+    const run = await fillFixtureDatabase(dbPath, graph, 5);
     expect(run.status).toBe('SUCCESSFUL');
-    const db = openDatabase(dbPath, { readonly: true });
+    const db = await readOnlyConnection(dbPath);
     const outDir = join(root, 'site-db');
     try {
       const result = await generateDocsSite({ projectDir, outDir, db, dbPath });
       expect(result.ok && result.catalogStatus).toBe('ready');
     } finally {
-      db.close();
+      await db.close();
     }
     const { catalog } = readData(outDir);
     const brz = catalog.entries['main.jobs_brz'];

@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runGraph } from '../adapter/index.js';
 import { type DocsSiteData, generateDocsSite } from '../docs-site/index.js';
 import { openDatabase } from '../lib/sqlite.js';
-import { compileFixture, fillFixtureDatabase, writeFixtureProject } from './docs-fixture.js';
+import {
+  compileFixture,
+  fillFixtureDatabase,
+  readOnlyConnection,
+  runFixtureGraph,
+  writeFixtureProject,
+} from './docs-fixture.js';
 import { launchChromium, screenshotPath } from './helpers/browser.js';
 
 /**
@@ -23,14 +28,14 @@ beforeAll(async () => {
   const projectDir = process.cwd();
   const graph = await compileFixture(projectDir);
   const dbPath = join(root, 'history.db');
-  fillFixtureDatabase(dbPath, graph, 4);
-  const db = openDatabase(dbPath, { readonly: true });
+  await fillFixtureDatabase(dbPath, graph, 4);
+  const db = await readOnlyConnection(dbPath);
   outDir = join(root, 'site');
   try {
     const result = await generateDocsSite({ projectDir, outDir, db, dbPath });
     if (!result.ok) throw new Error(result.message);
   } finally {
-    db.close();
+    await db.close();
   }
   data = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
   browser = await launchChromium();
@@ -166,20 +171,27 @@ describe('the assertion badge of the docs fixture', () => {
     writeFixtureProject(projectDir);
     const graph = await compileFixture(projectDir);
     const dbPath = join(root, 'failing.db');
-    fillFixtureDatabase(dbPath, graph, 2);
-    const db = openDatabase(dbPath);
-    const siteDir = join(root, 'site-failing');
+    await fillFixtureDatabase(dbPath, graph, 2);
+    const raw = openDatabase(dbPath);
     try {
-      db.prepare(
-        `INSERT INTO jobs_raw (job_key, printer_serial, printer_name, status, started_at, ended_at, change_seq, updated_at)
+      raw
+        .prepare(
+          `INSERT INTO jobs_raw (job_key, printer_serial, printer_name, status, started_at, ended_at, change_seq, updated_at)
          VALUES ('job-unnamed', '01P00A000000001', 'p1p', 'finished', '2026-01-02T08:00:00Z', '2026-01-02T09:00:00Z', 99,
            '2026-01-02T09:00:00Z')`,
-      ).run();
-      expect(runGraph(graph, { db, trigger: 'test' }).status).toBe('FAILED');
+        )
+        .run();
+    } finally {
+      raw.close();
+    }
+    expect((await runFixtureGraph(dbPath, graph)).status).toBe('FAILED');
+    const db = await readOnlyConnection(dbPath);
+    const siteDir = join(root, 'site-failing');
+    try {
       const result = await generateDocsSite({ projectDir, outDir: siteDir, db, dbPath });
       expect(result.ok).toBe(true);
     } finally {
-      db.close();
+      await db.close();
     }
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {

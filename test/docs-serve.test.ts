@@ -76,7 +76,7 @@ describe('bambuzled docs serve', () => {
   it('shows column types and row counts on reload once the database is created, without a restart', async () => {
     const page = await openPage();
     try {
-      expect(fillFixtureDatabase(dbPath, graph, 3).status).toBe('SUCCESSFUL');
+      expect((await fillFixtureDatabase(dbPath, graph, 3)).status).toBe('SUCCESSFUL');
       await page.reload();
       await page.waitForSelector('body[data-ready="true"]');
       expect(await page.locator('#banner').isHidden()).toBe(true);
@@ -119,7 +119,7 @@ describe('bambuzled docs serve', () => {
       await page.screenshot({ path: 'test-output/docs-site.png' });
 
       // More jobs and another run: a reload shows the new count, still without a restart.
-      fillFixtureDatabase(dbPath, graph, 4, 100);
+      await fillFixtureDatabase(dbPath, graph, 4, 100);
       await page.reload();
       await page.waitForSelector('#details h2[data-id="main.jobs_brz"]');
       expect(await page.locator('#details .row-count').textContent()).toBe('7');

@@ -10,8 +10,8 @@ import {
   generateDocsSite,
   serveDocs,
 } from '../../docs-site/index.js';
+import { type AsyncExecutor, EngineError, openEngine } from '../../adapter/index.js';
 import { consoleLogger } from '../../lib/logger.js';
-import { openDatabase, type SqliteDatabase } from '../../lib/sqlite.js';
 import { resolveDbPath } from '../db-path.js';
 
 interface GenerateFlags {
@@ -32,9 +32,17 @@ function parsePort(text: string): number | undefined {
 
 async function generate(projectDir: string, flags: GenerateFlags): Promise<number> {
   const dbPath = resolveDbPath(flags.db);
-  let db: SqliteDatabase | undefined;
-  if (existsSync(dbPath)) db = openDatabase(dbPath, { readonly: true });
-  else if (flags.db) {
+  let db: AsyncExecutor | undefined;
+  if (existsSync(dbPath)) {
+    try {
+      // Read-only: the docs never write. A damaged or unreadable file is one line naming it.
+      db = await openEngine(dbPath).connect({ readonly: true });
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      console.error(error.message);
+      return 2;
+    }
+  } else if (flags.db) {
     console.error(`No database at ${dbPath}: pass --db with the path of an existing database.`);
     return 2;
   }
@@ -54,8 +62,14 @@ async function generate(projectDir: string, flags: GenerateFlags): Promise<numbe
       );
     console.log(`Open ${where}/index.html in a browser, or serve the folder with any static file server.`);
     return 0;
+  } catch (error) {
+    // The catalog is read as data; what can still fail here is the engine itself (a file that is
+    // not a database is only found out at the first read): one line, no stack.
+    if (!(error instanceof EngineError)) throw error;
+    console.error(error.message);
+    return 2;
   } finally {
-    db?.close();
+    await db?.close();
   }
 }
 
