@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import mqtt from 'mqtt';
+import { connect as mqttConnect } from 'mqtt';
 import { compileProject, openSqliteExecutor, runGraph } from '../adapter/index.js';
 import type { ListenerConfig } from '../ingestion/config.js';
 import { startListener } from '../ingestion/listener.js';
@@ -166,10 +166,12 @@ async function phase(path: string, during: () => Promise<number>): Promise<Phase
   const printers = await startPrinters();
   const db = openDatabase(path, { busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS });
   migrateRawSchema(db);
+  // Each phase's simulated printers have new certificates: forget the last phase's pins.
+  db.exec('DELETE FROM printers_raw');
   const result: Phase = { latencies: [], lockErrors: 0, transitions: 0, late: 0, commitWaitsMs: [] };
   const arrived = new Map<string, number>();
   const connect: MqttConnect = (url, options) => {
-    const client = mqtt.connect(url, options);
+    const client = mqttConnect(url, options);
     client.on('message', (_topic, payload) => {
       const sent = (JSON.parse(payload.toString()) as { print?: { bench_sent_ms?: number } }).print
         ?.bench_sent_ms;
@@ -193,7 +195,11 @@ async function phase(path: string, during: () => Promise<number>): Promise<Phase
     result.commitWaitsMs.push(waited);
     void arrived;
   });
-  await waitUntil(() => listener.status().every((s) => s.connected), 15_000);
+  await waitUntil(
+    () => listener.status().every((s) => s.connected),
+    15_000,
+    () => JSON.stringify(listener.status().map((s) => ({ name: s.name, connected: s.connected, error: s.lastError }))),
+  );
   const streamed = printers.stream(PACE_MS);
   const ran = during();
   await Promise.all([streamed, ran]);
@@ -232,10 +238,10 @@ async function startPrinters(): Promise<{
   };
 }
 
-async function waitUntil(check: () => boolean, ms: number): Promise<void> {
+async function waitUntil(check: () => boolean, ms: number, state: () => string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('the printers did not connect');
+    if (Date.now() > deadline) throw new Error(`the printers did not connect: ${state()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
