@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compileProject, listRuns } from '../adapter/index.js';
+import { compileProject, openEngine, type RunSummary } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
@@ -121,19 +121,21 @@ describe('the run lock across processes', () => {
     writer.end('a-1');
     const holder = runChild(
       'hold-lock.mjs',
-      `import { openDatabase } from ${mod('lib/sqlite.js')};
-       import { migrateSensorSchema } from ${mod('scheduler/sensor-schema.js')};
-       import { RunLock } from ${mod('scheduler/run-lock.js')};
-       const db = openDatabase(process.argv[2]);
-       migrateSensorSchema(db);
-       const lock = new RunLock({ db, name: 'graph-run', owner: 'child', ttlMs: 600000, now: () => new Date() });
-       const outcome = lock.tryAcquire('manual run');
+      `import { openEngine, RunLock } from ${mod('adapter/index.js')};
+       const executor = await openEngine(process.argv[2]).connect();
+       const lock = new RunLock({ executor, owner: 'child', ttlMs: 600000 });
+       const outcome = await lock.tryAcquire('manual run');
        console.log(outcome.acquired ? 'locked ' + process.pid : 'not locked');
        setInterval(() => {}, 1000);`,
       [dbPath],
     );
     const [, pid] = await holder.waitFor(/locked (\d+)/);
-    const scheduler = createScheduler({ db, projectDir, cron: neverCron, pollIntervalMs: 0 });
+    const scheduler = createScheduler({
+      engine: openEngine(dbPath),
+      projectDir,
+      cron: neverCron,
+      pollIntervalMs: 0,
+    });
     const blocked = await scheduler.tick('cron');
     expect(blocked.decision).toBe('SKIPPED');
     expect(blocked.reason).toContain(`manual run by scheduler child (pid ${pid} `);
@@ -141,18 +143,18 @@ describe('the run lock across processes', () => {
     await holder.exited;
     const recovered = await scheduler.tick('cron');
     expect(recovered.decision, recovered.reason).toBe('REQUESTED');
-    await scheduler.stop();
+    await scheduler.close();
   });
 
   it('never overlaps the runs of two schedulers in two processes', async () => {
     const writer = new RawLayerWriter(db);
     const other = runChild(
       'other-scheduler.mjs',
-      `import { openDatabase } from ${mod('lib/sqlite.js')};
+      `import { openEngine } from ${mod('adapter/index.js')};
        import { createScheduler } from ${mod('scheduler/scheduler.js')};
-       const db = openDatabase(process.argv[2]);
        const cron = { schedule: () => ({ stop() {} }), validate: () => true };
-       const scheduler = createScheduler({ db, projectDir: process.argv[3], sensor: 'child', cron, pollIntervalMs: 0 });
+       const scheduler = createScheduler({ engine: openEngine(process.argv[2]), projectDir: process.argv[3], sensor: 'child', cron, pollIntervalMs: 0 });
+       await scheduler.open();
        console.log('ready');
        let runs = 0;
        for (let i = 0; i < 60; i++) {
@@ -160,11 +162,16 @@ describe('the run lock across processes', () => {
          await new Promise((r) => setTimeout(r, 5));
        }
        console.log('done ' + runs);
-       db.close();`,
+       await scheduler.close();`,
       [dbPath, projectDir],
     );
     await other.waitFor(/ready/);
-    const scheduler = createScheduler({ db, projectDir, cron: neverCron, pollIntervalMs: 0 });
+    const scheduler = createScheduler({
+      engine: openEngine(dbPath),
+      projectDir,
+      cron: neverCron,
+      pollIntervalMs: 0,
+    });
     let mine = 0;
     for (let i = 0; i < 30; i++) {
       writer.start(i % 2 ? 'P1S-A' : 'X1C-B', `job-${i}`);
@@ -173,13 +180,11 @@ describe('the run lock across processes', () => {
       await new Promise((done) => setTimeout(done, 5));
     }
     const [, theirs] = await other.waitFor(/done (\d+)/, 60_000);
-    await scheduler.stop();
+    const recorded: RunSummary[] = await (await scheduler.history()).listRuns({ limit: 1000 });
+    await scheduler.close();
     expect(mine).toBeGreaterThan(0);
     expect(Number(theirs)).toBeGreaterThan(0);
-    const runs = listRuns(db, { limit: 1000 }).map((run) => [
-      Date.parse(run.startedAt),
-      Date.parse(run.endedAt),
-    ]);
+    const runs = recorded.map((run) => [Date.parse(run.startedAt), Date.parse(run.endedAt ?? '')]);
     expect(runs.length).toBe(mine + Number(theirs));
     const sorted = runs.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
     for (let i = 1; i < sorted.length; i++) {
@@ -223,4 +228,82 @@ describe('bambuzled schedule', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
   });
+});
+
+describe('bambuzled schedule and status with a database they cannot use', () => {
+  /** Runs one command of the CLI in a child process; resolves with its exit code and output. */
+  async function command(name: 'schedule' | 'status', args: string[]) {
+    const register = name === 'schedule' ? 'registerSchedule' : 'registerStatus';
+    const cli = runChild(
+      `${name}-cli.mjs`,
+      `import { Command } from ${mod('node_modules/commander/esm.mjs')};
+       import { ${register} } from ${mod(`cli/commands/${name}.js`)};
+       const program = new Command('bambuzled');
+       ${register}(program);
+       await program.parseAsync(process.argv);`,
+      [name, ...args],
+    );
+    const code = await cli.exited;
+    return { code, ...cli.output() };
+  }
+
+  /** A file that is not a database, and a database cut in half (as a failed copy leaves it). */
+  function badFiles(): { label: string; path: string }[] {
+    const notADatabase = join(dir, 'notes.db');
+    writeFileSync(notADatabase, 'these are my notes, not a database\n'.repeat(200));
+    const truncated = join(dir, 'truncated.db');
+    const full = openDatabase(truncated);
+    full.exec('PRAGMA journal_mode = DELETE');
+    full.exec('CREATE TABLE t (x TEXT)');
+    const insert = full.prepare('INSERT INTO t VALUES (?)');
+    for (let i = 0; i < 2000; i++) insert.run(`row ${i} `.repeat(10));
+    full.close();
+    const bytes = readFileSync(truncated);
+    writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    return [
+      { label: 'not a database', path: notADatabase },
+      { label: 'truncated', path: truncated },
+    ];
+  }
+
+  it('schedule says which file is wrong and what to do, exits non-zero, and prints no stack trace', async () => {
+    for (const bad of badFiles()) {
+      const run = await command('schedule', [projectDir, '--db', bad.path, '--port', '0']);
+      expect(run.code, bad.label).not.toBe(0);
+      expect(run.stderr, bad.label).toContain(bad.path);
+      expect(run.stderr, bad.label).toMatch(
+        /not a SQLite database, or it is damaged.*restore it from a backup/,
+      );
+      expect(run.stderr, bad.label).not.toMatch(/^\s+at /m);
+      expect(run.stdout, bad.label).not.toContain('status page at');
+    }
+  });
+
+  it('status says which file is wrong, exits non-zero, and prints no stack trace', async () => {
+    for (const bad of [...badFiles(), { label: 'missing', path: join(dir, 'nowhere', 'none.db') }]) {
+      const run = await command('status', ['--db', bad.path]);
+      expect(run.code, bad.label).toBe(1);
+      expect(run.stderr, bad.label).toContain(bad.path);
+      expect(run.stderr, bad.label).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  // root writes into a read-only folder anyway, so this can only be checked as another user.
+  it.skipIf(process.getuid?.() === 0)(
+    'schedule refuses a read-only folder in one line naming the database',
+    async () => {
+      const folder = join(dir, 'read-only');
+      mkdirSync(folder);
+      chmodSync(folder, 0o555);
+      try {
+        const path = join(folder, 'history.db');
+        const run = await command('schedule', [projectDir, '--db', path, '--port', '0']);
+        expect(run.code).not.toBe(0);
+        expect(run.stderr).toContain(path);
+        expect(run.stderr).not.toMatch(/^\s+at /m);
+      } finally {
+        chmodSync(folder, 0o755);
+      }
+    },
+  );
 });

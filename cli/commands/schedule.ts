@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compileProject, graphActions, selectActions } from '../../adapter/index.js';
+import { compileProject, EngineError, graphActions, openEngine, selectActions } from '../../adapter/index.js';
 import { ConfigError, type ListenerConfig, loadConfig } from '../../ingestion/config.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
-import { openDatabase } from '../../lib/sqlite.js';
+import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
 import { SchedulerError, startScheduleService } from '../../scheduler/index.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 
@@ -58,8 +58,8 @@ export function registerSchedule(program: Command): void {
     )
     .option(
       '--poll <ms>',
-      'how often to look for jobs ended by another process (0: only the schedule)',
-      '1000',
+      'how often (ms) to read the change feed for jobs ended by another process (0: only the schedule)',
+      '100',
     )
     .action(async (projectDir: string, flags: ScheduleFlags) => {
       const logger = consoleLogger('schedule', [flags.token ?? '', process.env.BAMBUZLED_STATUS_TOKEN ?? '']);
@@ -100,14 +100,31 @@ export function registerSchedule(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const db = openDatabase(dbPath);
-      // The sensor may start before the listener ever ran: give it an empty raw layer to watch.
-      migrateRawSchema(db);
+      let engine: ReturnType<typeof openEngine>;
+      try {
+        engine = openEngine(dbPath);
+        // A damaged, truncated or unreadable file, or a read-only folder, is found out here and
+        // said in one line naming the file (the EngineError's message), before anything starts.
+        await (await engine.connect()).close();
+        // The sensor may start before the listener ever ran: give it an empty raw layer to watch.
+        // (The raw layer's migrations are ingestion's, on its own synchronous connection.)
+        const raw = openDatabase(dbPath);
+        try {
+          migrateRawSchema(raw);
+        } finally {
+          raw.close();
+        }
+      } catch (error) {
+        if (!(error instanceof EngineError || error instanceof DatabaseOpenError)) throw error;
+        console.error(error.message);
+        process.exitCode = 2;
+        return;
+      }
       const token = flags.token ?? process.env.BAMBUZLED_STATUS_TOKEN;
       let service: Awaited<ReturnType<typeof startScheduleService>>;
       try {
         service = await startScheduleService({
-          db,
+          engine,
           projectDir: project,
           schedule,
           selection: { tags, includeDependents: true },
@@ -119,9 +136,8 @@ export function registerSchedule(program: Command): void {
           logger,
         });
       } catch (error) {
-        db.close();
         const code = (error as NodeJS.ErrnoException).code;
-        if (error instanceof SchedulerError) console.error(error.message);
+        if (error instanceof SchedulerError || error instanceof EngineError) console.error(error.message);
         else if (code === 'EADDRINUSE')
           console.error(`Port ${port} is in use; pass --port with another one.`);
         else throw error;
@@ -149,11 +165,10 @@ export function registerSchedule(program: Command): void {
       const shutdown = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        logger.info(`${signal}: letting a run in flight finish, then stopping`);
+        logger.info(`${signal}: cancelling a run in flight (what finished before stays), then stopping`);
         void service
           .stop()
           .then(() => {
-            db.close();
             process.exit(0);
           })
           .catch((error: unknown) => {

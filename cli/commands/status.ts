@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
+import { EngineError, openEngine } from '../../adapter/index.js';
+import { isMissingTable } from '../../lib/query-rows.js';
 import { resolveDbPath } from '../db-path.js';
 
 interface PrinterRow {
@@ -19,7 +20,7 @@ export function registerStatus(program: Command): void {
     .description("Print each printer's last report from the database; exit 1 if one is silent too long.")
     .option('--db <path>', 'SQLite database (default: $BAMBUZLED_DB, else data/print_history.db)')
     .option('--max-silence <seconds>', 'silence after which a printer counts as down', '120')
-    .action((options: { db?: string; maxSilence: string }) => {
+    .action(async (options: { db?: string; maxSilence: string }) => {
       const dbPath = resolveDbPath(options.db);
       const maxSilenceMs = Number(options.maxSilence) * 1000;
       if (!Number.isFinite(maxSilenceMs) || maxSilenceMs <= 0) {
@@ -29,16 +30,11 @@ export function registerStatus(program: Command): void {
       }
       let rows: PrinterRow[];
       try {
-        const db = openDatabase(dbPath, { readonly: true });
-        rows = db
-          .prepare(
-            'SELECT printer_serial, printer_name, last_report_at FROM printers_raw ORDER BY printer_name',
-          )
-          .all() as PrinterRow[];
-        db.close();
+        rows = await readPrinters(dbPath);
       } catch (error) {
+        // A missing, damaged or unreadable file: one line that names it and says what to do.
         console.error(
-          error instanceof DatabaseOpenError ? error.message : `Cannot read ${dbPath}: ${String(error)}`,
+          error instanceof EngineError ? error.message : `Cannot read ${dbPath}: ${String(error)}`,
         );
         process.exitCode = 1;
         return;
@@ -62,4 +58,24 @@ export function registerStatus(program: Command): void {
       }
       process.exitCode = down === 0 ? 0 : 1;
     });
+}
+
+/** The printers the listener has recorded, through a read-only connection; none before it first ran. */
+async function readPrinters(dbPath: string): Promise<PrinterRow[]> {
+  const db = await openEngine(dbPath).connect({ readonly: true });
+  try {
+    const rows = await db.query(
+      'SELECT printer_serial, printer_name, last_report_at FROM printers_raw ORDER BY printer_name',
+    );
+    return rows.map((row) => ({
+      printer_serial: String(row.printer_serial),
+      printer_name: String(row.printer_name),
+      last_report_at: row.last_report_at == null ? null : String(row.last_report_at),
+    }));
+  } catch (error) {
+    if (isMissingTable(error)) return [];
+    throw error;
+  } finally {
+    await db.close();
+  }
 }
