@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { EngineError, openEngine } from '../../adapter/index.js';
 import { serveDocs } from '../../docs-site/index.js';
 import { ConfigError, type ListenerConfig, loadConfig, parseConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
@@ -11,6 +12,9 @@ import { startScheduleService } from '../../scheduler/index.js';
 import { type Demo, startDemo } from '../../simulator/demo.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 import { onStopSignal } from './listen.js';
+
+/** The listener's busy timeout in `start` (ms): short, see runStart. */
+const LISTENER_BUSY_TIMEOUT_MS = 20;
 
 /** Where the demo's jobs go unless --db or BAMBUZLED_DB says otherwise. */
 export const DEMO_DB_PATH = 'data/demo.db';
@@ -70,30 +74,47 @@ export async function runStart(
   const dbPath =
     demo && !options.db && !env.BAMBUZLED_DB ? DEMO_DB_PATH : resolveDbPath(options.db, env, config.dbFile);
   if (demo) logger.info(`demo data goes to ${dbPath}; delete it whenever you like.`);
+  const engine = openEngine(dbPath);
   let db: ReturnType<typeof openDatabase>;
   try {
-    db = openDatabase(dbPath);
+    // A damaged, truncated or unreadable file, or a read-only folder: one line naming the file.
+    await (await engine.connect()).close();
+    // The listener keeps its own synchronous connection on this thread. Its busy timeout is short,
+    // so that the event loop never waits long while a run (in its own process) holds the write
+    // lock: a write that loses the race fails at once and the tracker writes it again later.
+    db = openDatabase(dbPath, { busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS });
     migrateRawSchema(db);
   } catch (error) {
     await demo?.close();
-    if (error instanceof DatabaseOpenError) {
+    if (error instanceof EngineError || error instanceof DatabaseOpenError) {
       console.error(error.message);
       return 2;
     }
     throw error;
   }
 
-  const schedule = await startScheduleService({
-    db,
-    projectDir,
-    port,
-    host: options.host,
-    ...(token ? { token } : {}),
-    ...(options.allowedHost ? { allowedHosts: options.allowedHost } : {}),
-    logger: consoleLogger('scheduler', secrets),
-    ...(config.schedule ? { schedule: config.schedule } : {}),
-    ...(config.sensorTags ? { selection: { tags: config.sensorTags, includeDependents: true } } : {}),
-  });
+  let schedule: Awaited<ReturnType<typeof startScheduleService>>;
+  try {
+    schedule = await startScheduleService({
+      engine,
+      projectDir,
+      port,
+      host: options.host,
+      ...(token ? { token } : {}),
+      ...(options.allowedHost ? { allowedHosts: options.allowedHost } : {}),
+      logger: consoleLogger('scheduler', secrets),
+      ...(config.schedule ? { schedule: config.schedule } : {}),
+      ...(config.sensorTags ? { selection: { tags: config.sensorTags, includeDependents: true } } : {}),
+    });
+  } catch (error) {
+    await demo?.close();
+    db.close();
+    if (error instanceof EngineError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
   let docs: Awaited<ReturnType<typeof serveDocs>>;
   try {
     docs = await serveDocs({
@@ -127,7 +148,7 @@ export async function runStart(
   logger.info('press Ctrl-C to stop.');
 
   await stop;
-  logger.info('stopping: listener, then scheduler (a run in flight finishes), then docs.');
+  logger.info('stopping: listener, then scheduler (a run in flight is cancelled), then docs.');
   await listener.close();
   await demo?.close();
   await schedule.stop();
