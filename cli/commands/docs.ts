@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
+import { type AsyncExecutor, EngineError, openEngine } from '../../adapter/index.js';
 import {
   DEFAULT_DOCS_HOST,
   DEFAULT_DOCS_OUT_DIR,
@@ -10,7 +11,6 @@ import {
   generateDocsSite,
   serveDocs,
 } from '../../docs-site/index.js';
-import { type AsyncExecutor, EngineError, openEngine } from '../../adapter/index.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { resolveDbPath } from '../db-path.js';
 
