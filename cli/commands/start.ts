@@ -82,8 +82,14 @@ export async function runStart(
     // The listener keeps its own synchronous connection on this thread. Its busy timeout is short,
     // so that the event loop never waits long while a run (in its own process) holds the write
     // lock: a write that loses the race fails at once and the tracker writes it again later.
+    // The raw layer's migration may wait for another process's write like any start-up step.
+    const migrating = openDatabase(dbPath);
+    try {
+      migrateRawSchema(migrating);
+    } finally {
+      migrating.close();
+    }
     db = openDatabase(dbPath, { busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS });
-    migrateRawSchema(db);
   } catch (error) {
     await demo?.close();
     if (error instanceof EngineError || error instanceof DatabaseOpenError) {
