@@ -42,6 +42,11 @@ export interface BuildTaskOptions {
   rewrite: RefRewriter;
   /** The columns the incremental source query returns (needed only for incremental merges). */
   queryColumns?: string[];
+  /**
+   * For a merge under onSchemaChange EXTEND or SYNCHRONIZE: the query's new columns to add to the
+   * table first, and (SYNCHRONIZE) the table's columns the query no longer returns, to drop.
+   */
+  schemaChange?: { add: string[]; drop: string[] };
   /** How many failing rows an assertion fetches. */
   sampleSize?: number;
   /**
@@ -196,12 +201,19 @@ function merge(
   options: BuildTaskOptions,
 ): SqlTask[] {
   const returned = new Set(options.queryColumns ?? []);
-  const columns = (existing?.columns ?? []).filter((c) => returned.has(c));
+  const change = options.schemaChange ?? { add: [], drop: [] };
+  const kept = (existing?.columns ?? []).filter((c) => !change.drop.includes(c));
+  const columns = [...kept, ...change.add].filter((c) => returned.has(c));
   if (columns.length === 0) {
     throw new BuildTaskError(
       `The incremental query of ${action.name} returns none of the columns of the existing table ${action.sqliteName}. Run with --full-refresh to rebuild it.`,
     );
   }
+  // SQLite adds a column with no declared type (the values keep theirs) and drops one in place.
+  const alter: SqlTask[] = [
+    ...change.add.map((c) => execute(`ALTER TABLE ${q(action.sqliteName)} ADD COLUMN ${q(c)}`)),
+    ...change.drop.map((c) => execute(`ALTER TABLE ${q(action.sqliteName)} DROP COLUMN ${q(c)}`)),
+  ];
   const list = columns.map(q).join(', ');
   const source = incrementalSourceQuery(action, options.rewrite);
   const watermark: SqlTask = {
@@ -211,12 +223,13 @@ function merge(
   const insertInto = `INSERT INTO ${q(action.sqliteName)} (${list})`;
   const keys = action.table.uniqueKey ?? [];
   if (keys.length === 0) {
-    return [watermark, write(`${insertInto}\nSELECT ${list} FROM (\n${source}\n) WHERE true`)];
+    return [...alter, watermark, write(`${insertInto}\nSELECT ${list} FROM (\n${source}\n) WHERE true`)];
   }
   const stage = qualifiedStage(stageTableOf(action.sqliteName));
   const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${q(c)} = excluded.${q(c)}`);
   const onConflict = `ON CONFLICT (${keys.map(q).join(', ')}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
   return [
+    ...alter,
     execute(`DROP TABLE IF EXISTS ${stage}`),
     execute(
       `CREATE TEMP TABLE ${q(stageTableOf(action.sqliteName))} AS\nSELECT ${list} FROM (\n${source}\n)`,

@@ -32,6 +32,43 @@ export interface CompileOptions {
   cache?: boolean;
   /** How long the stock compiler may take (default 60 s, as the stock CLI). */
   timeoutMs?: number;
+  /** The stock CLI's project-config overrides (`--schema-suffix dev`, ...), passed to it as they are. */
+  overrides?: CompileOverrides;
+}
+
+/** `dataform compile` / `run`'s overrides of workflow_settings.yaml, with the stock names. */
+export interface CompileOverrides {
+  defaultDatabase?: string;
+  defaultSchema?: string;
+  defaultLocation?: string;
+  assertionSchema?: string;
+  databaseSuffix?: string;
+  schemaSuffix?: string;
+  tablePrefix?: string;
+  disableAssertions?: boolean;
+}
+
+/** The stock CLI's flag for each override. */
+const OVERRIDE_FLAGS: Record<keyof CompileOverrides, string> = {
+  defaultDatabase: '--default-database',
+  defaultSchema: '--default-schema',
+  defaultLocation: '--default-location',
+  assertionSchema: '--assertion-schema',
+  databaseSuffix: '--database-suffix',
+  schemaSuffix: '--schema-suffix',
+  tablePrefix: '--table-prefix',
+  disableAssertions: '--disable-assertions',
+};
+
+/** The overrides as stock CLI arguments, in a fixed order (they are part of the cache key). */
+export function overrideArgs(overrides: CompileOverrides = {}): string[] {
+  const args: string[] = [];
+  for (const [key, flag] of Object.entries(OVERRIDE_FLAGS) as [keyof CompileOverrides, string][]) {
+    const value = overrides[key];
+    if (value === undefined || value === false || value === '') continue;
+    args.push(value === true ? flag : `${flag}=${value}`);
+  }
+  return args;
 }
 
 export type CompileOutcome =
@@ -70,7 +107,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileOu
     durationMs: elapsed(),
   });
 
-  const key = await compileCacheKey(projectDir, options.vars);
+  const key = await compileCacheKey(projectDir, options.vars, overrideArgs(options.overrides));
   if (!key.ok) return fail(key.message);
   const { files, pinsCore, inPlace, note } = key;
   const cacheFile = join(projectDir, COMPILE_CACHE_DIR, `${key.hash}.json`);
@@ -89,7 +126,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileOu
 
   const shadow = inPlace ? undefined : await shadowProject(files, pinsCore);
   try {
-    const args = [cliBin, 'compile', shadow ?? projectDir, '--json'];
+    const args = [cliBin, 'compile', shadow ?? projectDir, '--json', ...overrideArgs(options.overrides)];
     if (Object.keys(vars).length > 0)
       args.push(
         `--vars=${Object.entries(vars)
@@ -127,12 +164,13 @@ type CacheKey =
   | { ok: false; message: string };
 
 /**
- * The sha256 a compile is cached under: the core version, the vars, and the relative paths and
+ * The sha256 a compile is cached under: the core version, the vars, the overrides, and the relative paths and
  * contents of workflow_settings.yaml, definitions/** and includes/**.
  */
 export async function compileCacheKey(
   projectDir: string,
   vars: Record<string, string> = {},
+  overrides: string[] = [],
 ): Promise<CacheKey> {
   const files = await projectFiles(projectDir);
   if (!files.some((f) => SETTINGS_FILES.includes(f.path))) {
@@ -160,7 +198,14 @@ export async function compileCacheKey(
     Object.entries(vars).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ coreVersion, vars: sortedVars, inPlace }));
+  hash.update(
+    JSON.stringify({
+      coreVersion,
+      vars: sortedVars,
+      inPlace,
+      ...(overrides.length > 0 ? { overrides } : {}),
+    }),
+  );
   for (const file of files) hash.update(`\0${file.path}\0${file.content.length}\0`).update(file.content);
   return {
     ok: true,

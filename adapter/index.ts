@@ -7,6 +7,7 @@ export { type BuildTaskOptions, buildTasks, type ExistingObject, type SqlTask } 
 export {
   COMPILE_CACHE_DIR,
   type CompileOptions,
+  type CompileOverrides,
   type CompileOutcome,
   compileProject,
 } from './compile-project.js';
@@ -37,4 +38,11 @@ export {
 } from './run-history.js';
 export { type AcquireOutcome, type LockHolder, processIsAlive, RUN_LOCK_NAME, RunLock } from './run-lock.js';
 export { selectActions } from './select-actions.js';
+export {
+  type CellDifference,
+  type GraphTest,
+  graphTests,
+  runUnitTests,
+  type TestResult,
+} from './unit-tests.js';
 export type * from './types.js';

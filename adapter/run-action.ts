@@ -124,6 +124,7 @@ export async function runAction(
         uniqueIndexes: info.uniqueIndexes,
       };
       let queryColumns: string[] | undefined;
+      let schemaChange: { add: string[]; drop: string[] } | undefined;
       const keys = action.kind === 'incremental' ? (action.table.uniqueKey ?? []) : [];
       if (context.dialect.writesIncrementally(action, existing, context.fullRefresh)) {
         merged = true;
@@ -131,14 +132,10 @@ export async function runAction(
         current = context.dialect.incrementalSourceQuery(action, context.rewrite);
         queryColumns = await tx.queryColumns(current);
         current = undefined;
-        // As Dataform does without onSchemaChange, new query columns are not written: say so, not silently.
-        const have = new Set(existing?.columns ?? []);
-        const added = queryColumns.filter((column) => !have.has(column));
-        if (added.length > 0) {
-          warnings.push(
-            `the incremental query returns column(s) ${added.join(', ')} that ${action.sqliteName} does not have; they are not written. Run with --full-refresh to rebuild the table with them.`,
-          );
-        }
+        const decided = schemaChangeOf(action, existing?.columns ?? [], queryColumns);
+        if (decided.error) throw new SchemaChangeError(decided.error);
+        if (decided.warning) warnings.push(decided.warning);
+        schemaChange = decided.change;
       }
       const scope = await assertionScope(action, tx, context);
       if (action.kind === 'assertion') {
@@ -148,6 +145,7 @@ export async function runAction(
         fullRefresh: context.fullRefresh,
         rewrite: context.rewrite,
         queryColumns,
+        ...(schemaChange ? { schemaChange } : {}),
         ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
       });
       const firstValue = (rows: Row[]) => Number(Object.values(rows[0] ?? {})[0] ?? 0);
@@ -178,6 +176,11 @@ export async function runAction(
         }
       }
       current = undefined;
+      if (schemaChange) {
+        // The table changed shape: its assertions check every row again, old ones included.
+        await context.history.noteRebuild(tx, action.sqliteName);
+        warnings.push(describeChange(action.sqliteName, schemaChange));
+      }
       await noteWrites(action, tx, context, {
         merged,
         watermark,
@@ -273,6 +276,56 @@ async function noteWrites(
       passed: !what.failed,
     });
   }
+}
+
+/** A merge refused by onSchemaChange FAIL: a failure of the action, not of the engine. */
+class SchemaChangeError extends Error {}
+
+/**
+ * What onSchemaChange says to do when the incremental query's columns differ from the table's:
+ * IGNORE (the default) merges the shared columns and warns; FAIL fails the action naming the
+ * columns; EXTEND adds the new ones; SYNCHRONIZE adds the new ones and drops the missing ones.
+ */
+function schemaChangeOf(
+  action: GraphAction,
+  tableColumns: string[],
+  queryColumns: string[],
+): { change?: { add: string[]; drop: string[] }; warning?: string; error?: string } {
+  const have = new Set(tableColumns);
+  const returned = new Set(queryColumns);
+  const added = queryColumns.filter((c) => !have.has(c));
+  const missing = tableColumns.filter((c) => !returned.has(c));
+  if (added.length === 0 && missing.length === 0) return {};
+  const mode = action.kind === 'incremental' ? (action.table.onSchemaChange ?? 'IGNORE') : 'IGNORE';
+  const what = [
+    ...(added.length > 0 ? [`returns new column(s) ${added.join(', ')}`] : []),
+    ...(missing.length > 0 ? [`no longer returns column(s) ${missing.join(', ')}`] : []),
+  ].join(' and ');
+  switch (mode) {
+    case 'FAIL':
+      return {
+        error: `onSchemaChange is FAIL and the incremental query of ${action.name} ${what} of ${action.sqliteName}. Run with --full-refresh to rebuild the table, or set onSchemaChange to EXTEND or SYNCHRONIZE.`,
+      };
+    case 'EXTEND':
+      return added.length > 0 ? { change: { add: added, drop: [] } } : {};
+    case 'SYNCHRONIZE':
+      return { change: { add: added, drop: missing } };
+    default:
+      // As Dataform does without onSchemaChange, new query columns are not written: say so, not silently.
+      return added.length > 0
+        ? {
+            warning: `the incremental query returns column(s) ${added.join(', ')} that ${action.sqliteName} does not have; they are not written. Run with --full-refresh to rebuild the table with them, or set onSchemaChange: "EXTEND".`,
+          }
+        : {};
+  }
+}
+
+function describeChange(table: string, change: { add: string[]; drop: string[] }): string {
+  const parts = [
+    ...(change.add.length > 0 ? [`added column(s) ${change.add.join(', ')}`] : []),
+    ...(change.drop.length > 0 ? [`dropped column(s) ${change.drop.join(', ')}`] : []),
+  ];
+  return `${table}: ${parts.join(', ')} (onSchemaChange); its assertions check every row this time.`;
 }
 
 /** Declared sources are never built here; an action that reads a missing one fails and says why. */

@@ -44,6 +44,12 @@ export interface RunOptions {
    * rest are skipped, and the run ends CANCELLED with the signal's reason as its error.
    */
   signal?: AbortSignal;
+  /**
+   * Retries an action (not an operation, which may not be idempotent) that failed with an error of the
+   * engine, up to this many times, as `dataform run --action-retry-limit` does. Every attempt is kept in
+   * the history; the result of the last counts.
+   */
+  actionRetryLimit?: number;
   /** Called as each action ends, in order, for progress output. */
   onActionEnd?: (result: ActionResult) => void | Promise<void>;
   /**
@@ -168,9 +174,14 @@ async function runActions(
   const context = contextFor(graph, options);
   const results = new Map<string, ActionResult>();
   const ordered: ActionResult[] = [];
+  let seq = 0;
   try {
-    for (const [seq, action] of actions.entries()) {
-      const result = await runAction(action, seq, results, context);
+    for (const action of actions) {
+      let result = await runAction(action, seq++, results, context);
+      for (let retry = 1; retry <= (options.actionRetryLimit ?? 0) && retryable(action, result); retry++) {
+        await options.onActionEnd?.(result);
+        result = await runAction(action, seq++, results, context);
+      }
       results.set(action.key, result);
       ordered.push(result);
       await options.onActionEnd?.(result);
@@ -180,6 +191,17 @@ async function runActions(
     await dropStages(context);
   }
   return ordered;
+}
+
+/** A failed attempt worth another: the engine failed (not an assertion), and not an operation. */
+function retryable(action: GraphAction, result: ActionResult): boolean {
+  return (
+    result.status === 'FAILED' &&
+    action.kind !== 'operations' &&
+    result.failingRows === undefined &&
+    result.errorKind !== undefined &&
+    result.errorKind !== 'cancelled'
+  );
 }
 
 /** The run's result once its actions have run. */

@@ -44,6 +44,8 @@ export interface GraphTable extends GraphActionBase {
   incrementalPostOps?: string[];
   protected?: boolean;
   uniqueKey?: string[];
+  /** What an incremental merge does when the query's columns differ from the table's (Dataform's four). */
+  onSchemaChange?: 'IGNORE' | 'FAIL' | 'EXTEND' | 'SYNCHRONIZE';
 }
 
 export interface GraphOperation extends GraphActionBase {

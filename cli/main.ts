@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   compile: async () => (await import('./commands/compile.js')).registerCompile,
   run: async () => (await import('./commands/run.js')).registerRun,
   runs: async () => (await import('./commands/runs.js')).registerRuns,
+  test: async () => (await import('./commands/test.js')).registerTest,
   listen: async () => (await import('./commands/listen.js')).registerListen,
   schedule: async () => (await import('./commands/schedule.js')).registerSchedule,
   docs: async () => (await import('./commands/docs.js')).registerDocs,

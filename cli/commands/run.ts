@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   type ActionResult,
-  compileProject,
   displayNameOf,
   EngineError,
   isServerUrl,
@@ -17,8 +16,10 @@ import { connect } from '../connect.js';
 import { resolveDbPath } from '../db-path.js';
 import { parseDuration } from '../duration.js';
 import { collectList, formatCompileErrors, parseVars } from './compile.js';
+import { type CompileFlags, compileWithFlags, sqliteNotes, withOverrideFlags } from './compile-flags.js';
+import { formatTestResults, unitTestsOf } from './test.js';
 
-interface RunFlags {
+interface RunFlags extends CompileFlags {
   tags?: string[];
   actions?: string[];
   includeDeps?: boolean;
@@ -30,6 +31,8 @@ interface RunFlags {
   db?: string;
   wait?: boolean;
   executionTimeout?: string;
+  runTests?: boolean;
+  actionRetryLimit?: string;
 }
 
 /** The run lock's lease (what counts on another host): renewed every third of it while the run goes on. */
@@ -148,7 +151,7 @@ export function missingSourceHint(target: Target): string {
 
 /** `bambuzled run [project-dir] [--tags T...] [--actions A...] ...`, mirroring `dataform run`. */
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('Compile a Dataform project and run its actions against the SQLite database.')
     .argument('[project-dir]', 'the Dataform project folder', '.')
@@ -176,13 +179,19 @@ export function registerRun(program: Command): void {
       'cancel the run when it has taken this long (e.g. 90s, 10m, 1h30m), like dataform run',
     )
     .option('--no-wait', 'refuse to run, naming the run in progress, instead of waiting for it to finish')
+    .option('--run-tests', "require the project's unit tests to pass before any action runs")
+    .option(
+      '--action-retry-limit <n>',
+      'retry a failed action (not operations) up to n times, like dataform run',
+      '0',
+    )
     .option(
       '--db <path>',
       'the SQLite database (default: BAMBUZLED_DB, the config db_file, data/print_history.db)',
-    )
-    .action(async (projectDir: string, flags: RunFlags) => {
-      process.exitCode = await runCommand(projectDir, flags);
-    });
+    );
+  withOverrideFlags(command).action(async (projectDir: string, flags: RunFlags) => {
+    process.exitCode = await runCommand(projectDir, flags);
+  });
 }
 
 async function runCommand(projectDir: string, flags: RunFlags): Promise<number> {
@@ -201,21 +210,38 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
     );
     return 2;
   }
+  const retryLimit = Number(flags.actionRetryLimit ?? '0');
+  if (!Number.isInteger(retryLimit) || retryLimit < 0) {
+    console.error(`--action-retry-limit expects a whole number, 0 or more; got "${flags.actionRetryLimit}".`);
+    return 2;
+  }
   const parsed = parseVars(flags.vars);
   if (!parsed.ok) {
     console.error(parsed.message);
     return 1;
   }
-  const compiled = await compileProject({ projectDir, vars: parsed.vars });
-  if (!compiled.ok) {
-    console.error(formatCompileErrors(compiled));
-    return 1;
+  const flagged = await compileWithFlags(projectDir, { ...flags, vars: parsed.vars });
+  if (!flagged.ok) {
+    console.error('message' in flagged ? flagged.message : formatCompileErrors(flagged.outcome));
+    return flagged.exitCode;
   }
+  const compiled = flagged.outcome;
   const say = (text: string) => {
     if (!flags.json) console.log(text);
   };
   if (compiled.note && !flags.json) console.error(compiled.note);
+  for (const note of sqliteNotes(flags)) if (!flags.json) console.error(note);
   say(`Compiled in ${(compiled.durationMs / 1000).toFixed(2)}s${compiled.fromCache ? ' (from cache)' : ''}.`);
+  if (flags.runTests) {
+    const tests = await unitTestsOf(compiled.graph);
+    if (!flags.json) for (const line of formatTestResults(tests)) console.log(line);
+    if (tests.some((t) => t.status === 'FAILED')) {
+      console.error(
+        'Not running: a unit test failed (--run-tests requires them all to pass). Nothing was built.',
+      );
+      return 1;
+    }
+  }
 
   // Opened after a clean compile, so that a broken project leaves no empty database behind.
   const opened = await connect(dbPath);
@@ -277,6 +303,7 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
       dryRun: flags.dryRun ?? false,
       trigger: 'cli',
       signal: stop.signal,
+      actionRetryLimit: retryLimit,
       missingSourceHint,
       onActionEnd: (action) => {
         if (flags.json) return;
