@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -119,6 +119,39 @@ describe('bambuzled start in demo mode', () => {
     expect(events).toBeGreaterThanOrEqual(logged.length);
     expect(orphans.n).toBe(0);
   }, 30_000);
+});
+
+describe('bambuzled start with a file that is not a database', () => {
+  it('says which file and what to do, exits 2, and starts nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bambuzled-start-bad-'));
+    try {
+      const notes = join(dir, 'notes.db');
+      writeFileSync(notes, 'these are my notes, not a database\n'.repeat(200));
+      const run = spawnSync(
+        process.execPath,
+        [
+          'bin/bambuzled.js',
+          'start',
+          '--config',
+          join(dir, 'no-config.json'),
+          '--db',
+          notes,
+          '--port',
+          '0',
+          '--docs-port',
+          '0',
+        ],
+        { env: { ...process.env, BAMBUZLED_DB: '' }, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(notes);
+      expect(run.stderr).toMatch(/not a SQLite database, or it is damaged/);
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(run.stdout).not.toContain('status page:');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 function countRows(dbPath: string, table: string): number {

@@ -56,8 +56,26 @@ export async function runStart(
   if (port === undefined || docsPort === undefined) return 2;
 
   const startupLogger = consoleLogger('start');
+  const demoMode = config.printers.length === 0 || options.demo === true;
+  // Demo jobs go to a database of their own, so they never mix with a real print history.
+  const dbPath =
+    demoMode && !options.db && !env.BAMBUZLED_DB
+      ? DEMO_DB_PATH
+      : resolveDbPath(options.db, env, config.dbFile);
+  const engine = openEngine(dbPath);
+  try {
+    // A damaged, truncated or unreadable file, or a read-only folder: one line naming the file,
+    // before anything (the demo's broker and printers included) has started.
+    await (await engine.connect()).close();
+  } catch (error) {
+    if (error instanceof EngineError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
   let demo: Demo | undefined;
-  if (config.printers.length === 0 || options.demo) {
+  if (demoMode) {
     startupLogger.info(
       options.demo
         ? 'demo mode (--demo): simulated printers instead of the configured ones.'
@@ -70,15 +88,9 @@ export async function runStart(
   const secrets = [...config.printers.map((printer) => printer.accessCode), token ?? ''];
   const logger = consoleLogger('start', secrets);
 
-  // Demo jobs go to a database of their own, so they never mix with a real print history.
-  const dbPath =
-    demo && !options.db && !env.BAMBUZLED_DB ? DEMO_DB_PATH : resolveDbPath(options.db, env, config.dbFile);
   if (demo) logger.info(`demo data goes to ${dbPath}; delete it whenever you like.`);
-  const engine = openEngine(dbPath);
   let db: ReturnType<typeof openDatabase>;
   try {
-    // A damaged, truncated or unreadable file, or a read-only folder: one line naming the file.
-    await (await engine.connect()).close();
     // The listener keeps its own synchronous connection on this thread. Its busy timeout is short,
     // so that the event loop never waits long while a run (in its own process) holds the write
     // lock: a write that loses the race fails at once and the tracker writes it again later.
