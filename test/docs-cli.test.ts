@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,18 @@ describe('bambuzled docs generate', () => {
     );
     expect(run.code).toBe(2);
     expect(run.err).toContain('No database at');
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('says in one line that a --db is not a database, naming it, and writes nothing', async () => {
+    const notes = join(root, 'notes.db');
+    writeFileSync(notes, 'these are my notes, not a database\n'.repeat(200));
+    const outDir = join(root, 'out-not-a-db');
+    const run = await bambuzled('docs', 'generate', projectDir, '--out', outDir, '--db', notes);
+    expect(run.code).toBe(2);
+    expect(run.err).toContain(notes);
+    expect(run.err).toMatch(/not a SQLite database, or it is damaged/);
+    expect(run.err).not.toMatch(/^\s+at /m);
     expect(existsSync(outDir)).toBe(false);
   });
 
