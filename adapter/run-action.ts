@@ -111,12 +111,20 @@ export async function runAction(
   let scopeFields: Partial<ActionResult> = {};
   const isDataset = action.kind === 'table' || action.kind === 'view' || action.kind === 'incremental';
   const modeFields = (): Partial<ActionResult> => (isDataset ? { mode: merged ? 'merged' : 'created' } : {});
+  const outside = outsideTransaction(action, context);
+  if (outside && context.runId === 0) {
+    // A dry run is one transaction that is rolled back: such a statement cannot run in it at all.
+    return recorded(finish({ status: 'SUCCESSFUL', warnings: [`not run in a dry run: ${outside}`] }));
+  }
+  // Such an operation runs statement by statement, each on its own; what it did cannot be undone.
+  const inTransaction = <T>(work: (tx: Statements) => Promise<T>): Promise<T> =>
+    outside ? work(context.db) : context.db.transaction(work);
   try {
-    return await context.db.transaction(async (tx) => {
+    return await inTransaction(async (tx) => {
       let rowsAffected: number | null = null;
       let failingRows: FailingRows | undefined;
       let watermark: number | undefined;
-      const warnings: string[] = [];
+      const warnings: string[] = outside ? [`ran outside a transaction: ${outside}`] : [];
       const info = await tx.describe(action.sqliteName);
       const existing: ExistingObject | undefined = info && {
         type: info.type,
@@ -276,6 +284,16 @@ async function noteWrites(
       passed: !what.failed,
     });
   }
+}
+
+/** Why an operation must run outside a transaction on this engine, if one of its statements must. */
+function outsideTransaction(action: GraphAction, context: ActionContext): string | undefined {
+  if (action.kind !== 'operations' || !context.dialect.refusesTransaction) return undefined;
+  for (const sql of action.operation.queries ?? []) {
+    const reason = context.dialect.refusesTransaction(sql);
+    if (reason) return reason;
+  }
+  return undefined;
 }
 
 /** A merge refused by onSchemaChange FAIL: a failure of the action, not of the engine. */

@@ -7,6 +7,7 @@ type Register = (program: Command) => void;
 // being run, so that `bambuzled status` (the listener's health check) starts in a fraction of the time.
 const COMMANDS: Record<string, () => Promise<Register>> = {
   compile: async () => (await import('./commands/compile.js')).registerCompile,
+  init: async () => (await import('./commands/init.js')).registerInit,
   run: async () => (await import('./commands/run.js')).registerRun,
   runs: async () => (await import('./commands/runs.js')).registerRuns,
   test: async () => (await import('./commands/test.js')).registerTest,

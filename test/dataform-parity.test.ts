@@ -1,7 +1,7 @@
 // The stock `dataform run` / `dataform test` habits on SQLite, through the built CLI (`npm run build`
 // first; `npm test` does it): unit tests, --run-tests, the compile overrides, retries.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,56 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
     ),
   );
 }
+
+describe('bambuzled init', () => {
+  it('creates a project that the stock compiler, bambuzled test and bambuzled run accept at once', async () => {
+    const dir = join(work, 'new-project');
+    const created = await cli(['init', dir]);
+    expect(created.code).toBe(0);
+    expect(readFileSync(join(dir, 'workflow_settings.yaml'), 'utf8')).not.toMatch(/^dataformCoreVersion/m);
+    const pinned = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(pinned.dependencies['@dataform/core']).toMatch(/^\d+\.\d+\.\d+$/);
+    // What `npm install` would put there, from this checkout's own copy (no network in tests).
+    mkdirSync(join(dir, 'node_modules', '@dataform'), { recursive: true });
+    cpSync(join(root, 'node_modules', '@dataform', 'core'), join(dir, 'node_modules', '@dataform', 'core'), {
+      recursive: true,
+    });
+    const stock = await new Promise<number>((done) =>
+      execFile(
+        process.execPath,
+        [join(root, 'node_modules', '@dataform', 'cli', 'bundle.js'), 'compile', dir],
+        { cwd: dir },
+        (error) => done(error ? Number(error.code ?? 1) : 0),
+      ),
+    );
+    expect(stock).toBe(0);
+    expect((await cli(['test', dir])).code).toBe(0);
+    const run = await cli(['run', dir, '--db', join(work, 'init.db')]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Assertion passed:  assertions.no_negative_totals');
+  });
+
+  it('refuses a folder that is not empty', async () => {
+    const result = await cli(['init', projectWith()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('is not empty');
+  });
+});
+
+describe('operations SQLite refuses inside a transaction', () => {
+  it('runs VACUUM outside one and says so', async () => {
+    const db = database('vacuum.db');
+    const dir = projectWith({ 'definitions/compact.sqlx': 'config { type: "operations" }\nVACUUM\n' });
+    const result = await cli(['run', dir, '--db', db, '--actions', 'compact']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Operation completed successfully:  main.compact');
+    expect(result.stderr).toContain(
+      'warning: ran outside a transaction: SQLite cannot VACUUM inside a transaction',
+    );
+  });
+});
 
 describe('bambuzled test', () => {
   it('passes a unit test whose rows match, without touching any database', async () => {

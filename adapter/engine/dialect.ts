@@ -53,4 +53,9 @@ export interface Dialect {
    * type name of the first non-NULL value of `column` (no row when there is none).
    */
   valueTypeSql?(objectName: string, column: string): string;
+  /**
+   * Why a statement cannot run inside a transaction on this engine (SQLite's VACUUM, ATTACH and
+   * DETACH), or undefined when it can: an operation holding one runs without a transaction.
+   */
+  refusesTransaction?(sql: string): string | undefined;
 }

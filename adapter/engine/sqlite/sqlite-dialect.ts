@@ -25,6 +25,10 @@ export const sqliteDialect: Dialect = {
   scopedParent: scopedParentSubquery,
   stageOf: stageTableOf,
   dropStage: (stage) => `DROP TABLE IF EXISTS ${qualifiedStage(stage)}`,
+  refusesTransaction: (sql) => {
+    const verb = /^\s*(VACUUM|ATTACH|DETACH)\b/i.exec(sql)?.[1]?.toUpperCase();
+    return verb ? `SQLite cannot ${verb} inside a transaction` : undefined;
+  },
   // SQLite's storage classes, in the upper case of declared types.
   valueTypeSql: (objectName, column) =>
     `SELECT upper(typeof(${quoteIdentifier(column)})) FROM ${quoteIdentifier(objectName)} WHERE ${quoteIdentifier(column)} IS NOT NULL LIMIT 1`,
