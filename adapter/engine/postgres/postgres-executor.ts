@@ -1,0 +1,232 @@
+/**
+ * The PostgreSQL executor: one node-postgres client per executor, driven through the same contract
+ * as SQLite's. Cancelling asks the server to cancel the statement in flight (pg_cancel_backend, from a
+ * second connection); the transaction it was in is rolled back. Values of int8 and numeric come back
+ * as numbers (what the pages and the run history expect), as SQLite gives them.
+ */
+import pg from 'pg';
+import { type AsyncExecutor, EngineError, type Row, type Statements, type TableInfo } from '../executor.js';
+import { SerialGate } from '../serial-gate.js';
+import { numberedPlaceholders } from './placeholders.js';
+import { postgresError, type ServerPlace } from './postgres-errors.js';
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+/** int8 and numeric as numbers; everything else as node-postgres parses it. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Where a URL points, for messages (no password). */
+export function placeOf(url: string): ServerPlace {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname || 'localhost',
+    port: Number(parsed.port || 5432),
+    database:
+      decodeURIComponent(parsed.pathname.replace(/^\//, '')) ||
+      decodeURIComponent(parsed.username) ||
+      'postgres',
+    user: decodeURIComponent(parsed.username) || 'postgres',
+  };
+}
+
+export interface PostgresExecutorOptions {
+  /** How long a connection attempt may take (ms). */
+  connectTimeoutMs?: number;
+}
+
+/** Connects to the database at `url`; rejects with an EngineError naming the server and database. */
+export async function openPostgresExecutor(
+  url: string,
+  options: PostgresExecutorOptions = {},
+): Promise<AsyncExecutor> {
+  const place = placeOf(url);
+  const config: pg.ClientConfig = {
+    connectionString: url,
+    types,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: 'bambuzled',
+  };
+  const client = await connectClient(config, place);
+  return new PostgresExecutor(config, place, client);
+}
+
+async function connectClient(config: pg.ClientConfig, place: ServerPlace): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  // A connection that drops later must not crash the process: the next statement reports it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw postgresError(place, error);
+  }
+}
+
+class PostgresExecutor implements AsyncExecutor {
+  readonly engine = 'postgresql';
+  readonly location: string;
+  private readonly gate = new SerialGate();
+  private inFlight = 0;
+  private closed = false;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly place: ServerPlace,
+    private client: pg.Client,
+  ) {
+    this.location = `postgres://${place.user}@${place.host}:${place.port}/${place.database}`;
+  }
+
+  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
+    return this.gate.run(() => this.direct.execute(sql, params));
+  }
+
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.gate.run(() => this.direct.query(sql, params));
+  }
+
+  queryColumns(sql: string): Promise<string[]> {
+    return this.gate.run(() => this.direct.queryColumns(sql));
+  }
+
+  describe(name: string): Promise<TableInfo | undefined> {
+    return this.gate.run(() => this.direct.describe(name));
+  }
+
+  transaction<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
+    return this.gate.run(() => this.scoped(work, 0, false));
+  }
+
+  rolledBack<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
+    return this.gate.run(() => this.scoped(work, 0, true));
+  }
+
+  async cancel(): Promise<void> {
+    if (this.inFlight === 0) return;
+    const pid = (this.client as unknown as { processID?: number }).processID;
+    if (pid === undefined) return;
+    const other = await connectClient(this.config, this.place);
+    try {
+      await other.query('SELECT pg_cancel_backend($1)', [pid]);
+    } finally {
+      await other.end().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.end().catch(() => undefined);
+  }
+
+  /** Statements that skip the gate: for use inside a turn that already holds it. */
+  private readonly direct: Statements = {
+    execute: async (sql, params) => {
+      const result = await this.run(sql, params);
+      const results = Array.isArray(result) ? result : [result];
+      const changes = results
+        .filter((r) => ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(r.command))
+        .reduce((sum, r) => sum + (r.rowCount ?? 0), 0);
+      return { changes };
+    },
+    query: async (sql, params) => {
+      const result = await this.run(sql, params ?? []);
+      const last = Array.isArray(result) ? result[result.length - 1] : result;
+      return (last?.rows ?? []) as Row[];
+    },
+    queryColumns: async (sql) => {
+      const result = await this.run(`SELECT * FROM (\n${sql}\n) AS bambuzled_columns LIMIT 0`);
+      const last = Array.isArray(result) ? result[result.length - 1] : result;
+      return (last?.fields ?? []).map((f) => f.name);
+    },
+    describe: (name) => this.describeObject(name),
+    transaction: (work) => this.scoped(work, 1, false),
+  };
+
+  private async run(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> {
+    if (this.closed) throw new EngineError('closed', `The connection to ${this.location} is closed.`);
+    this.inFlight++;
+    try {
+      // Without params the text may hold several statements (the simple query protocol takes them).
+      if (params === undefined)
+        return (await this.client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+      return await this.client.query(numberedPlaceholders(sql), [...params]);
+    } catch (error) {
+      throw postgresError(this.place, error, sql);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** `schema.name` (or a bare name, in the current schema) → what the catalog holds under it. */
+  private async describeObject(name: string): Promise<TableInfo | undefined> {
+    const dot = name.indexOf('.');
+    const [schema, table] = dot === -1 ? [null, name] : [name.slice(0, dot), name.slice(dot + 1)];
+    const found = (
+      await this.direct.query(
+        `SELECT c.oid::int8 AS oid, c.relkind, n.nspname
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relname = ? AND n.nspname = COALESCE(?, current_schema()) AND c.relkind IN ('r', 'v', 'm', 'p')`,
+        [table, schema],
+      )
+    )[0];
+    if (!found) return undefined;
+    const columns = await this.direct.query(
+      `SELECT a.attname::text AS name, upper(format_type(a.atttypid, a.atttypmod)) AS type
+         FROM pg_attribute a WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [found.oid],
+    );
+    const indexes = await this.direct.query(
+      `SELECT ic.relname::text AS name, array_agg(a.attname::text ORDER BY k.ord) AS columns
+         FROM pg_index i
+         JOIN pg_class ic ON ic.oid = i.indexrelid
+         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+        WHERE i.indrelid = ? AND i.indisunique
+        GROUP BY ic.relname ORDER BY ic.relname`,
+      [found.oid],
+    );
+    return {
+      type: found.relkind === 'v' || found.relkind === 'm' ? 'view' : 'table',
+      columns: columns.map((c) => ({ name: String(c.name), type: String(c.type) })),
+      uniqueIndexes: indexes.map((i) => ({
+        name: String(i.name),
+        columns: (i.columns as string[]).map(String),
+      })),
+    };
+  }
+
+  private async scoped<T>(
+    work: (tx: Statements) => Promise<T>,
+    depth: number,
+    rollBack: boolean,
+  ): Promise<T> {
+    const savepoint = `bambuzled_${depth}`;
+    await this.direct.execute(depth === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
+    const tx: Statements = { ...this.direct, transaction: (inner) => this.scoped(inner, depth + 1, false) };
+    const end = async (commit: boolean) => {
+      if (depth === 0) await this.direct.execute(commit ? 'COMMIT' : 'ROLLBACK');
+      else
+        await this.direct.execute(
+          commit
+            ? `RELEASE SAVEPOINT ${savepoint}`
+            : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`,
+        );
+    };
+    try {
+      const value = await work(tx);
+      await end(!rollBack);
+      return value;
+    } catch (error) {
+      await end(false).catch(() => undefined);
+      throw error;
+    }
+  }
+}
