@@ -52,7 +52,12 @@ SELECT (SELECT count(*) FROM counter) AS counted, job_id FROM \${ref("jobs_brz")
   return dir;
 }
 
-/** Writes raw rows as the listener does: the job row and its transition in one transaction. */
+/**
+ * Writes raw rows as the listener does: the job row and its transition in one transaction. It is
+ * IMMEDIATE (the write lock first, waiting for it): a deferred one that reads first fails at once
+ * with "database is locked" when another connection (a scheduler's, in its own process) commits
+ * between its read and its first write.
+ */
 export class RawLayerWriter {
   constructor(
     private readonly db: SqliteDatabase,
@@ -72,7 +77,7 @@ export class RawLayerWriter {
         )
         .run(jobKey, printerSerial, `printer ${printerSerial}`, jobName, `${jobName}.gcode.3mf`, at, seq, at);
       return seq;
-    })();
+    }).immediate();
   }
 
   /** A job ends (finished by default); returns the change seq of the transition. */
@@ -91,7 +96,7 @@ export class RawLayerWriter {
         )
         .run(event, event === 'finished' ? 'FINISH' : 'FAILED', at, seq, at, jobKey);
       return seq;
-    })();
+    }).immediate();
   }
 
   private event(
