@@ -112,7 +112,7 @@ function renderRuns(runs) {
     var isOpen = r.runId === selectedRun;
     var trigger = el('span', r.trigger, 'chip ' + (r.trigger === 'sensor' ? 'sensor' : 'manual'));
     var selection = span([flags(r.flags && r.flags.replace(/ ?--full-refresh$/, '')), r.fullRefresh ? el('span', 'full refresh', 'chip full-refresh') : null]);
-    var tr = row([r.runId, trigger, selection, el('span', r.status, r.status), when(r.startedAt), ms(r.durationMs), counts(r.counts)], 'clickable' + (isOpen ? ' selected' : ''));
+    var tr = row([r.runId, trigger, selection, el('span', r.status, r.status), when(r.startedAt), r.status === 'RUNNING' ? 'running…' : ms(r.durationMs), counts(r.counts)], 'clickable' + (isOpen ? ' selected' : ''));
     tr.dataset.runId = r.runId;
     tr.tabIndex = 0;
     tr.title = isOpen ? 'Hide the actions of run ' + r.runId : 'Show the actions of run ' + r.runId;
