@@ -5,7 +5,7 @@ import type { Statements } from '../adapter/index.js';
  * migrations), as plain CREATE IF NOT EXISTS statements that every start can replay. Portable SQL:
  * no PRAGMA, no engine catalog. The run lock's table belongs to the adapter (adapter/run-lock.ts).
  */
-export const SENSOR_SCHEMA: readonly string[] = [
+export const sensorSchema = (autoIncrementKey: string): readonly string[] => [
   `
   CREATE TABLE IF NOT EXISTS _bambuzled_sensor_state (
     sensor       TEXT    PRIMARY KEY,
@@ -17,7 +17,7 @@ export const SENSOR_SCHEMA: readonly string[] = [
   )`,
   `
   CREATE TABLE IF NOT EXISTS _bambuzled_sensor_ticks (
-    tick_id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    tick_id       ${autoIncrementKey},
     sensor        TEXT    NOT NULL,
     at            TEXT    NOT NULL,            -- when the evaluation started
     woken_by      TEXT    NOT NULL,            -- cron | wake | poll | start | retry
@@ -31,9 +31,18 @@ export const SENSOR_SCHEMA: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS _bambuzled_sensor_ticks_sensor ON _bambuzled_sensor_ticks (sensor, tick_id)`,
 ];
 
-/** Creates the sensor's state and tick tables if they are missing. Idempotent. */
-export async function migrateSensorSchema(db: Statements): Promise<void> {
+/** SQLite's key column that numbers rows itself; another engine's dialect says its own. */
+const SQLITE_AUTO_INCREMENT_KEY = 'INTEGER PRIMARY KEY AUTOINCREMENT';
+
+/**
+ * Creates the sensor's state and tick tables if they are missing. Idempotent. `autoIncrementKey` is
+ * the engine's self-numbering key column (SQLite's by default).
+ */
+export async function migrateSensorSchema(
+  db: Statements,
+  autoIncrementKey: string = SQLITE_AUTO_INCREMENT_KEY,
+): Promise<void> {
   await db.transaction(async (tx) => {
-    for (const statement of SENSOR_SCHEMA) await tx.execute(statement);
+    for (const statement of sensorSchema(autoIncrementKey)) await tx.execute(statement);
   });
 }
