@@ -55,6 +55,11 @@ export class ChangeWatcher {
     this.lastSeq = Math.min(this.lastSeq, seq);
   }
 
+  /** Resolves when a look in flight (if any) has finished; starts none. */
+  async settled(): Promise<void> {
+    await this.looking;
+  }
+
   /** One look; resolves when it (or the look already in flight) has finished. */
   check(): Promise<void> {
     this.looking ??= this.look().finally(() => {

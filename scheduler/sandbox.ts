@@ -67,36 +67,49 @@ export class RawLayerWriter {
   /** A job starts on a printer; returns the change seq of the transition. */
   start(printerSerial: string, jobKey: string, jobName = jobKey): number {
     const at = this.now().toISOString();
-    return this.db.transaction(() => {
-      const seq = this.event(jobKey, printerSerial, 'started', null, 'running', at);
-      this.db
-        .prepare(
-          `INSERT INTO jobs_raw (job_key, printer_serial, printer_name, subtask_name, gcode_file, status,
+    return this.db
+      .transaction(() => {
+        const seq = this.event(jobKey, printerSerial, 'started', null, 'running', at);
+        this.db
+          .prepare(
+            `INSERT INTO jobs_raw (job_key, printer_serial, printer_name, subtask_name, gcode_file, status,
              gcode_state, started_at, total_layers, change_seq, updated_at)
            VALUES (?, ?, ?, ?, ?, 'running', 'RUNNING', ?, 120, ?, ?)`,
-        )
-        .run(jobKey, printerSerial, `printer ${printerSerial}`, jobName, `${jobName}.gcode.3mf`, at, seq, at);
-      return seq;
-    }).immediate();
+          )
+          .run(
+            jobKey,
+            printerSerial,
+            `printer ${printerSerial}`,
+            jobName,
+            `${jobName}.gcode.3mf`,
+            at,
+            seq,
+            at,
+          );
+        return seq;
+      })
+      .immediate();
   }
 
   /** A job ends (finished by default); returns the change seq of the transition. */
   end(jobKey: string, event: 'finished' | 'failed' | 'cancelled' = 'finished'): number {
     const at = this.now().toISOString();
-    return this.db.transaction(() => {
-      const job = this.db
-        .prepare('SELECT printer_serial, status FROM jobs_raw WHERE job_key = ?')
-        .get(jobKey) as { printer_serial: string; status: string } | undefined;
-      if (!job) throw new Error(`RawLayerWriter: no job ${jobKey}; start it first`);
-      const seq = this.event(jobKey, job.printer_serial, event, job.status, event, at);
-      this.db
-        .prepare(
-          `UPDATE jobs_raw SET status = ?, gcode_state = ?, ended_at = ?, change_seq = ?, updated_at = ?
+    return this.db
+      .transaction(() => {
+        const job = this.db
+          .prepare('SELECT printer_serial, status FROM jobs_raw WHERE job_key = ?')
+          .get(jobKey) as { printer_serial: string; status: string } | undefined;
+        if (!job) throw new Error(`RawLayerWriter: no job ${jobKey}; start it first`);
+        const seq = this.event(jobKey, job.printer_serial, event, job.status, event, at);
+        this.db
+          .prepare(
+            `UPDATE jobs_raw SET status = ?, gcode_state = ?, ended_at = ?, change_seq = ?, updated_at = ?
             WHERE job_key = ?`,
-        )
-        .run(event, event === 'finished' ? 'FINISH' : 'FAILED', at, seq, at, jobKey);
-      return seq;
-    }).immediate();
+          )
+          .run(event, event === 'finished' ? 'FINISH' : 'FAILED', at, seq, at, jobKey);
+        return seq;
+      })
+      .immediate();
   }
 
   private event(

@@ -237,7 +237,8 @@ class SensorScheduler implements Scheduler {
     const parts = await this.opening?.catch(() => undefined);
     this.opening = undefined;
     if (!parts) return;
-    await parts.watcher.check().catch(() => undefined);
+    // A look at the change feed in flight must not meet a closed connection.
+    await parts.watcher.settled();
     await Promise.all([parts.control.close(), parts.runner.close()]);
   }
 
