@@ -23,6 +23,8 @@ export {
   type TableInfo,
 } from './engine/executor.js';
 export { type Engine, isServerUrl, openEngine, withoutPassword } from './engine/open-engine.js';
+export { postgresDialect } from './engine/postgres/postgres-dialect.js';
+export { openPostgresExecutor } from './engine/postgres/postgres-executor.js';
 export { sqliteDialect } from './engine/sqlite/sqlite-dialect.js';
 export { openSqliteExecutor, type SqliteExecutorOptions } from './engine/sqlite/sqlite-executor.js';
 export { type GraphAction, graphActions } from './graph-actions.js';

@@ -105,7 +105,7 @@ export async function runGraph(graph: CompiledGraph, options: RunOptions): Promi
     // changes nothing, not even on a database that has never been run. It takes no run lock (that
     // would be a write); it holds the database's write lock from start to end instead.
     return executor.rolledBack(async (tx) => {
-      const history = new RunHistory(executor, { now });
+      const history = new RunHistory(executor, { now, dialect });
       await history.migrate(tx);
       const actions = await runActions(graph, selected.actions, {
         ...options,
@@ -119,7 +119,7 @@ export async function runGraph(graph: CompiledGraph, options: RunOptions): Promi
     });
   }
 
-  const history = options.history ?? (await openRunHistory(executor, { now }));
+  const history = options.history ?? (await openRunHistory(executor, { now, dialect }));
   let lock = options.lock;
   let ownLock: RunLock | undefined;
   if (!lock) {

@@ -5,6 +5,7 @@
  * INTERRUPTED. Portable SQL over the executor (`?` placeholders, ON CONFLICT, RETURNING).
  */
 import { hostname as osHostname } from 'node:os';
+import type { Dialect } from './engine/dialect.js';
 import type { AsyncExecutor, Row, Statements } from './engine/executor.js';
 import { holderIsLive, holderOf, LOCKS_DDL, LOCKS_TABLE, processIsAlive, RUN_LOCK_NAME } from './run-lock.js';
 import type { ActionResult, ActionStatus, RunResult, RunStatus, RunSummary, Selection } from './types.js';
@@ -22,9 +23,10 @@ const RUN_COLUMNS: Record<string, string> = {
 };
 const ACTION_COLUMNS: Record<string, string> = { scope: 'TEXT', checked_rows: 'INTEGER', mode: 'TEXT' };
 
-const DDL = [
+/** The history's tables; the auto-numbered run_id is written as the engine writes one. */
+const ddl = (autoIncrementKey: string) => [
   `CREATE TABLE IF NOT EXISTS ${RUNS_TABLE} (
-  run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id ${autoIncrementKey},
   status TEXT NOT NULL,
   trigger TEXT NOT NULL,
   selection TEXT NOT NULL,
@@ -34,7 +36,7 @@ const DDL = [
   duration_ms INTEGER NOT NULL
 )`,
   `CREATE TABLE IF NOT EXISTS ${ACTION_RUNS_TABLE} (
-  run_id INTEGER NOT NULL REFERENCES ${RUNS_TABLE} (run_id) ON DELETE CASCADE,
+  run_id BIGINT NOT NULL REFERENCES ${RUNS_TABLE} (run_id) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
   name TEXT NOT NULL,
   target TEXT NOT NULL,
@@ -59,8 +61,8 @@ const DDL = [
   table_name TEXT NOT NULL,
   view_sql TEXT,                      -- the check that last passed on the whole table
   verified INTEGER NOT NULL DEFAULT 0, -- 1: every row not pending below has passed view_sql
-  pending_rowid_above INTEGER,        -- rows above this were written since and not yet checked
-  pending_updates_run INTEGER,        -- the run whose upsert updated rows in place since
+  pending_rowid_above BIGINT,         -- rows above this were written since and not yet checked
+  pending_updates_run BIGINT,         -- the run whose upsert updated rows in place since
   stale INTEGER NOT NULL DEFAULT 0    -- 1: rows were changed in a way that cannot be scoped
 )`,
   LOCKS_DDL,
@@ -86,6 +88,8 @@ export interface AssertionState {
 }
 
 export interface RunHistoryOptions {
+  /** The engine's dialect (for the DDL of the history's tables); SQLite's by default. */
+  dialect?: Pick<Dialect, 'autoIncrementKey'>;
   now?: () => Date;
   pid?: number;
   hostname?: string;
@@ -111,11 +115,13 @@ export class RunHistory {
   private readonly pid: number;
   private readonly hostname: string;
   private readonly isProcessAlive: (pid: number) => boolean;
+  private readonly ddl: string[];
 
   constructor(
     private readonly executor: AsyncExecutor,
     options: RunHistoryOptions = {},
   ) {
+    this.ddl = ddl(options.dialect?.autoIncrementKey ?? 'INTEGER PRIMARY KEY AUTOINCREMENT');
     this.now = options.now ?? (() => new Date());
     this.pid = options.pid ?? process.pid;
     this.hostname = options.hostname ?? osHostname();
@@ -127,7 +133,7 @@ export class RunHistory {
     // Readers first: only a database that lacks something is written (taking its write lock).
     if (!tx && (await this.isComplete(this.executor))) return;
     const steps = async (db: Statements) => {
-      for (const statement of DDL) await db.execute(statement);
+      for (const statement of this.ddl) await db.execute(statement);
       await addMissingColumns(db, RUNS_TABLE, RUN_COLUMNS);
       await addMissingColumns(db, ACTION_RUNS_TABLE, ACTION_COLUMNS);
     };

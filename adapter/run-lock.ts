@@ -18,7 +18,7 @@ export const LOCKS_DDL = `CREATE TABLE IF NOT EXISTS ${LOCKS_TABLE} (
   purpose TEXT NOT NULL,      -- what the holder is doing, for the messages of those who wait
   acquired_at TEXT NOT NULL,
   heartbeat_at TEXT NOT NULL,
-  expires_at_ms INTEGER NOT NULL
+  expires_at_ms BIGINT NOT NULL
 )`;
 
 /** The lock every graph run takes. */

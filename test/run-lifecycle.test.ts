@@ -1,7 +1,7 @@
 // `bambuzled run` as a user meets it when runs are long, stopped, killed or concurrent, or the
 // database is bad: the built CLI (`npm run build` first; `npm test` does it) in child processes.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -239,10 +239,11 @@ describe('bad input', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('refuses a PostgreSQL URL clearly instead of making a file of it, without the password', async () => {
-    const result = await cli(['run', projectDir, '--db', 'postgres://me:s3cret@db.example:5432/prints']);
+  it('takes a PostgreSQL URL as PostgreSQL, not as a file name, and names an unreachable server without the password', async () => {
+    const result = await cli(['run', projectDir, '--db', 'postgres://me:s3cret@127.0.0.1:1/prints']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('names a PostgreSQL database');
+    expect(result.stderr).toContain('Cannot reach the PostgreSQL database "prints" on 127.0.0.1:1 (user me)');
     expect(result.stderr).not.toContain('s3cret');
+    expect(existsSync(join(workDir, 'postgres:'))).toBe(false);
   });
 });

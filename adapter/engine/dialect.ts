@@ -58,4 +58,6 @@ export interface Dialect {
    * DETACH), or undefined when it can: an operation holding one runs without a transaction.
    */
   refusesTransaction?(sql: string): string | undefined;
+  /** The column definition of a table's auto-numbered primary key (the run history's run_id). */
+  autoIncrementKey: string;
 }

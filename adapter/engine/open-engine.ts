@@ -4,6 +4,8 @@
  */
 import type { Dialect } from './dialect.js';
 import { type AsyncExecutor, EngineError } from './executor.js';
+import { postgresDialect } from './postgres/postgres-dialect.js';
+import { openPostgresExecutor, placeOf } from './postgres/postgres-executor.js';
 import { sqliteDialect } from './sqlite/sqlite-dialect.js';
 import { openSqliteExecutor } from './sqlite/sqlite-executor.js';
 
@@ -37,10 +39,21 @@ export function withoutPassword(spec: string): string {
 
 export function openEngine(spec: string): Engine {
   if (isServerUrl(spec)) {
-    throw new EngineError(
-      'cannot-open',
-      `${withoutPassword(spec)} names a PostgreSQL database, which this version of bambuzled cannot use yet. Pass --db with the path of a SQLite file instead.`,
-    );
+    let location: string;
+    try {
+      location = placeOf(spec) && withoutPassword(spec);
+    } catch {
+      throw new EngineError(
+        'cannot-open',
+        `${withoutPassword(spec)} is not a valid PostgreSQL URL: write postgres://user:password@host:5432/database.`,
+      );
+    }
+    return {
+      name: 'postgresql',
+      location,
+      dialect: postgresDialect,
+      connect: () => openPostgresExecutor(spec),
+    };
   }
   return {
     name: 'sqlite',

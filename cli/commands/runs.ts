@@ -44,7 +44,9 @@ async function runsCommand(flags: RunsFlags): Promise<number> {
   }
   try {
     // Opening the history is also what marks the runs whose process died as INTERRUPTED.
-    const runs = await (await openRunHistory(opened.executor)).recentRuns(limit);
+    const runs = await (await openRunHistory(opened.executor, { dialect: opened.engine.dialect })).recentRuns(
+      limit,
+    );
     console.log(flags.json ? JSON.stringify(runs, null, 2) : formatRuns(runs));
     return 0;
   } catch (error) {

@@ -15,6 +15,7 @@ import type { Dialect } from '../dialect.js';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
+  autoIncrementKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
   objectName: sqliteNameOf,
   quote: quoteIdentifier,
   refRewriter: refRewriterFor,
