@@ -12,6 +12,7 @@ import {
   openPostgresExecutor,
   openRunHistory,
   postgresDialect,
+  runUnitTests,
   type RunResult,
   runGraph,
 } from './index.js';
@@ -125,6 +126,30 @@ describe('the runner on PostgreSQL', () => {
       const failed = result.actions.find((a) => a.name === 'checks.no_negative_amounts');
       expect(failed?.failingRows).toEqual({ count: 1, sample: [{ id: 9, amount: -40 }] });
       expect(status(result, 'main.after_check')).toBe('SKIPPED');
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("runs unit tests in the server's own SQL, inside a transaction that leaves nothing behind", async () => {
+    const executor = await seeded();
+    try {
+      const tests: CompiledGraph = {
+        tests: [
+          {
+            name: 'casts',
+            testQuery: "SELECT 2::int8 AS n, 'a' || 'b' AS s",
+            expectedOutputQuery: "SELECT 2 AS n, 'ab'::text AS s",
+          },
+          { name: 'differs', testQuery: 'SELECT 1 AS n', expectedOutputQuery: 'SELECT 2 AS n' },
+        ],
+      } as CompiledGraph;
+      const results = await executor.rolledBack((tx) => runUnitTests(tests, tx));
+      expect(results.map((r) => [r.name, r.status])).toEqual([
+        ['casts', 'SUCCESSFUL'],
+        ['differs', 'FAILED'],
+      ]);
+      expect(results[1]?.differences).toEqual([{ row: 1, column: 'n', expected: 2, actual: 1 }]);
     } finally {
       await executor.close();
     }

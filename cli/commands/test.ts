@@ -3,6 +3,8 @@ import {
   type CompiledGraph,
   EngineError,
   graphTests,
+  isServerUrl,
+  openEngine,
   openSqliteExecutor,
   runUnitTests,
   type TestResult,
@@ -14,6 +16,7 @@ interface TestFlags {
   vars?: string[];
   json?: boolean;
   timeout?: string;
+  db?: string;
 }
 
 /** `bambuzled test [project-dir] [--vars k=v,…] [--json]`, like `dataform test`. */
@@ -31,6 +34,10 @@ export function registerTest(program: Command): void {
     )
     .option('--timeout <duration>', 'how long compilation may take (e.g. 30s, 2m), like dataform test')
     .option('--json', 'print only the test results, as one JSON document')
+    .option(
+      '--db <url>',
+      "a postgres:// URL: run the tests on that server's engine, in a transaction that is rolled back (SQLite tests always use a scratch in-memory database)",
+    )
     .action(async (projectDir: string, flags: TestFlags) => {
       process.exitCode = await testCommand(projectDir, flags);
     });
@@ -53,7 +60,17 @@ async function testCommand(projectDir: string, flags: TestFlags): Promise<number
     );
     return 1;
   }
-  const results = await unitTestsOf(compiled.graph);
+  let results: TestResult[];
+  try {
+    results =
+      flags.db && isServerUrl(flags.db)
+        ? await unitTestsOn(flags.db, compiled.graph)
+        : await unitTestsOf(compiled.graph);
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
   if (flags.json) console.log(JSON.stringify(results, null, 2));
   else for (const line of formatTestResults(results)) console.log(line);
   return results.every((r) => r.status === 'SUCCESSFUL') ? 0 : 1;
@@ -70,6 +87,16 @@ export async function unitTestsOf(graph: CompiledGraph): Promise<TestResult[]> {
     throw error;
   } finally {
     await scratch.close();
+  }
+}
+
+/** Runs a graph's unit tests on a server, inside a transaction that is always rolled back. */
+async function unitTestsOn(url: string, graph: CompiledGraph): Promise<TestResult[]> {
+  const executor = await openEngine(url).connect();
+  try {
+    return await executor.rolledBack((tx) => runUnitTests(graph, tx));
+  } finally {
+    await executor.close();
   }
 }
 
