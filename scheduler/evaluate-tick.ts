@@ -61,6 +61,7 @@ export async function evaluateTick(context: TickEvaluationContext, wokenBy: stri
         const run = await context.adapter.runGraph(compiled.graph, {
           executor: context.runner,
           history: context.runHistory,
+          dialect: context.dialect,
           lock,
           selection: context.selection,
           trigger: 'sensor',

@@ -32,6 +32,7 @@ export async function runManually(context: ManualRunContext, request: RunNowRequ
       const run = await context.adapter.runGraph(compiled.graph, {
         executor: context.runner,
         history: context.runHistory,
+        dialect: context.dialect,
         lock: context.lock,
         selection,
         fullRefresh: request.fullRefresh ?? false,

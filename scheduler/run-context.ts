@@ -1,4 +1,4 @@
-import type { AsyncExecutor, RunHistory, RunLock } from '../adapter/index.js';
+import type { AsyncExecutor, Dialect, RunHistory, RunLock } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { Timers } from './change-watcher.js';
 import { LeaseKeeper } from './lock-heartbeat.js';
@@ -14,6 +14,8 @@ export interface GraphRunContext {
   runHistory: RunHistory;
   /** The run history on the control connection (pruning, marking interrupted runs). */
   controlHistory: RunHistory;
+  /** The engine's SQL, for the runs. */
+  dialect: Dialect;
   adapter: SchedulerAdapter;
   /** The Dataform project to compile and run. */
   projectDir: string;

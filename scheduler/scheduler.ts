@@ -120,12 +120,13 @@ class SensorScheduler implements Scheduler {
     let runner: AsyncExecutor | undefined;
     try {
       runner = await this.engine.connect();
-      await migrateSensorSchema(control);
+      const { dialect } = this.engine;
+      await migrateSensorSchema(control, dialect.autoIncrementKey);
       const store = new SensorStore(control, this.sensor, this.now);
       await store.ensureRow();
       // Opening the history also marks the runs of processes that died as INTERRUPTED.
-      const controlHistory = await openRunHistory(control, { now: this.now });
-      const runHistory = await openRunHistory(runner, { now: this.now });
+      const controlHistory = await openRunHistory(control, { now: this.now, dialect });
+      const runHistory = await openRunHistory(runner, { now: this.now, dialect });
       const ttlMs = this.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
       const lock = new RunLock({ executor: control, ttlMs, now: this.now });
       const changes: QueryRows = (sql, params) => control.query(sql, params);
@@ -150,6 +151,7 @@ class SensorScheduler implements Scheduler {
         runner,
         runHistory,
         controlHistory,
+        dialect,
         adapter: this.adapter,
         projectDir: this.options.projectDir,
         lock,
