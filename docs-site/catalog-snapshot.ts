@@ -4,8 +4,10 @@ import {
   type AsyncExecutor,
   type CatalogEntry,
   type CompiledGraph,
+  isServerUrl,
   openEngine,
   type Statements,
+  withoutPassword,
 } from '../adapter/index.js';
 
 /** What the database holds for one action: the catalog half of the docs' data. */
@@ -130,7 +132,9 @@ export async function readCatalogFile(
   readers: CatalogReaders,
   now: () => Date = () => new Date(),
 ): Promise<DocsCatalog> {
-  if (!existsSync(dbPath)) {
+  // A server (postgres://) is asked; a SQLite file that is not there yet is "no database".
+  const shown = isServerUrl(dbPath) ? withoutPassword(dbPath) : dbPath;
+  if (!isServerUrl(dbPath) && !existsSync(dbPath)) {
     return emptyCatalog(
       'no-database',
       dbPath,
@@ -141,10 +145,10 @@ export async function readCatalogFile(
   let db: AsyncExecutor | undefined;
   try {
     db = await openEngine(dbPath).connect({ readonly: true });
-    return await readCatalogSnapshot(db, graph, readers, { dbPath, now });
+    return await readCatalogSnapshot(db, graph, readers, { dbPath: shown, now });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return emptyCatalog('error', dbPath, `Cannot read the catalog from ${dbPath}: ${reason}`, now);
+    return emptyCatalog('error', shown, `Cannot read the catalog from ${shown}: ${reason}`, now);
   } finally {
     await db?.close().catch(() => undefined);
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import type { CompilationError, CompiledGraph } from '../adapter/index.js';
+import { type CompilationError, type CompiledGraph, isServerUrl, withoutPassword } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
 import { readCatalogFile } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
@@ -60,7 +60,8 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   const host = options.host ?? DEFAULT_DOCS_HOST;
-  const dbPath = resolve(options.dbPath);
+  // A server URL (postgres://) is used as it is; a file path is made absolute for the messages.
+  const dbPath = isServerUrl(options.dbPath) ? options.dbPath : resolve(options.dbPath);
   const assets = new Map<string, SiteFile>(siteAssetFiles().map((file) => [`/${file.path}`, file]));
 
   let lastGood: CompiledSite | undefined;
@@ -167,7 +168,7 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
   );
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-  logger.info(`docs at ${url} (catalog from ${dbPath})`);
+  logger.info(`docs at ${url} (catalog from ${withoutPassword(dbPath)})`);
   return {
     url,
     port,

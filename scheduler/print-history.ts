@@ -68,7 +68,8 @@ export function recentJobsSql(shape: JobsTableShape): string {
     : joinPrinters
       ? 'COALESCE(p.printer_name, j.printer_serial)'
       : col('printer_serial');
-  const order = [ended, col('started_at')].filter((e) => e !== 'NULL').map((e) => `${e} DESC`);
+  // The job id breaks ties (not rowid, which only SQLite has).
+  const order = [ended, col('started_at'), col('job_id')].filter((e) => e !== 'NULL').map((e) => `${e} DESC`);
   return [
     `SELECT ${col('job_id')} AS "jobId", ${col('job_name')} AS name, ${printer} AS printer,`,
     `       ${col('printer_serial')} AS "printerSerial", ${col('started_at')} AS "startedAt",`,
@@ -77,7 +78,7 @@ export function recentJobsSql(shape: JobsTableShape): string {
     joinPrinters && !has('printer_name')
       ? '  LEFT JOIN printers_raw AS p ON p.printer_serial = j.printer_serial'
       : '',
-    ` ORDER BY ${[...order, 'j.rowid DESC'].join(', ')}`,
+    order.length > 0 ? ` ORDER BY ${order.join(', ')}` : '',
     ' LIMIT ?',
   ]
     .filter((line) => line !== '')

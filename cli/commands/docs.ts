@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { type AsyncExecutor, EngineError, openEngine } from '../../adapter/index.js';
+import {
+  type AsyncExecutor,
+  EngineError,
+  isServerUrl,
+  openEngine,
+  withoutPassword,
+} from '../../adapter/index.js';
 import {
   DEFAULT_DOCS_HOST,
   DEFAULT_DOCS_OUT_DIR,
@@ -32,8 +38,11 @@ function parsePort(text: string): number | undefined {
 
 async function generate(projectDir: string, flags: GenerateFlags): Promise<number> {
   const dbPath = resolveDbPath(flags.db);
+  // What messages and the page show: a server URL without its password.
+  const shown = withoutPassword(dbPath);
   let db: AsyncExecutor | undefined;
-  if (existsSync(dbPath)) {
+  // A server (postgres://) is always asked; a SQLite file only when it exists.
+  if (isServerUrl(dbPath) || existsSync(dbPath)) {
     try {
       // Read-only: the docs never write. A damaged or unreadable file is one line naming it.
       db = await openEngine(dbPath).connect({ readonly: true });
@@ -47,7 +56,11 @@ async function generate(projectDir: string, flags: GenerateFlags): Promise<numbe
     return 2;
   }
   try {
-    const result = await generateDocsSite({ projectDir, outDir: flags.out, ...(db ? { db, dbPath } : {}) });
+    const result = await generateDocsSite({
+      projectDir,
+      outDir: flags.out,
+      ...(db ? { db, dbPath: shown } : {}),
+    });
     if (!result.ok) {
       console.error(result.message);
       return 1;
@@ -55,7 +68,7 @@ async function generate(projectDir: string, flags: GenerateFlags): Promise<numbe
     const fromHere = relative(process.cwd(), result.outDir);
     const where = fromHere === '' ? '.' : fromHere.startsWith('..') ? result.outDir : fromHere;
     console.log(`Wrote the docs for ${result.actionCount} actions to ${where}/ in ${result.durationMs} ms.`);
-    if (result.catalogStatus === 'ready') console.log(`Catalog read from ${dbPath}.`);
+    if (result.catalogStatus === 'ready') console.log(`Catalog read from ${shown}.`);
     else
       console.log(
         `No database at ${dbPath}: the catalog is empty. Pass --db, or use \`bambuzled docs serve\` for a live catalog.`,
@@ -89,7 +102,7 @@ async function serve(projectDir: string, flags: ServeFlags): Promise<number> {
     console.error(error.message);
     return 1;
   }
-  console.log(`Docs at ${server.url} (catalog read live from ${dbPath}). Ctrl-C to stop.`);
+  console.log(`Docs at ${server.url} (catalog read live from ${withoutPassword(dbPath)}). Ctrl-C to stop.`);
   await new Promise<void>((resolveStop) => {
     const stop = () => {
       process.off('SIGINT', stop);
