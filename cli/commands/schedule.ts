@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { compileProject, EngineError, graphActions, openEngine, selectActions } from '../../adapter/index.js';
+import {
+  compileProject,
+  EngineError,
+  graphActions,
+  isServerUrl,
+  openEngine,
+  selectActions,
+  withoutPassword,
+} from '../../adapter/index.js';
 import { ConfigError, type ListenerConfig, loadConfig } from '../../ingestion/config.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
@@ -107,12 +115,15 @@ export function registerSchedule(program: Command): void {
         // said in one line naming the file (the EngineError's message), before anything starts.
         await (await engine.connect()).close();
         // The sensor may start before the listener ever ran: give it an empty raw layer to watch.
-        // (The raw layer's migrations are ingestion's, on its own synchronous connection.)
-        const raw = openDatabase(dbPath);
-        try {
-          migrateRawSchema(raw);
-        } finally {
-          raw.close();
+        // (The raw layer's migrations are ingestion's, on its own synchronous connection; the
+        // listener writes SQLite only, so a server database gets none.)
+        if (!isServerUrl(dbPath)) {
+          const raw = openDatabase(dbPath);
+          try {
+            migrateRawSchema(raw);
+          } finally {
+            raw.close();
+          }
         }
       } catch (error) {
         if (!(error instanceof EngineError || error instanceof DatabaseOpenError)) throw error;
@@ -144,7 +155,9 @@ export function registerSchedule(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      console.log(`bambuzled scheduler: status page at ${service.server.url} (database ${dbPath})`);
+      console.log(
+        `bambuzled scheduler: status page at ${service.server.url} (database ${withoutPassword(dbPath)})`,
+      );
       // Compile now (the graph is cached) so that a broken project shows at start, not at the first job end.
       void compileProject({ projectDir: project }).then((outcome) => {
         if (!outcome.ok) {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EngineError, openEngine } from '../../adapter/index.js';
+import { EngineError, isServerUrl, openEngine, withoutPassword } from '../../adapter/index.js';
 import { serveDocs } from '../../docs-site/index.js';
 import { ConfigError, type ListenerConfig, loadConfig, parseConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
@@ -62,6 +62,12 @@ export async function runStart(
     demoMode && !options.db && !env.BAMBUZLED_DB
       ? DEMO_DB_PATH
       : resolveDbPath(options.db, env, config.dbFile);
+  if (isServerUrl(dbPath)) {
+    console.error(
+      `bambuzled start records the printers into a SQLite file, and ${withoutPassword(dbPath)} is a server. Pass --db with a file path, or run \`bambuzled schedule\` and \`bambuzled docs serve\` against the server.`,
+    );
+    return 2;
+  }
   const engine = openEngine(dbPath);
   try {
     // A damaged, truncated or unreadable file, or a read-only folder: one line naming the file,
