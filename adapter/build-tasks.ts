@@ -200,15 +200,8 @@ function merge(
   existing: ExistingObject | undefined,
   options: BuildTaskOptions,
 ): SqlTask[] {
-  const returned = new Set(options.queryColumns ?? []);
   const change = options.schemaChange ?? { add: [], drop: [] };
-  const kept = (existing?.columns ?? []).filter((c) => !change.drop.includes(c));
-  const columns = [...kept, ...change.add].filter((c) => returned.has(c));
-  if (columns.length === 0) {
-    throw new BuildTaskError(
-      `The incremental query of ${action.name} returns none of the columns of the existing table ${action.sqliteName}. Run with --full-refresh to rebuild it.`,
-    );
-  }
+  const columns = mergeColumns(action, existing, options);
   // SQLite adds a column with no declared type (the values keep theirs) and drops one in place.
   const alter: SqlTask[] = [
     ...change.add.map((c) => execute(`ALTER TABLE ${q(action.sqliteName)} ADD COLUMN ${q(c)}`)),
@@ -238,6 +231,27 @@ function merge(
     // WHERE true: without it SQLite would read ON CONFLICT as a join constraint of the SELECT.
     write(`${insertInto}\nSELECT ${list} FROM ${stage} WHERE true\n${onConflict}`),
   ];
+}
+
+/**
+ * The columns a merge writes: the table's (less those a schema change drops, plus those it adds) that
+ * the incremental query returns. None is an error that says to rebuild.
+ */
+export function mergeColumns(
+  action: GraphAction,
+  existing: ExistingObject | undefined,
+  options: BuildTaskOptions,
+): string[] {
+  const returned = new Set(options.queryColumns ?? []);
+  const change = options.schemaChange ?? { add: [], drop: [] };
+  const kept = (existing?.columns ?? []).filter((c) => !change.drop.includes(c));
+  const columns = [...kept, ...change.add].filter((c) => returned.has(c));
+  if (columns.length === 0) {
+    throw new BuildTaskError(
+      `The incremental query of ${action.name} returns none of the columns of the existing table ${action.sqliteName}. Run with --full-refresh to rebuild it.`,
+    );
+  }
+  return columns;
 }
 
 /** The name of the UNIQUE index the adapter keeps on an incremental table's uniqueKey. */
@@ -280,7 +294,8 @@ function dropExisting(name: string, existing: ExistingObject | undefined): SqlTa
   return [execute(`DROP ${existing.type === 'view' ? 'VIEW' : 'TABLE'} ${name}`)];
 }
 
-function requireQuery(action: GraphAction, query: string | undefined, rewrite: RefRewriter): string {
+/** An action's query with its refs rewritten, or an error naming the action and its file. */
+export function requireQuery(action: GraphAction, query: string | undefined, rewrite: RefRewriter): string {
   const sql = cleanQuery(rewrite(query ?? ''));
   if (!sql) throw new BuildTaskError(`${action.name} (${action.fileName ?? 'no file'}) has no query.`);
   return sql;

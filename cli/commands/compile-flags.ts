@@ -11,17 +11,22 @@ import {
 } from '../../adapter/index.js';
 import { parseDuration } from '../duration.js';
 
-export interface CompileFlags {
+/** The overrides as commander parses them (the same names), and the compile timeout. */
+export interface CompileFlags extends CompileOverrides {
   timeout?: string;
-  defaultDatabase?: string;
-  defaultSchema?: string;
-  defaultLocation?: string;
-  assertionSchema?: string;
-  databaseSuffix?: string;
-  schemaSuffix?: string;
-  tablePrefix?: string;
-  disableAssertions?: boolean;
 }
+
+/** Every override's key, to pick them out of a command's other flags. */
+const OVERRIDE_KEYS: Record<keyof CompileOverrides, true> = {
+  defaultDatabase: true,
+  defaultSchema: true,
+  defaultLocation: true,
+  assertionSchema: true,
+  databaseSuffix: true,
+  schemaSuffix: true,
+  tablePrefix: true,
+  disableAssertions: true,
+};
 
 /** Adds the stock override flags, with the stock names and meanings. */
 export function withOverrideFlags(command: Command): Command {
@@ -93,19 +98,16 @@ export async function compileWithFlags(
       message: `--timeout expects a duration such as 30s or 2m; got "${flags.timeout}".`,
     };
   }
-  const overrides: CompileOverrides = {
-    ...(flags.defaultDatabase ? { defaultDatabase: flags.defaultDatabase } : {}),
-    ...(flags.defaultSchema ? { defaultSchema: flags.defaultSchema } : {}),
-    ...(flags.defaultLocation ? { defaultLocation: flags.defaultLocation } : {}),
-    ...(flags.assertionSchema ? { assertionSchema: flags.assertionSchema } : {}),
-    ...(flags.databaseSuffix ? { databaseSuffix: flags.databaseSuffix } : {}),
-    ...(flags.schemaSuffix ? { schemaSuffix: flags.schemaSuffix } : {}),
-    ...(flags.tablePrefix ? { tablePrefix: flags.tablePrefix } : {}),
-    ...(flags.disableAssertions ? { disableAssertions: true } : {}),
-  };
+  const { timeout: _timeout, vars, ...given } = flags;
+  // Only the overrides the user gave: an empty one would still change the cache key.
+  const overrides = Object.fromEntries(
+    Object.entries(given).filter(
+      ([key, value]) => key in OVERRIDE_KEYS && value !== undefined && value !== '' && value !== false,
+    ),
+  ) as CompileOverrides;
   const outcome = await compileProject({
     projectDir,
-    ...(flags.vars ? { vars: flags.vars } : {}),
+    ...(vars ? { vars } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     overrides,
   });

@@ -5,8 +5,8 @@
  * as numbers (what the pages and the run history expect), as SQLite gives them.
  */
 import pg from 'pg';
-import { type AsyncExecutor, EngineError, type Row, type Statements, type TableInfo } from '../executor.js';
-import { SerialGate } from '../serial-gate.js';
+import { type AsyncExecutor, EngineError, type Row, type TableInfo } from '../executor.js';
+import { GatedExecutor, type PlainStatements } from '../gated-executor.js';
 import { numberedPlaceholders } from './placeholders.js';
 import { postgresError, type ServerPlace } from './postgres-errors.js';
 
@@ -69,43 +69,20 @@ async function connectClient(config: pg.ClientConfig, place: ServerPlace): Promi
   }
 }
 
-class PostgresExecutor implements AsyncExecutor {
+class PostgresExecutor extends GatedExecutor {
   readonly engine = 'postgresql';
   readonly location: string;
-  private readonly gate = new SerialGate();
+  protected readonly beginSql = 'BEGIN';
   private inFlight = 0;
   private closed = false;
 
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly place: ServerPlace,
-    private client: pg.Client,
+    private readonly client: pg.Client,
   ) {
+    super();
     this.location = `postgres://${place.user}@${place.host}:${place.port}/${place.database}`;
-  }
-
-  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
-    return this.gate.run(() => this.direct.execute(sql, params));
-  }
-
-  query(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-    return this.gate.run(() => this.direct.query(sql, params));
-  }
-
-  queryColumns(sql: string): Promise<string[]> {
-    return this.gate.run(() => this.direct.queryColumns(sql));
-  }
-
-  describe(name: string): Promise<TableInfo | undefined> {
-    return this.gate.run(() => this.direct.describe(name));
-  }
-
-  transaction<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
-    return this.gate.run(() => this.scoped(work, 0, false));
-  }
-
-  rolledBack<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
-    return this.gate.run(() => this.scoped(work, 0, true));
   }
 
   async cancel(): Promise<void> {
@@ -126,8 +103,7 @@ class PostgresExecutor implements AsyncExecutor {
     await this.client.end().catch(() => undefined);
   }
 
-  /** Statements that skip the gate: for use inside a turn that already holds it. */
-  private readonly direct: Statements = {
+  protected readonly plain: PlainStatements = {
     execute: async (sql, params) => {
       const result = await this.run(sql, params);
       const results = Array.isArray(result) ? result : [result];
@@ -147,7 +123,6 @@ class PostgresExecutor implements AsyncExecutor {
       return (last?.fields ?? []).map((f) => f.name);
     },
     describe: (name) => this.describeObject(name),
-    transaction: (work) => this.scoped(work, 1, false),
   };
 
   private async run(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> {
@@ -170,7 +145,7 @@ class PostgresExecutor implements AsyncExecutor {
     const dot = name.indexOf('.');
     const [schema, table] = dot === -1 ? [null, name] : [name.slice(0, dot), name.slice(dot + 1)];
     const found = (
-      await this.direct.query(
+      await this.plain.query(
         `SELECT c.oid::int8 AS oid, c.relkind, n.nspname
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relname = ? AND n.nspname = COALESCE(?, current_schema()) AND c.relkind IN ('r', 'v', 'm', 'p')`,
@@ -178,12 +153,12 @@ class PostgresExecutor implements AsyncExecutor {
       )
     )[0];
     if (!found) return undefined;
-    const columns = await this.direct.query(
+    const columns = await this.plain.query(
       `SELECT a.attname::text AS name, upper(format_type(a.atttypid, a.atttypmod)) AS type
          FROM pg_attribute a WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
       [found.oid],
     );
-    const indexes = await this.direct.query(
+    const indexes = await this.plain.query(
       `SELECT ic.relname::text AS name, array_agg(a.attname::text ORDER BY k.ord) AS columns
          FROM pg_index i
          JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -201,32 +176,5 @@ class PostgresExecutor implements AsyncExecutor {
         columns: (i.columns as string[]).map(String),
       })),
     };
-  }
-
-  private async scoped<T>(
-    work: (tx: Statements) => Promise<T>,
-    depth: number,
-    rollBack: boolean,
-  ): Promise<T> {
-    const savepoint = `bambuzled_${depth}`;
-    await this.direct.execute(depth === 0 ? 'BEGIN' : `SAVEPOINT ${savepoint}`);
-    const tx: Statements = { ...this.direct, transaction: (inner) => this.scoped(inner, depth + 1, false) };
-    const end = async (commit: boolean) => {
-      if (depth === 0) await this.direct.execute(commit ? 'COMMIT' : 'ROLLBACK');
-      else
-        await this.direct.execute(
-          commit
-            ? `RELEASE SAVEPOINT ${savepoint}`
-            : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`,
-        );
-    };
-    try {
-      const value = await work(tx);
-      await end(!rollBack);
-      return value;
-    } catch (error) {
-      await end(false).catch(() => undefined);
-      throw error;
-    }
   }
 }

@@ -10,6 +10,8 @@ import {
   type BuildTaskOptions,
   cleanQuery,
   type ExistingObject,
+  mergeColumns,
+  requireQuery,
   type SqlTask,
 } from '../../build-tasks.js';
 import type { GraphAction } from '../../graph-actions.js';
@@ -208,15 +210,8 @@ function merge(
   existing: ExistingObject | undefined,
   options: BuildTaskOptions,
 ): SqlTask[] {
-  const returned = new Set(options.queryColumns ?? []);
   const change = options.schemaChange ?? { add: [], drop: [] };
-  const kept = (existing?.columns ?? []).filter((c) => !change.drop.includes(c));
-  const columns = [...kept, ...change.add].filter((c) => returned.has(c));
-  if (columns.length === 0) {
-    throw new BuildTaskError(
-      `The incremental query of ${action.name} returns none of the columns of the existing table ${action.sqliteName}. Run with --full-refresh to rebuild it.`,
-    );
-  }
+  const columns = mergeColumns(action, existing, options);
   const table = pgQuote(action.sqliteName);
   const alter: SqlTask[] = [
     // A column added for EXTEND takes text: PostgreSQL needs a type, and the query's is not known here.
@@ -251,10 +246,4 @@ function merge(
       `INSERT INTO ${table} (${list})\nSELECT ${list} FROM pg_temp.${stage}\nON CONFLICT (${keyList}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
     ),
   ];
-}
-
-function requireQuery(action: GraphAction, query: string | undefined, rewrite: RefRewriter): string {
-  const sql = cleanQuery(rewrite(query ?? ''));
-  if (!sql) throw new BuildTaskError(`${action.name} (${action.fileName ?? 'no file'}) has no query.`);
-  return sql;
 }

@@ -8,8 +8,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AsyncExecutor, EngineError, type Row, type Statements, type TableInfo } from '../executor.js';
-import { SerialGate } from '../serial-gate.js';
+import type { AsyncExecutor, Row, TableInfo } from '../executor.js';
+import { EngineError } from '../executor.js';
+import { GatedExecutor, type PlainStatements } from '../gated-executor.js';
 import { sqliteError, type WorkerFailure } from './sqlite-errors.js';
 
 export interface SqliteExecutorOptions {
@@ -154,13 +155,15 @@ export async function openSqliteExecutor(
   return new SqliteExecutor(path, settings, first);
 }
 
-class SqliteExecutor implements AsyncExecutor {
+class SqliteExecutor extends GatedExecutor {
   readonly engine = 'sqlite';
-  private readonly gate = new SerialGate();
+  // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes fails at
+  // once if another connection committed in between, busy timeout or not; waiting at BEGIN is what the
+  // busy timeout can help with.
+  protected readonly beginSql = 'BEGIN IMMEDIATE';
   private connection: Connection | undefined;
   /** Bumped when a connection is killed: a transaction begun on an older one is already rolled back. */
   private generation = 0;
-  private inTransaction = false;
   private closed = false;
 
   constructor(
@@ -168,31 +171,16 @@ class SqliteExecutor implements AsyncExecutor {
     private readonly settings: Required<SqliteExecutorOptions>,
     first: Connection,
   ) {
+    super();
     this.connection = first;
   }
 
-  execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
-    return this.gate.run(() => this.direct.execute(sql, params));
+  protected override openToken(): unknown {
+    return this.generation;
   }
 
-  query(sql: string, params?: readonly unknown[]): Promise<Row[]> {
-    return this.gate.run(() => this.direct.query(sql, params));
-  }
-
-  queryColumns(sql: string): Promise<string[]> {
-    return this.gate.run(() => this.direct.queryColumns(sql));
-  }
-
-  describe(name: string): Promise<TableInfo | undefined> {
-    return this.gate.run(() => this.direct.describe(name));
-  }
-
-  transaction<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
-    return this.gate.run(() => this.scoped(work, 0, false));
-  }
-
-  rolledBack<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
-    return this.gate.run(() => this.scoped(work, 0, true));
+  protected override ended(token: unknown): boolean {
+    return token !== this.generation;
   }
 
   async cancel(): Promise<void> {
@@ -212,54 +200,16 @@ class SqliteExecutor implements AsyncExecutor {
     await connection?.close();
   }
 
-  /** Statements that skip the gate: for use inside a turn that already holds it. */
-  private readonly direct: Statements = {
+  protected readonly plain: PlainStatements = {
     execute: async (sql, params) => (await this.send('execute', sql, params)) as { changes: number },
     query: async (sql, params) => (await this.send('query', sql, params ?? [])) as Row[],
     queryColumns: async (sql) => (await this.send('columns', sql)) as string[],
     describe: async (name) => ((await this.send('describe', name)) as TableInfo | null) ?? undefined,
-    transaction: (work) => this.scoped(work, 1, false),
   };
 
   private async send(op: Op, sql?: string, params?: readonly unknown[]): Promise<unknown> {
     if (this.closed) throw new EngineError('closed', `The connection to ${this.location} is closed.`);
     this.connection ??= await Connection.open(this.location, this.settings);
     return this.connection.send(op, sql, params);
-  }
-
-  /**
-   * A transaction at `depth` 0, or a savepoint inside one. IMMEDIATE takes the write lock up front: a
-   * deferred transaction that reads and then writes fails at once if another connection committed in
-   * between, busy timeout or not; waiting for the lock at BEGIN is what the busy timeout helps with.
-   */
-  private async scoped<T>(
-    work: (tx: Statements) => Promise<T>,
-    depth: number,
-    rollBack: boolean,
-  ): Promise<T> {
-    const savepoint = `bambuzled_${depth}`;
-    const generation = this.generation;
-    await this.direct.execute(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
-    if (depth === 0) this.inTransaction = true;
-    const tx: Statements = { ...this.direct, transaction: (inner) => this.scoped(inner, depth + 1, false) };
-    const end = async (commit: boolean) => {
-      // A cancel killed the connection, and with it the transaction: nothing is left to end.
-      if (generation !== this.generation) return;
-      if (depth === 0) await this.direct.execute(commit ? 'COMMIT' : 'ROLLBACK');
-      else
-        await this.direct.execute(
-          commit ? `RELEASE ${savepoint}` : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`,
-        );
-    };
-    try {
-      const value = await work(tx);
-      await end(!rollBack);
-      return value;
-    } catch (error) {
-      await end(false).catch(() => undefined);
-      throw error;
-    } finally {
-      if (depth === 0) this.inTransaction = false;
-    }
   }
 }
