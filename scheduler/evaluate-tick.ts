@@ -23,10 +23,12 @@ export interface TickEvaluationContext extends GraphRunContext {
 export async function evaluateTick(context: TickEvaluationContext, wokenBy: string): Promise<TickRecord> {
   const { store, lock, recorder } = context;
   const at = context.now();
+  const acquired = await lock.tryAcquire(`sensor run (${wokenBy})`);
+  // The cursor is read under the lock: another scheduler of the same sensor may have moved it with
+  // the run it just finished, and a cursor read before would make this one run the same jobs again.
   const cursorBefore = await store.cursor();
   const record = (outcome: Omit<TickOutcome, 'wokenBy' | 'at' | 'cursorBefore'>) =>
     recorder.record({ wokenBy, at, cursorBefore, ...outcome });
-  const acquired = await lock.tryAcquire(`sensor run (${wokenBy})`);
   if (!acquired.acquired) {
     // Come back when the other holder releases it, rather than on the next cron tick.
     context.onLockBusy();

@@ -13,6 +13,7 @@ import type { Timers } from '../scheduler/change-watcher.js';
 import { RunLockLostError, SchedulerBusyError, SchedulerConfigError } from '../scheduler/errors.js';
 import { RawLayerWriter, writeSensorProject, writeSlowAction } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
+import type { TickRecord } from '../scheduler/sensor-store.js';
 
 let projectDir: string;
 /** The sensor project plus an action downstream of jobs_brz that runs until it is cancelled. */
@@ -236,12 +237,28 @@ describe('the sensor', () => {
   it('never lets two schedulers on one file run at the same time', async () => {
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
-    const first = makeScheduler();
     const second = makeScheduler({ engine: openEngine(dbPath) });
+    let during: Promise<TickRecord> | undefined;
+    // The second one ticks while the first holds the run lock (it compiles with the lock held).
+    const first = makeScheduler({
+      adapter: {
+        ...adapterFunctions,
+        compileProject: async (options) => {
+          during ??= second.tick('cron');
+          await during;
+          return adapterFunctions.compileProject(options);
+        },
+      },
+    });
     await Promise.all([first.open(), second.open()]);
-    const [a, b] = await Promise.all([first.tick('cron'), second.tick('cron')]);
-    expect([a.decision, b.decision].sort()).toEqual(['REQUESTED', 'SKIPPED']);
-    expect((a.decision === 'SKIPPED' ? a : b).reason).toMatch(/^a run is in progress: sensor run \(cron\)/);
+    const a = await first.tick('cron');
+    const b = await (during as Promise<TickRecord>);
+    expect([a.decision, b.decision]).toEqual(['REQUESTED', 'SKIPPED']);
+    expect(b.reason).toMatch(/^a run is in progress: sensor run \(cron\)/);
+    // Once the first has finished, the second finds nothing left to do.
+    const after = await second.tick('cron');
+    expect(after.decision).toBe('SKIPPED');
+    expect(after.reason).toContain('no job ended since change 2');
     expect(await listRuns(first)).toHaveLength(1);
   });
 
