@@ -252,7 +252,12 @@ async function measureFullRefresh(
   const floor: number[] = [];
   const viaAdapter = async (): Promise<string[]> => {
     const started = performance.now();
-    const result = await runGraph(modelOnly, { executor, selection: JOBS_BRZ, fullRefresh: true, trigger: 'bench' });
+    const result = await runGraph(modelOnly, {
+      executor,
+      selection: JOBS_BRZ,
+      fullRefresh: true,
+      trigger: 'bench',
+    });
     adapter.push(performance.now() - started);
     return expectRows(result, rows).sql;
   };

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { queryRowsOf } from '../test/helpers/sqlite-reader.js';
 import { jobsEndedSince } from './raw-changes.js';
 import { type TrackerHarness, trackerHarness } from './tracker-harness.js';
 
@@ -75,7 +76,7 @@ describe('PrinterTracker after a restart or a reconnect', () => {
     expect(h.events().map((e) => e.event)).toEqual(['started']);
   });
 
-  it('closes the open job as ended_while_disconnected when the printer is idle after a reconnect', () => {
+  it('closes the open job as ended_while_disconnected when the printer is idle after a reconnect', async () => {
     h = trackerHarness();
     startLanJob(h);
     h.tracker.connected();
@@ -88,7 +89,9 @@ describe('PrinterTracker after a restart or a reconnect', () => {
     });
     expect(h.events().at(-1)).toMatchObject({ event: 'ended_while_disconnected', gcode_state: 'FINISH' });
     expect(h.ended.map((e) => [e.event, e.fromStatus])).toEqual([['ended_while_disconnected', 'running']]);
-    expect(jobsEndedSince(h.db, 0).map((e) => e.event)).toEqual(['ended_while_disconnected']);
+    expect((await jobsEndedSince(queryRowsOf(h.db), 0)).map((e) => e.event)).toEqual([
+      'ended_while_disconnected',
+    ]);
   });
 
   it('closes the open job as ended_while_disconnected after a restart that finds the printer idle', () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { queryRowsOf } from '../test/helpers/sqlite-reader.js';
 import { latestChangeSeq } from './raw-changes.js';
 import { bambuFixture, type TrackerHarness, trackerHarness } from './tracker-harness.js';
 
@@ -19,7 +20,7 @@ function playLifecycle(harness: TrackerHarness, upTo = Number.POSITIVE_INFINITY)
 }
 
 describe('PrinterTracker on the P1S LAN lifecycle', () => {
-  it('records one finished job with its name, file, times, progress and layers', () => {
+  it('records one finished job with its name, file, times, progress and layers', async () => {
     h = trackerHarness();
     playLifecycle(h);
     const jobs = h.jobs();
@@ -48,7 +49,7 @@ describe('PrinterTracker on the P1S LAN lifecycle', () => {
       ['finished', 'running', 'finished', '2025-05-01T10:49:05.000Z'],
     ]);
     expect(jobs[0]!.change_seq).toBe(h.events()[1]!.seq);
-    expect(latestChangeSeq(h.db)).toBe(h.events()[1]!.seq);
+    expect(await latestChangeSeq(queryRowsOf(h.db))).toBe(h.events()[1]!.seq);
   });
 
   it('emits a transition per state change and job-ended once, with the written seq', () => {
