@@ -130,6 +130,11 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     }
   }
 
+  /** The printer's merged state as of the last report (read-only: for matching filament to trays). */
+  currentState(): JsonObject | undefined {
+    return this.state;
+  }
+
   status(): PrinterStatus {
     const job = this.machine.job;
     return {
