@@ -49,7 +49,10 @@ export async function startVsftpd(options: {
   ensureFtpUser();
   const service = `bambuzled-test-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
   const pamFile = `/etc/pam.d/${service}`;
-  writeFileSync(pamFile, 'auth required pam_unix.so\naccount required pam_unix.so\nsession required pam_unix.so\n');
+  writeFileSync(
+    pamFile,
+    'auth required pam_unix.so nodelay\naccount required pam_unix.so\nsession required pam_unix.so\n',
+  );
   mkdirSync('/var/run/vsftpd/empty', { recursive: true });
 
   const [port, pasvPort] = await freePorts(2);
@@ -117,7 +120,9 @@ export async function startVsftpd(options: {
 /** The test user bblp with the test code as password; no shell, no home of its own. */
 function ensureFtpUser(): void {
   if (spawnSync('id', ['bblp']).status !== 0) {
-    const made = spawnSync('useradd', ['-M', '-d', '/', '-s', '/usr/sbin/nologin', 'bblp'], { encoding: 'utf8' });
+    const made = spawnSync('useradd', ['-M', '-d', '/', '-s', '/usr/sbin/nologin', 'bblp'], {
+      encoding: 'utf8',
+    });
     if (made.status !== 0 && spawnSync('id', ['bblp']).status !== 0) {
       throw new Error(`cannot create the local user bblp for vsftpd: ${made.stderr}`);
     }
