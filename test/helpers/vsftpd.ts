@@ -55,7 +55,7 @@ export async function startVsftpd(options: {
   );
   mkdirSync('/var/run/vsftpd/empty', { recursive: true });
 
-  const [port, pasvPort] = await freePorts(2);
+  const [port, pasvPort] = (await freePorts(2)) as [number, number];
   const logFile = join(dir, 'vsftpd.log');
   const confFile = join(dir, 'vsftpd.conf');
   writeFileSync(
