@@ -1,8 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, redactSecrets } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
+import { remainUsage } from './ams-remain.js';
 import type { ListenerConfig, PrinterConfig } from './config.js';
+import { DEFAULT_FTP_PORT } from './config-fields.js';
 import { formatStatusLine, type PrinterConnectionStatus, printerStatus } from './farm-status.js';
+import { type LoadedTray, loadedTrays } from './filament-trays.js';
+import { downloadFirst } from './ftps-download.js';
+import { DEFAULT_FETCH_TIMING, type FetchTiming, JobFileFetcher } from './job-file-fetcher.js';
 import {
   type ConnectionTiming,
   type MqttConnect,
@@ -15,11 +20,6 @@ import {
   type BadInputEvent as TrackerBadInput,
   type TransitionEvent,
 } from './printer-tracker.js';
-import { remainUsage } from './ams-remain.js';
-import { DEFAULT_FTP_PORT } from './config-fields.js';
-import { type LoadedTray, loadedTrays } from './filament-trays.js';
-import { downloadFirst } from './ftps-download.js';
-import { DEFAULT_FETCH_TIMING, type FetchTiming, JobFileFetcher } from './job-file-fetcher.js';
 import { RawWriter, type WrittenTransition } from './raw-writer.js';
 import { createTrustPolicy, type TrustPolicy } from './trust.js';
 

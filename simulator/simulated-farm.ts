@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ListenerConfig, PrinterConfig } from '../ingestion/config.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
-import type { ModelFlavour } from './model-flavours.js';
 import type { JobScript } from './job-scripts.js';
+import type { ModelFlavour } from './model-flavours.js';
 import { type SimulatedFtps, startSimulatedFtps } from './simulated-ftps.js';
 import { SIMULATOR_CLIENT_PREFIX, SimulatedPrinter } from './simulated-printer.js';
 import type { PlateFilament } from './three-mf.js';
@@ -158,7 +158,7 @@ export function simulatedFilaments(index: number): PlateFilament[] {
 }
 
 /** Before a job's first report: its .3mf on the card, and the project_file echo with its slot mapping. */
-function storeJobFile(server: SimulatedFtps) {
+export function storeJobFile(server: SimulatedFtps) {
   let index = 0;
   return async (script: JobScript, printer: SimulatedPrinter) => {
     index += 1;

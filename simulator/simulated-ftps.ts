@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { FtpSrv } from 'ftp-srv';
 import type { BrokerCertificate } from './embedded-broker.js';
 import type { JobScript } from './job-scripts.js';
-import { type PlateFilament, buildThreeMf, sliceInfoXml } from './three-mf.js';
+import { buildThreeMf, type PlateFilament, sliceInfoXml } from './three-mf.js';
 
 /** A printer's FTPS server, as the simulator runs it. */
 export interface SimulatedFtps {
@@ -39,8 +39,10 @@ export async function startSimulatedFtps(options: {
   certificate: BrokerCertificate;
   accessCode: string;
   root: string;
+  /** 0 or absent: any free port. */
+  port?: number;
 }): Promise<SimulatedFtps> {
-  const port = await freePort(options.host);
+  const port = options.port ? options.port : await freePort(options.host);
   mkdirSync(join(options.root, 'cache'), { recursive: true });
   const server = new FtpSrv({
     url: `ftps://${options.host}:${port}`,

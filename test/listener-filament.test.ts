@@ -12,8 +12,8 @@ import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { buildJobScript } from '../simulator/job-scripts.js';
-import { jobFilePath } from '../simulator/simulated-ftps.js';
 import { startSimulatedFarm } from '../simulator/simulated-farm.js';
+import { jobFilePath } from '../simulator/simulated-ftps.js';
 import { until } from './helpers/until.js';
 
 const FAST = { backoffInitialMs: 50, backoffMaxMs: 400, statusIntervalMs: 60_000 };
