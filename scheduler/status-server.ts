@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { getRun, latestActionResults, listRuns } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
+import { chartLibrary } from './chart-library.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
+import { ownersFigures, type QueryRows } from './owners-figures.js';
 import { printersSeen, recentJobs } from './print-history.js';
 import {
   acceptedHostsFor,
@@ -38,6 +40,11 @@ export interface StatusServerOptions {
   machine?: MachineNames;
   logger?: Logger;
   now?: () => Date;
+  /**
+   * Runs the page's read queries over the models (the owners' figures). Defaults to a small adapter
+   * over `db`; engine-neutral callers pass their executor's.
+   */
+  queryRows?: QueryRows;
 }
 
 export interface StatusServer {
@@ -61,7 +68,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
- * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history, /api/jobs, /api/printers;
+ * GET /, /assets/chart.umd.min.js, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history,
+ * /api/jobs, /api/printers, /api/owners;
  * POST /api/run, /api/sensor/reset, /api/sensor/start, /api/sensor/stop.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
@@ -80,8 +88,12 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     }),
     wildcardBind: isWildcardBind(host),
   };
+  const { db } = options;
+  const queryRows: QueryRows =
+    options.queryRows ??
+    (async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[]);
   const server = createServer((request, response) => {
-    handle(request, response, options, guard).catch((error: unknown) => {
+    handle(request, response, { ...options, queryRows }, guard).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : statusOf(error);
       if (status >= 500) options.logger?.error(`status page: ${messageOf(error)}`);
       sendJson(response, status, { error: messageOf(error) });
@@ -110,7 +122,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
-  options: StatusServerOptions,
+  options: StatusServerOptions & { queryRows: QueryRows },
   guard: GuardSettings,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://status.invalid');
@@ -123,9 +135,22 @@ async function handle(
     response.writeHead(200, {
       ...commonHeaders(),
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      // 'self' for the charting library, served below from node_modules (never a CDN).
+      'content-security-policy': `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     });
     response.end(method === 'HEAD' ? undefined : renderStatusPage({ csrfToken: guard.csrfToken, nonce }));
+    return;
+  }
+  if (path === '/assets/chart.umd.min.js' && (method === 'GET' || method === 'HEAD')) {
+    const library = chartLibrary();
+    if (library === null)
+      throw new HttpError(404, 'The charting library (chart.js) is not installed: run npm install.');
+    response.writeHead(200, {
+      ...commonHeaders(),
+      'cache-control': 'public, max-age=86400',
+      'content-type': 'text/javascript; charset=utf-8',
+    });
+    response.end(method === 'HEAD' ? undefined : library);
     return;
   }
   if (!path.startsWith('/api/')) throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
@@ -171,6 +196,10 @@ async function handle(
     }
     if (path === '/api/jobs') {
       sendJson(response, 200, recentJobs(db, { limit: Math.min(limit, 200) }));
+      return;
+    }
+    if (path === '/api/owners') {
+      sendJson(response, 200, await ownersFigures(options.queryRows, { jobs: Math.min(limit, 100) }));
       return;
     }
     if (path === '/api/printers') {
