@@ -152,7 +152,7 @@ describe("the owners' figures on the status page", () => {
 
   it("lists each recent job's grams and printing, paused and preparing time, and why grams are missing", async () => {
     const rows = await page.$$eval('#job-figures tbody tr', (trs) =>
-      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+      trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)),
     );
     expect(rows[0]).toEqual([
       'Clip',
@@ -181,7 +181,7 @@ describe("the owners' figures on the status page", () => {
     ]);
     const missing = await page.$eval(
       '#job-figures tbody tr:first-child td:nth-child(4) span',
-      (s) => s.title,
+      (s) => (s as HTMLElement).title,
     );
     expect(missing).toBe('not_found: no file of the job on the printer (tried /cache/x.gcode.3mf)');
   });
@@ -193,11 +193,10 @@ describe("the owners' figures on the status page", () => {
       ),
     );
     for (const width of widths) expect(width).toBeLessThan(1280);
-    const cell = await page.$eval('#job-figures tbody tr:nth-child(2) td:first-child span.cut', (s) => ({
-      title: s.title,
-      cut: s.scrollWidth > s.clientWidth,
-      height: s.getBoundingClientRect().height,
-    }));
+    const cell = await page.$eval('#job-figures tbody tr:nth-child(2) td:first-child span.cut', (e) => {
+      const s = e as HTMLElement;
+      return { title: s.title, cut: s.scrollWidth > s.clientWidth, height: s.getBoundingClientRect().height };
+    });
     expect(cell.cut).toBe(true);
     expect(cell.height).toBeLessThan(30);
     expect(cell.title.startsWith('Articulated dragon very long name')).toBe(true);
