@@ -161,7 +161,9 @@ export class JobFileFetcher {
     } finally {
       rmSync(localFile, { force: true });
     }
-    if (outcome.status !== 'fetched' && outcome.retry && attempt < this.timing.attempts && !this.closed) {
+    // Closing mid-download is no verdict on the file: a restart re-attaches the job and tries again.
+    if (this.closed && outcome.status !== 'fetched') return;
+    if (outcome.status !== 'fetched' && outcome.retry && attempt < this.timing.attempts) {
       const handle = this.options.timers.setTimeout(() => {
         this.waiting.delete(jobKey);
         if (!this.closed) this.enqueue(jobKey);
