@@ -42,6 +42,8 @@ export interface JobFileFetcherOptions {
   timing?: Partial<FetchTiming>;
   /** Called after each record is written (its change sequence bumped). */
   onRecorded?: (written: WrittenTransition) => void;
+  /** Removes secrets (the access code) from a reason before it is stored; the logger does its own. */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -202,7 +204,7 @@ export class JobFileFetcher {
       jobKey,
       printerSerial: printer.serial,
       status: outcome.status,
-      reason: outcome.reason,
+      reason: outcome.reason === null ? null : (this.options.redact?.(outcome.reason) ?? outcome.reason),
       remotePath: outcome.remotePath ?? null,
       plateIndex: info?.plateIndex ?? null,
       predictionS: info?.predictionS ?? null,

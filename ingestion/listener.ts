@@ -209,6 +209,7 @@ function jobFilesOf(
     timers,
     timing,
     onRecorded,
+    redact: (text) => redactSecrets(text, [printer.accessCode]),
   });
   return { fetcher, writer, onRecorded };
 }
