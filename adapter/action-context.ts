@@ -2,10 +2,9 @@
  * The state one run shares across its actions: where statements go, what merges wrote, the staging
  * tables they made, and whether the run has been asked to stop.
  */
-import type { Dialect } from './engine/dialect.js';
+import type { Dialect, WrittenRows } from './engine/dialect.js';
 import { EngineError, type Statements } from './engine/executor.js';
 import type { RunHistory } from './run-history.js';
-import type { WrittenRows } from './engine/dialect.js';
 import type { CompiledGraph, GraphDeclaration, Target } from './types.js';
 
 export interface ActionContext {

@@ -7,8 +7,8 @@ export { type BuildTaskOptions, buildTasks, type ExistingObject, type SqlTask } 
 export {
   COMPILE_CACHE_DIR,
   type CompileOptions,
-  type CompileOverrides,
   type CompileOutcome,
+  type CompileOverrides,
   compileProject,
 } from './compile-project.js';
 export type { Dialect, WrittenRows } from './engine/dialect.js';
@@ -40,6 +40,7 @@ export {
 } from './run-history.js';
 export { type AcquireOutcome, type LockHolder, processIsAlive, RUN_LOCK_NAME, RunLock } from './run-lock.js';
 export { selectActions } from './select-actions.js';
+export type * from './types.js';
 export {
   type CellDifference,
   type GraphTest,
@@ -47,4 +48,3 @@ export {
   runUnitTests,
   type TestResult,
 } from './unit-tests.js';
-export type * from './types.js';

@@ -12,9 +12,9 @@ import {
   openPostgresExecutor,
   openRunHistory,
   postgresDialect,
-  runUnitTests,
   type RunResult,
   runGraph,
+  runUnitTests,
 } from './index.js';
 
 let server: PostgresServer;

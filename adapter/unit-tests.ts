@@ -5,8 +5,8 @@
  * of rows, the same columns (in any order, ignoring case), then row i against row i, value by value.
  */
 import type { Row, Statements } from './engine/executor.js';
-import type { CompiledGraph } from './types.js';
 import { displayNameOf } from './names.js';
+import type { CompiledGraph } from './types.js';
 
 /** One test as the compiled graph carries it. */
 export interface GraphTest {

@@ -198,7 +198,10 @@ async function phase(path: string, during: () => Promise<number>): Promise<Phase
   await waitUntil(
     () => listener.status().every((s) => s.connected),
     15_000,
-    () => JSON.stringify(listener.status().map((s) => ({ name: s.name, connected: s.connected, error: s.lastError }))),
+    () =>
+      JSON.stringify(
+        listener.status().map((s) => ({ name: s.name, connected: s.connected, error: s.lastError })),
+      ),
   );
   const streamed = printers.stream(PACE_MS);
   const ran = during();

@@ -1,8 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, redactSecrets } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
+import { remainUsage } from './ams-remain.js';
 import type { ListenerConfig, PrinterConfig } from './config.js';
+import { DEFAULT_FTP_PORT } from './config-fields.js';
 import { formatStatusLine, type PrinterConnectionStatus, printerStatus } from './farm-status.js';
+import { type LoadedTray, loadedTrays } from './filament-trays.js';
+import { downloadFirst } from './ftps-download.js';
+import { DEFAULT_FETCH_TIMING, type FetchTiming, JobFileFetcher } from './job-file-fetcher.js';
 import {
   type ConnectionTiming,
   type MqttConnect,
@@ -15,7 +20,8 @@ import {
   type BadInputEvent as TrackerBadInput,
   type TransitionEvent,
 } from './printer-tracker.js';
-import { createTrustPolicy } from './trust.js';
+import { RawWriter, type WrittenTransition } from './raw-writer.js';
+import { createTrustPolicy, type TrustPolicy } from './trust.js';
 
 export type { TransitionEvent };
 /** A job that ended (finished, failed, cancelled, ended while disconnected). */
@@ -25,6 +31,8 @@ export type BadInputEvent = TrackerBadInput & { printerName: string; printerSeri
 
 export interface ListenerEvents {
   'job-ended': [JobEndedEvent];
+  /** A job's filament figures, or why there are none, were written (event filament_recorded). */
+  'filament-recorded': [TransitionEvent];
   transition: [TransitionEvent];
   'bad-input': [BadInputEvent];
   /** Every status interval: one entry per printer. */
@@ -46,6 +54,8 @@ export interface ListenerOptions {
   connect?: MqttConnect;
   timers?: Timers;
   timing?: Partial<ListenerTiming>;
+  /** Fetching each job's .3mf over FTPS for its filament: on unless `enabled: false`. */
+  jobFiles?: { enabled?: boolean; timing?: Partial<FetchTiming> };
 }
 
 /** The running ingestion service: one connection and one job tracker per printer. */
@@ -65,6 +75,7 @@ interface FarmMember {
   printer: PrinterConfig;
   tracker: PrinterTracker;
   connection: PrinterConnection;
+  files: JobFileFetcher | null;
 }
 
 /**
@@ -96,14 +107,23 @@ export function startListener(options: ListenerOptions): Listener {
       checkIntervalS: config.checkIntervalS,
       logger,
     });
+    const trust = createTrustPolicy({ printer, db, logger, now });
+    const files = jobFilesOf(printer, tracker, trust, options, logger, now, timers, (written) =>
+      emitter.emit('filament-recorded', {
+        ...written,
+        printerSerial: printer.serial,
+        printerName: printer.name,
+      }),
+    );
     tracker.on('transition', (event) => emitter.emit('transition', event));
     tracker.on('job-ended', (event) => emitter.emit('job-ended', event));
+    if (files) watchFilament(tracker, files, logger);
     tracker.on('bad-input', (event) =>
       emitter.emit('bad-input', { ...event, printerName: printer.name, printerSerial: printer.serial }),
     );
     const connection = new PrinterConnection({
       printer,
-      trust: createTrustPolicy({ printer, db, logger, now }),
+      trust,
       onMessage: (topic, payload) => {
         if (!closed) tracker.handleMessage(topic, payload);
       },
@@ -116,7 +136,7 @@ export function startListener(options: ListenerOptions): Listener {
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
     });
-    return { printer, tracker, connection };
+    return { printer, tracker, connection, files: files?.fetcher ?? null };
   });
 
   const status = (): PrinterConnectionStatus[] =>
@@ -150,8 +170,95 @@ export function startListener(options: ListenerOptions): Listener {
         closed = true;
         if (statusTimer !== undefined) timers.clearTimeout(statusTimer);
         await Promise.all(members.map(({ connection }) => connection.close()));
+        await Promise.all(members.map(({ files }) => files?.close()));
       })();
       return closing;
     },
+  });
+}
+
+/** The fetcher of a printer's job files, and a writer for the AMS figures; null when turned off. */
+function jobFilesOf(
+  printer: PrinterConfig,
+  tracker: PrinterTracker,
+  trust: TrustPolicy,
+  options: ListenerOptions,
+  logger: Logger,
+  now: () => Date,
+  timers: Timers,
+  onRecorded: (written: WrittenTransition) => void,
+): { fetcher: JobFileFetcher; writer: RawWriter; onRecorded: typeof onRecorded } | null {
+  if (options.jobFiles?.enabled === false) return null;
+  const timing = { ...DEFAULT_FETCH_TIMING, ...options.jobFiles?.timing };
+  const target = {
+    host: printer.host,
+    port: printer.ftpPort ?? DEFAULT_FTP_PORT,
+    serial: printer.serial,
+    accessCode: printer.accessCode,
+    trust,
+  };
+  const writer = new RawWriter(options.db);
+  const fetcher = new JobFileFetcher({
+    printer: { name: printer.name, serial: printer.serial },
+    writer,
+    download: (candidates, localFile, signal) =>
+      downloadFirst(target, candidates, localFile, timing.timeoutMs, signal),
+    state: () => tracker.currentState(),
+    logger,
+    now,
+    timers,
+    timing,
+    onRecorded,
+    redact: (text) => redactSecrets(text, [printer.accessCode]),
+  });
+  return { fetcher, writer, onRecorded };
+}
+
+/**
+ * Asks for each job's file when it starts (or is re-attached), and records the AMS remain % change
+ * of its spools when it ends. Neither blocks the report that caused it.
+ */
+function watchFilament(
+  tracker: PrinterTracker,
+  files: { fetcher: JobFileFetcher; writer: RawWriter; onRecorded: (w: WrittenTransition) => void },
+  logger: Logger,
+): void {
+  const spoolsAtStart = new Map<string, LoadedTray[]>();
+  const traysNow = () => {
+    const state = tracker.currentState();
+    return state ? loadedTrays(state) : [];
+  };
+  tracker.on('transition', (event) => {
+    if (event.event === 'started' || event.event === 'reattached') {
+      if (!spoolsAtStart.has(event.jobKey)) spoolsAtStart.set(event.jobKey, traysNow());
+      files.fetcher.request(event.jobKey);
+    }
+  });
+  tracker.on('job-ended', (event) => {
+    const start = spoolsAtStart.get(event.jobKey);
+    spoolsAtStart.delete(event.jobKey);
+    if (!start || event.toStatus === 'ended_while_disconnected') return;
+    const rows = remainUsage(start, traysNow());
+    if (rows.length === 0) return;
+    try {
+      const written = files.writer.recordFilament({
+        jobKey: event.jobKey,
+        printerSerial: event.printerSerial,
+        status: null,
+        reason: null,
+        remotePath: null,
+        plateIndex: null,
+        predictionS: null,
+        plateWeightG: null,
+        attempts: 0,
+        filaments: rows,
+        at: event.at,
+      });
+      if (written) files.onRecorded(written);
+    } catch (error) {
+      logger.error(
+        `[${event.printerName}] job ${event.jobKey}: could not record its AMS usage: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   });
 }

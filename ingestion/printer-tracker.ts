@@ -96,6 +96,8 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
    */
   private uncommitted: { report: JsonObject; full: boolean } | undefined;
   private lastReportAt: string | null = null;
+  /** The slot mapping of the last project_file echo, until a job takes it or one ends. */
+  private sentMapping: string | null = null;
   private printerWrittenAtMs = Number.NEGATIVE_INFINITY;
   private reports = 0;
   private writeFailures = 0;
@@ -128,6 +130,11 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     }
   }
 
+  /** The printer's merged state as of the last report (read-only: for matching filament to trays). */
+  currentState(): JsonObject | undefined {
+    return this.state;
+  }
+
   status(): PrinterStatus {
     const job = this.machine.job;
     return {
@@ -153,7 +160,10 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
 
   private handle(topic: string, payload: Buffer | string): void {
     const parsed = parseReport(topic, payload, this.printer.serial);
-    if (parsed.kind === 'ignored') return;
+    if (parsed.kind === 'ignored') {
+      if (parsed.sentMapping) this.sentMapping = JSON.stringify({ ams_mapping: parsed.sentMapping });
+      return;
+    }
     if (parsed.kind === 'bad') {
       this.reportBad(parsed.bad);
       return;
@@ -184,6 +194,7 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         openJobs: () => this.writer.openJobs(this.printer.serial),
         keyTaken: (key) => this.writer.keyTaken(key),
         checkIntervalS: this.checkIntervalS,
+        sentMapping: this.sentMapping,
       });
       written = this.writer.write({
         printer: this.printer,
@@ -199,6 +210,9 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       this.writeFailures++;
       this.logger.error(`[${this.printer.name}] could not write the raw layer: ${error.message}`);
       return;
+    }
+    if (result.machine.job?.amsMapping === this.sentMapping || result.writes.some((w) => w.job.endedAt)) {
+      this.sentMapping = null;
     }
     this.machine = result.machine;
     this.committedState = this.state;

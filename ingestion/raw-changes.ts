@@ -15,7 +15,9 @@ export interface EndedJob {
   at: string;
 }
 
-const ENDING_EVENTS = `('finished', 'failed', 'cancelled', 'ended_while_disconnected')`;
+const ENDED = `('finished', 'failed', 'cancelled', 'ended_while_disconnected')`;
+// A job's filament figures that arrive after it ended are news for the models as much as its end.
+const ENDING = `(event IN ${ENDED} OR (event = 'filament_recorded' AND to_status IN ${ENDED}))`;
 
 /** The highest change sequence in the raw layer, or 0 when there is none (or no raw layer yet). */
 export async function latestChangeSeq(query: QueryRows): Promise<number> {
@@ -23,13 +25,16 @@ export async function latestChangeSeq(query: QueryRows): Promise<number> {
   return Number(rows[0]?.seq ?? 0);
 }
 
-/** Jobs that ended (finished, failed, cancelled, or ended while disconnected) after `cursor`. */
+/**
+ * Jobs that ended (finished, failed, cancelled, or ended while disconnected) after `cursor`, and
+ * ended jobs whose filament was recorded after `cursor` (event filament_recorded).
+ */
 export async function jobsEndedSince(query: QueryRows, cursor: number, limit = 1000): Promise<EndedJob[]> {
   const rows = await orNothing(
     query(
       `SELECT seq, job_key, printer_serial, event, at
          FROM job_events_raw
-        WHERE seq > ? AND event IN ${ENDING_EVENTS}
+        WHERE seq > ? AND ${ENDING}
         ORDER BY seq
         LIMIT ?`,
       [cursor, limit],

@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../lib/sqlite.js';
-import type { JobEvent, JobRecord, JobWrite } from './job-record.js';
+import type { JobEvent, JobRecord, JobWrite, TimedPhase } from './job-record.js';
 import { type JobStatus, migrateRawSchema } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';
 
@@ -28,12 +28,14 @@ const UPSERT_JOB = `
     job_key, printer_serial, printer_name, task_id, subtask_id, printer_job_id, subtask_name, gcode_file,
     print_type, status, gcode_state, started_at, ended_at, start_approximate, progress_percent, layer_num,
     total_layers, remaining_min, print_error, print_error_hex, nozzle_diameter, nozzle_type, filament_type,
-    filament_color, last_report_json, change_seq, updated_at)
+    filament_color, last_report_json, change_seq, updated_at, preparing_ms, printing_ms, paused_ms, phase,
+    phase_since, estimated_s, ams_mapping)
   VALUES (
     @job_key, @printer_serial, @printer_name, @task_id, @subtask_id, @printer_job_id, @subtask_name, @gcode_file,
     @print_type, @status, @gcode_state, @started_at, @ended_at, @start_approximate, @progress_percent, @layer_num,
     @total_layers, @remaining_min, @print_error, @print_error_hex, @nozzle_diameter, @nozzle_type, @filament_type,
-    @filament_color, @last_report_json, COALESCE(@change_seq, 0), @updated_at)
+    @filament_color, @last_report_json, COALESCE(@change_seq, 0), @updated_at, @preparing_ms, @printing_ms,
+    @paused_ms, @phase, @phase_since, @estimated_s, @ams_mapping)
   ON CONFLICT (job_key) DO UPDATE SET
     printer_name = excluded.printer_name, task_id = excluded.task_id, subtask_id = excluded.subtask_id,
     printer_job_id = excluded.printer_job_id, subtask_name = excluded.subtask_name, gcode_file = excluded.gcode_file,
@@ -46,7 +48,10 @@ const UPSERT_JOB = `
     filament_type = excluded.filament_type, filament_color = excluded.filament_color,
     last_report_json = COALESCE(excluded.last_report_json, jobs_raw.last_report_json),
     change_seq = COALESCE(@change_seq, jobs_raw.change_seq),
-    updated_at = excluded.updated_at`;
+    updated_at = excluded.updated_at,
+    preparing_ms = excluded.preparing_ms, printing_ms = excluded.printing_ms, paused_ms = excluded.paused_ms,
+    phase = excluded.phase, phase_since = excluded.phase_since, estimated_s = excluded.estimated_s,
+    ams_mapping = excluded.ams_mapping`;
 
 const INSERT_EVENT = `
   INSERT INTO job_events_raw (job_key, printer_serial, event, from_status, to_status, gcode_state, print_error, at)
@@ -56,6 +61,71 @@ const TOUCH_PRINTER = `
   INSERT INTO printers_raw (printer_serial, printer_name, first_seen_at, last_report_at) VALUES (?, ?, ?, ?)
   ON CONFLICT (printer_serial) DO UPDATE SET
     printer_name = excluded.printer_name, last_report_at = excluded.last_report_at`;
+
+/** What the listener learned of a job's filament, written by recordFilament in one transaction. */
+export interface FilamentRecord {
+  jobKey: string;
+  printerSerial: string;
+  /**
+   * How the .3mf fetch went: fetched, or why not (not_found | unreadable | no_filaments |
+   * login_refused | timeout | untrusted | error); null records filament rows only (ams_remain).
+   */
+  status: string | null;
+  reason: string | null;
+  remotePath: string | null;
+  plateIndex: number | null;
+  predictionS: number | null;
+  plateWeightG: number | null;
+  attempts: number;
+  filaments: FilamentRow[];
+  at: string;
+}
+
+export interface FilamentRow {
+  source: '3mf' | 'ams_remain';
+  slot: number;
+  amsTray: number | null;
+  trayMatch: 'ams_mapping' | 'type_color' | null;
+  filamentType: string | null;
+  filamentColor: string | null;
+  trayInfoIdx: string | null;
+  usedG: number | null;
+  usedM: number | null;
+}
+
+/** The fields of a job the file fetch needs, read fresh for every attempt. */
+export interface JobHints {
+  name: string | null;
+  gcodeFile: string | null;
+  status: JobStatus;
+  amsMapping: string | null;
+  /** preparing | printing | paused while the job is open (job-phases.ts). */
+  phase: string | null;
+}
+
+const UPSERT_FILE = `
+  INSERT INTO job_files_raw (job_key, printer_serial, status, reason, remote_path, plate_index, prediction_s,
+    plate_weight_g, attempts, recorded_at, change_seq)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (job_key) DO UPDATE SET
+    status = excluded.status, reason = excluded.reason, remote_path = excluded.remote_path,
+    plate_index = excluded.plate_index, prediction_s = excluded.prediction_s,
+    plate_weight_g = excluded.plate_weight_g, attempts = excluded.attempts,
+    recorded_at = excluded.recorded_at, change_seq = excluded.change_seq`;
+
+const UPSERT_FILAMENT = `
+  INSERT INTO job_filaments_raw (job_key, source, slot, ams_tray, tray_match, filament_type, filament_color,
+    tray_info_idx, used_g, used_m, recorded_at, change_seq)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (job_key, source, slot) DO UPDATE SET
+    ams_tray = excluded.ams_tray, tray_match = excluded.tray_match, filament_type = excluded.filament_type,
+    filament_color = excluded.filament_color, tray_info_idx = excluded.tray_info_idx,
+    used_g = excluded.used_g, used_m = excluded.used_m, recorded_at = excluded.recorded_at,
+    change_seq = excluded.change_seq`;
+
+const JOB_HINTS =
+  'SELECT subtask_name, gcode_file, status, ams_mapping, phase FROM jobs_raw WHERE job_key = ?';
+const FILE_FETCHED = `SELECT 1 FROM job_files_raw WHERE job_key = ? AND status = 'fetched'`;
 
 const OPEN_JOBS = `SELECT * FROM jobs_raw WHERE printer_serial = ? AND status IN ('running', 'paused') ORDER BY id`;
 const KEY_EXISTS = 'SELECT 1 FROM jobs_raw WHERE job_key = ?';
@@ -72,6 +142,9 @@ export class RawWriter {
   private readonly openJobsQuery;
   private readonly keyExistsQuery;
   private readonly writeReport: (report: ReportWrite) => WrittenTransition[];
+  private readonly writeFilament: (record: FilamentRecord) => WrittenTransition | null;
+  private readonly hintsQuery;
+  private readonly fetchedQuery;
 
   constructor(db: SqliteDatabase) {
     migrateRawSchema(db);
@@ -81,6 +154,100 @@ export class RawWriter {
     this.openJobsQuery = db.prepare(OPEN_JOBS);
     this.keyExistsQuery = db.prepare(KEY_EXISTS);
     this.writeReport = db.transaction((report: ReportWrite) => this.apply(report));
+    const upsertFile = db.prepare(UPSERT_FILE);
+    const upsertFilament = db.prepare(UPSERT_FILAMENT);
+    this.hintsQuery = db.prepare(JOB_HINTS);
+    this.fetchedQuery = db.prepare(FILE_FETCHED);
+    this.writeFilament = db.transaction((record: FilamentRecord): WrittenTransition | null => {
+      const hints = this.jobHints(record.jobKey);
+      if (!hints) return null;
+      // The event bumps the change sequence, so figures that arrive after the job ended still
+      // reach the models; the job's status is unchanged (from = to).
+      const seq = Number(
+        this.insertEvent.run(
+          record.jobKey,
+          record.printerSerial,
+          'filament_recorded',
+          hints.status,
+          hints.status,
+          null,
+          null,
+          record.at,
+        ).lastInsertRowid,
+      );
+      if (record.status !== null)
+        upsertFile.run(
+          record.jobKey,
+          record.printerSerial,
+          record.status,
+          record.reason,
+          record.remotePath,
+          record.plateIndex,
+          record.predictionS,
+          record.plateWeightG,
+          record.attempts,
+          record.at,
+          seq,
+        );
+      for (const f of record.filaments) {
+        upsertFilament.run(
+          record.jobKey,
+          f.source,
+          f.slot,
+          f.amsTray,
+          f.trayMatch,
+          f.filamentType,
+          f.filamentColor,
+          f.trayInfoIdx,
+          f.usedG,
+          f.usedM,
+          record.at,
+          seq,
+        );
+      }
+      return {
+        jobKey: record.jobKey,
+        event: 'filament_recorded',
+        fromStatus: hints.status,
+        toStatus: hints.status,
+        seq,
+        at: record.at,
+      };
+    });
+  }
+
+  /**
+   * Records what the listener learned of a job's filament (or why it could not), with a
+   * `filament_recorded` event; null when the job is unknown.
+   */
+  recordFilament(record: FilamentRecord): WrittenTransition | null {
+    return this.writeFilament(record);
+  }
+
+  /** The job's name, file, status and slot mapping as jobs_raw now holds them. */
+  jobHints(key: string): JobHints | null {
+    const row = this.hintsQuery.get(key) as
+      | {
+          subtask_name: string | null;
+          gcode_file: string | null;
+          status: JobStatus;
+          ams_mapping: string | null;
+          phase: string | null;
+        }
+      | undefined;
+    if (!row) return null;
+    return {
+      name: row.subtask_name,
+      gcodeFile: row.gcode_file,
+      status: row.status,
+      amsMapping: row.ams_mapping,
+      phase: row.phase,
+    };
+  }
+
+  /** Whether the job's .3mf was already read (a re-attached job is not fetched twice). */
+  fileFetched(key: string): boolean {
+    return this.fetchedQuery.get(key) !== undefined;
   }
 
   /** Writes everything one report produced, atomically; returns the transitions with their seq. */
@@ -155,6 +322,13 @@ interface JobRow {
   nozzle_type: string | null;
   filament_type: string | null;
   filament_color: string | null;
+  preparing_ms: number | null;
+  printing_ms: number | null;
+  paused_ms: number | null;
+  phase: string | null;
+  phase_since: string | null;
+  estimated_s: number | null;
+  ams_mapping: string | null;
 }
 
 function rowOf(
@@ -192,6 +366,13 @@ function rowOf(
     last_report_json: stateJson,
     change_seq: seq,
     updated_at: at,
+    preparing_ms: job.preparingMs,
+    printing_ms: job.printingMs,
+    paused_ms: job.pausedMs,
+    phase: job.phase,
+    phase_since: job.phaseSince,
+    estimated_s: job.estimatedS,
+    ams_mapping: job.amsMapping,
   };
 }
 
@@ -218,7 +399,18 @@ function recordOf(row: JobRow): JobRecord {
     nozzleType: row.nozzle_type,
     filamentType: row.filament_type,
     filamentColor: row.filament_color,
+    preparingMs: row.preparing_ms,
+    printingMs: row.printing_ms,
+    pausedMs: row.paused_ms,
+    phase: isTimedPhase(row.phase) ? row.phase : null,
+    phaseSince: row.phase_since,
+    estimatedS: row.estimated_s,
+    amsMapping: row.ams_mapping,
   };
+}
+
+function isTimedPhase(value: string | null): value is TimedPhase {
+  return value === 'preparing' || value === 'printing' || value === 'paused';
 }
 
 /** Printers never put their access code in a status report, but a key that looks like one is not stored. */

@@ -3,8 +3,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { AsyncExecutor, RunHistory } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
+import { chartLibrary } from './chart-library.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
+import { ownersFigures } from './owners-figures.js';
 import { type PageReader, printersSeen, recentJobs } from './print-history.js';
 import {
   acceptedHostsFor,
@@ -61,9 +63,10 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
- * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history, /api/jobs, /api/printers;
- * POST /api/run, /api/run/cancel, /api/sensor/reset, /api/sensor/start, /api/sensor/stop. Every
- * read goes through one async connection, so the page never waits on a statement of a run.
+ * GET /, /assets/chart.umd.min.js, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history,
+ * /api/jobs, /api/printers, /api/owners; POST /api/run, /api/run/cancel, /api/sensor/reset,
+ * /api/sensor/start, /api/sensor/stop. Every read goes through one async connection, so the page
+ * never waits on a statement of a run.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const host = options.host ?? '127.0.0.1';
@@ -124,9 +127,22 @@ async function handle(
     response.writeHead(200, {
       ...commonHeaders(),
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      // 'self' for the charting library, served below from node_modules (never a CDN).
+      'content-security-policy': `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     });
     response.end(method === 'HEAD' ? undefined : renderStatusPage({ csrfToken: guard.csrfToken, nonce }));
+    return;
+  }
+  if (path === '/assets/chart.umd.min.js' && (method === 'GET' || method === 'HEAD')) {
+    const library = chartLibrary();
+    if (library === null)
+      throw new HttpError(404, 'The charting library (chart.js) is not installed: run npm install.');
+    response.writeHead(200, {
+      ...commonHeaders(),
+      'cache-control': 'public, max-age=86400',
+      'content-type': 'text/javascript; charset=utf-8',
+    });
+    response.end(method === 'HEAD' ? undefined : library);
     return;
   }
   if (!path.startsWith('/api/')) throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
@@ -181,6 +197,10 @@ async function handle(
     }
     if (path === '/api/jobs') {
       sendJson(response, 200, await recentJobs(reader, { limit: Math.min(limit, 200) }));
+      return;
+    }
+    if (path === '/api/owners') {
+      sendJson(response, 200, await ownersFigures(reader.query, { jobs: Math.min(limit, 100) }));
       return;
     }
     if (path === '/api/printers') {

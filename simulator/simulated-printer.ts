@@ -23,6 +23,8 @@ export interface SimulatedPrinterOptions {
   deltaIntervalMs?: number;
   logger?: Logger;
   connect?: (url: string, options: IClientOptions) => MqttClient;
+  /** Called as a job begins, before its first report (the simulated FTPS server stores its .3mf). */
+  onJob?: (script: JobScript, printer: SimulatedPrinter) => Promise<void> | void;
 }
 
 interface SimulatedPrinterEvents {
@@ -130,6 +132,18 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
     await this.requireClient().publishAsync(this.reportTopic, payload);
   }
 
+  /**
+   * Echoes a command on the report topic as the firmware does (project_file with its ams_mapping).
+   * Like a report, it is lost while the broker is away, and never waits for a stopped client.
+   */
+  async echo(print: Record<string, unknown>): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return;
+    await client.publishAsync(this.reportTopic, JSON.stringify({ print })).catch((error: Error) => {
+      if (client.connected) throw error;
+    });
+  }
+
   /** Plays one scripted job to its end; resolves with the script (its expected transitions). */
   async play(kind: JobKind | JobScript, options: Partial<JobScriptOptions> = {}): Promise<JobScript> {
     this.jobIndex += 1;
@@ -137,6 +151,7 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
       typeof kind === 'string'
         ? buildJobScript(kind, { model: this.model, index: this.jobIndex, ...options })
         : kind;
+    await this.options.onJob?.(script, this);
     for (const step of script.steps) {
       if (step.afterMs > 0) await this.sleep(step.afterMs);
       await this.report(step.delta);

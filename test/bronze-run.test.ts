@@ -128,7 +128,10 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(selection: { tags: string[]; includeDependents?: boolean }, fullRefresh = false): Promise<RunResult> {
+function run(
+  selection: { tags: string[]; includeDependents?: boolean },
+  fullRefresh = false,
+): Promise<RunResult> {
   return runGraph(graph, {
     executor,
     selection,
@@ -182,6 +185,10 @@ describe('the bronze models', () => {
     expect(problems(result)).toEqual([]);
     const assertions = result.actions.filter((a) => a.kind === 'assertion');
     expect(assertions.map((a) => a.name).sort()).toEqual([
+      'assertions.main_job_details_brz_assertions_rowConditions',
+      'assertions.main_job_details_brz_assertions_uniqueKey_0',
+      'assertions.main_job_filaments_brz_assertions_rowConditions',
+      'assertions.main_job_filaments_brz_assertions_uniqueKey_0',
       'assertions.main_job_outcomes_brz_assertions_rowConditions',
       'assertions.main_job_outcomes_brz_assertions_uniqueKey_0',
       'assertions.main_jobs_brz_assertions_rowConditions',
@@ -336,10 +343,16 @@ describe('silver and gold, built as dependents of bronze', () => {
     expect(problems(result)).toEqual([]);
     const built = result.actions.filter((a) => a.kind !== 'assertion').map((a) => a.name);
     expect(built.sort()).toEqual([
+      'main.estimate_accuracy_gld',
+      'main.filament_daily_gld',
       'main.filament_usage_gld',
+      'main.job_details_brz',
+      'main.job_filaments_brz',
+      'main.job_filaments_slv',
       'main.job_outcomes_brz',
       'main.jobs_brz',
       'main.jobs_slv',
+      'main.print_time_weekly_gld',
       'main.printer_daily_gld',
       'main.printer_summary_gld',
       'main.raw_snapshot_brz',
@@ -347,6 +360,9 @@ describe('silver and gold, built as dependents of bronze', () => {
     const names = result.actions.map((a) => a.name);
     expect(names).toContain('assertions.gold_totals_match_silver');
     expect(names).toContain('assertions.finished_history_in_silver');
+    expect(names).toContain('assertions.job_filaments_add_up');
+    expect(names).toContain('assertions.partial_job_within_plate');
+    expect(names).toContain('assertions.no_overlapping_jobs');
   });
 
   it('reads the raw layer as it was when the run began, while the listener writes during the run', async () => {
@@ -443,6 +459,8 @@ describe('the documentation of the project', () => {
     const declarations = graph.declarations ?? [];
     expect(declarations.map((d) => d.target.name).sort()).toEqual([
       'job_events_raw',
+      'job_filaments_raw',
+      'job_files_raw',
       'jobs_raw',
       'printers_raw',
     ]);

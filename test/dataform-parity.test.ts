@@ -222,7 +222,7 @@ describe('bambuzled run, with the stock flags', { timeout: 90_000 }, () => {
   it('retries a failed action up to --action-retry-limit and keeps every attempt in the history', async () => {
     const db = database('retry.db');
     const broken = projectWith({
-      'definitions/doubled.sqlx': 'config { type: "table" }\nSELECT id, no_such_column FROM ${ref("src")}\n',
+      'definitions/doubled.sqlx': `config { type: "table" }\nSELECT id, no_such_column FROM \${ref("src")}\n`,
     });
     const result = await cli(['run', broken, '--db', db, '--action-retry-limit', '2', '--json']);
     expect(result.code).toBe(1);

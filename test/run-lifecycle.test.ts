@@ -45,7 +45,8 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of started.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 afterAll(() => {
@@ -159,9 +160,18 @@ describe('stopping a run', { timeout: 90_000 }, () => {
   });
 
   it('refuses an --execution-timeout that is not a duration', async () => {
-    const result = await cli(['run', projectDir, '--db', seeded('bad-timeout.db'), '--execution-timeout', 'soon']);
+    const result = await cli([
+      'run',
+      projectDir,
+      '--db',
+      seeded('bad-timeout.db'),
+      '--execution-timeout',
+      'soon',
+    ]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--execution-timeout expects a duration such as 90s, 10m or 1h30m; got "soon".');
+    expect(result.stderr).toContain(
+      '--execution-timeout expects a duration such as 90s, 10m or 1h30m; got "soon".',
+    );
   });
 });
 
@@ -194,7 +204,9 @@ describe('two runs at once', { timeout: 90_000 }, () => {
     await until(() => first.output().includes('main.t [incremental]'));
     const refused = await cli(['run', projectDir, '--db', db, '--no-wait']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/Not running: run \d+ \(bambuzled run \(pid \d+\).*\) is in progress \(--no-wait\)/);
+    expect(refused.stderr).toMatch(
+      /Not running: run \d+ \(bambuzled run \(pid \d+\).*\) is in progress \(--no-wait\)/,
+    );
 
     const second = background(['run', projectDir, '--db', db, '--actions', 't']);
     await until(() => second.output().includes('Waiting for run'));
@@ -208,7 +220,16 @@ describe('two runs at once', { timeout: 90_000 }, () => {
 
 describe('bad input', { timeout: 90_000 }, () => {
   it('names a tag that matches nothing beside one that matches', async () => {
-    const result = await cli(['run', projectDir, '--db', seeded('tags.db'), '--tags', 'nosuchtag', '--actions', 't']);
+    const result = await cli([
+      'run',
+      projectDir,
+      '--db',
+      seeded('tags.db'),
+      '--tags',
+      'nosuchtag',
+      '--actions',
+      't',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('No action matches the tag(s) nosuchtag');
   });

@@ -6,9 +6,9 @@ import {
   EngineError,
   isServerUrl,
   type LockHolder,
-  type RunResult,
   RunHistory,
   RunLock,
+  type RunResult,
   runGraph,
   type Target,
 } from '../../adapter/index.js';

@@ -3,8 +3,7 @@
  * is `"main"."jobs_brz"`. The statements are written in postgres-tasks.ts. Built-in assertions check the
  * whole table on PostgreSQL (it has no rowid to find what a merge inserted).
  */
-import { writesIncrementally } from '../../build-tasks.js';
-import { incrementalSourceQuery } from '../../build-tasks.js';
+import { incrementalSourceQuery, writesIncrementally } from '../../build-tasks.js';
 import { knownTargets, targetKey } from '../../names.js';
 import type { CompiledGraph, ProjectConfig, Target } from '../../types.js';
 import type { Dialect } from '../dialect.js';

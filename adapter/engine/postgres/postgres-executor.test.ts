@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, startPostgres } from '../../../test/helpers/postgres-server.js';
 import { describeExecutorContract } from '../executor-contract.js';
-import { openPostgresExecutor } from './postgres-executor.js';
 import { numberedPlaceholders } from './placeholders.js';
+import { openPostgresExecutor } from './postgres-executor.js';
 
 let server: PostgresServer;
 let databases = 0;
