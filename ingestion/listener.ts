@@ -95,6 +95,7 @@ export function startListener(options: ListenerOptions): Listener {
       now,
       checkIntervalS: config.checkIntervalS,
       logger,
+      timers,
     });
     tracker.on('transition', (event) => emitter.emit('transition', event));
     tracker.on('job-ended', (event) => emitter.emit('job-ended', event));
@@ -150,6 +151,8 @@ export function startListener(options: ListenerOptions): Listener {
         closed = true;
         if (statusTimer !== undefined) timers.clearTimeout(statusTimer);
         await Promise.all(members.map(({ connection }) => connection.close()));
+        // A last try for reports the database refused; the trackers' retry timers stop here.
+        for (const { tracker } of members) tracker.close();
       })();
       return closing;
     },
