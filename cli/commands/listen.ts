@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
+import { listenerHealthPath } from '../../ingestion/listener-health.js';
+import { archiveForConfig } from '../../ingestion/report-archive.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { TrustConfigError } from '../../ingestion/trust.js';
 import { consoleLogger } from '../../lib/logger.js';
@@ -57,7 +59,13 @@ export async function runListen(
   }
   let listener: ReturnType<typeof startListener>;
   try {
-    listener = startListener({ config, db, logger });
+    listener = startListener({
+      config,
+      db,
+      logger,
+      archive: archiveForConfig(config, dbPath, logger),
+      healthFile: listenerHealthPath(dbPath),
+    });
   } catch (error) {
     db.close();
     if (error instanceof TrustConfigError) {

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { serveDocs } from '../../docs-site/index.js';
 import { ConfigError, type ListenerConfig, loadConfig, parseConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
+import { listenerHealthPath } from '../../ingestion/listener-health.js';
+import { archiveForConfig } from '../../ingestion/report-archive.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
@@ -110,13 +112,16 @@ export async function runStart(
     db.close();
     return 2;
   }
+  const listenLogger = consoleLogger(
+    'listen',
+    config.printers.map((p) => p.accessCode),
+  );
   const listener = startListener({
     config,
     db,
-    logger: consoleLogger(
-      'listen',
-      config.printers.map((p) => p.accessCode),
-    ),
+    logger: listenLogger,
+    archive: archiveForConfig(config, dbPath, listenLogger),
+    healthFile: listenerHealthPath(dbPath),
   });
   // The fast path: a job's end wakes the sensor at once instead of at the next tick.
   listener.on('job-ended', (event) => schedule.scheduler.wake(`job ${event.jobKey} ${event.event}`));

@@ -1,0 +1,193 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { archiveFiles } from '../ingestion/archive-reader.js';
+import { type Listener, startListener } from '../ingestion/listener.js';
+import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import { ReportArchive } from '../ingestion/report-archive.js';
+import { restateRawLayer } from '../ingestion/restate.js';
+import { recordingLogger } from '../lib/logger.js';
+import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { buildJobScript } from '../simulator/job-scripts.js';
+import { startSimulatedFarm } from '../simulator/simulated-farm.js';
+import { until } from './helpers/until.js';
+
+const FAST = { backoffInitialMs: 50, backoffMaxMs: 400, statusIntervalMs: 60_000 };
+const CODES = ['c0de0XyZ', 'c0de1XyZ'];
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+/** Two simulated printers, a real listener with an archive, jobs played to their end; then stopped. */
+async function liveSession() {
+  const dir = mkdtempSync(join(tmpdir(), 'bambuzled-restate-'));
+  const dbPath = join(dir, 'history.db');
+  const archiveDir = join(dir, 'history.archive');
+  const db = openDatabase(dbPath);
+  migrateRawSchema(db);
+  const farm = await startSimulatedFarm({
+    printers: [
+      { serial: '01P00A000000071', model: 'P1S', accessCode: CODES[0]!, name: 'left' },
+      { serial: '00M00A000000072', model: 'X1C', accessCode: CODES[1]!, name: 'right' },
+    ],
+    checkIntervalS: 1,
+  });
+  cleanup.push(async () => {
+    await farm.close();
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const archive = new ReportArchive({
+    dir: archiveDir,
+    secrets: new Map(farm.config.printers.map((p) => [p.serial, p.accessCode])),
+  });
+  let listener: Listener = startListener({ config: farm.config, db, logger: recordingLogger(), timing: FAST, archive });
+  await until(() => listener.status().every((s) => s.connected && s.reports > 0));
+  const [left, right] = farm.printers;
+  const ended = () => db.prepare('SELECT COUNT(*) FROM jobs_raw WHERE ended_at IS NOT NULL').pluck().get() as number;
+  await Promise.all([
+    left!.play(buildJobScript('finish', { model: 'P1S', lan: true, stepMs: 30, index: 1 })),
+    right!.play(buildJobScript('cancel', { model: 'X1C', stepMs: 25, index: 2 })),
+  ]);
+  await until(() => ended() === 2);
+  // The listener restarts mid-session: the archive shows it, and the replay must do the same.
+  await listener.close();
+  const archive2 = new ReportArchive({ dir: archiveDir });
+  listener = startListener({ config: farm.config, db, logger: recordingLogger(), timing: FAST, archive: archive2 });
+  await until(() => listener.status().every((s) => s.connected && s.reports > 0));
+  await left!.play(buildJobScript('pause', { model: 'P1S', stepMs: 30, index: 3 }));
+  await right!.play(buildJobScript('fail', { model: 'X1C', stepMs: 25, index: 4 }));
+  await until(() => ended() === 4);
+  await listener.close();
+  return { db, dbPath, archiveDir };
+}
+
+/** The rows a replay must reproduce: keys, outcomes, times and what the job was. */
+function jobRows(db: SqliteDatabase) {
+  return db
+    .prepare(
+      `SELECT job_key, printer_serial, printer_name, subtask_name, status, started_at, ended_at, start_approximate,
+              total_layers, print_error
+       FROM jobs_raw ORDER BY job_key`,
+    )
+    .all();
+}
+
+function eventRows(db: SqliteDatabase) {
+  return db
+    .prepare('SELECT job_key, event, from_status, to_status, at FROM job_events_raw ORDER BY job_key, at, seq')
+    .all();
+}
+
+describe('bambuzled restate, from the archive of a real listener session', () => {
+  it('gives the same jobs_raw rows and events the listener wrote live', async () => {
+    const { db, dbPath, archiveDir } = await liveSession();
+    const live = jobRows(db);
+    const liveEvents = eventRows(db);
+    expect(live).toHaveLength(4);
+    const maxSeqBefore = db.prepare('SELECT MAX(seq) FROM job_events_raw').pluck().get() as number;
+
+    const result = restateRawLayer({ db, dbPath, archiveDir, reason: 'test: replay a live session' });
+
+    expect(jobRows(db)).toEqual(live);
+    expect(eventRows(db)).toEqual(liveEvents);
+    expect(result).toMatchObject({ skipped: 0, jobsReplaced: 4, jobsWritten: 4 });
+    // New change sequences continue above the old ones, so the sensor sees the restated jobs.
+    expect(db.prepare('SELECT MIN(seq) FROM job_events_raw').pluck().get()).toBeGreaterThan(maxSeqBefore);
+    expect(db.prepare('SELECT reason, printers, reports FROM raw_restatements').all()).toEqual([
+      {
+        reason: 'test: replay a live session',
+        printers: '00M00A000000072,01P00A000000071',
+        reports: result.reports,
+      },
+    ]);
+  });
+
+  it('repairs a damaged jobs_raw and keeps every table that is not raw', async () => {
+    const { db, dbPath, archiveDir } = await liveSession();
+    const live = jobRows(db);
+    db.exec(`CREATE TABLE jobs_slv (job_id TEXT); INSERT INTO jobs_slv VALUES ('kept')`);
+    // A buggy state machine (or a hand) got one job wrong and lost another.
+    db.exec(`UPDATE jobs_raw SET status = 'failed', ended_at = '2000-01-01T00:00:00.000Z' WHERE status = 'finished'`);
+    db.exec(`DELETE FROM jobs_raw WHERE status = 'cancelled'`);
+
+    restateRawLayer({ db, dbPath, archiveDir, reason: 'repair' });
+
+    expect(jobRows(db)).toEqual(live);
+    expect(db.prepare('SELECT job_id FROM jobs_slv').pluck().all()).toEqual(['kept']);
+  });
+
+  it('replays only the printer asked for, and leaves the other one alone', async () => {
+    const { db, dbPath, archiveDir } = await liveSession();
+    db.exec(`UPDATE jobs_raw SET subtask_name = 'hand edit' WHERE printer_serial = '00M00A000000072'`);
+    db.exec(`UPDATE jobs_raw SET subtask_name = 'hand edit' WHERE printer_serial = '01P00A000000071'`);
+
+    restateRawLayer({ db, dbPath, archiveDir, printers: ['01P00A000000071'], reason: 'one printer' });
+
+    const names = db.prepare('SELECT printer_serial, subtask_name FROM jobs_raw ORDER BY id').all() as {
+      printer_serial: string;
+      subtask_name: string;
+    }[];
+    expect(names.filter((r) => r.printer_serial === '00M00A000000072').every((r) => r.subtask_name === 'hand edit')).toBe(true);
+    expect(names.filter((r) => r.printer_serial === '01P00A000000071').some((r) => r.subtask_name === 'hand edit')).toBe(false);
+  });
+
+  it('skips a damaged archive block, says which, and goes on', async () => {
+    const { db, dbPath, archiveDir } = await liveSession();
+    const file = archiveFiles(archiveDir, ['01P00A000000071'])[0]!.path;
+    // A torn block in the middle (garbage after a valid header) and a line that is not a record at the end.
+    const bytes = readFileSync(file);
+    const header = bytes.subarray(0, 28);
+    appendFileSync(file, Buffer.concat([header, Buffer.from('not deflate data at all')]));
+    const messages: string[] = [];
+
+    const result = restateRawLayer({ db, dbPath, archiveDir, reason: 'damaged', onDamage: (m) => messages.push(m) });
+
+    expect(result.skipped).toBe(1);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(new RegExp(`^Skipped ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, block at byte ${bytes.length}: `));
+    expect(db.prepare('SELECT COUNT(*) FROM jobs_raw').pluck().get()).toBe(4);
+  });
+
+  it('never archives an access code, and the archive is plain gzip that zcat reads', async () => {
+    const { archiveDir } = await liveSession();
+    const files = archiveFiles(archiveDir);
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const { path } of files) {
+      const text = gunzipSync(readFileSync(path)).toString('utf8');
+      for (const code of CODES) expect(text).not.toContain(code);
+      expect(text.split('\n')[0]).toMatch(/^\["\d{4}-\d\d-\d\dT[\d:.]+Z","#start",/);
+    }
+  });
+});
+
+describe('the report archive on its own', () => {
+  it('writes a report that carried an access code with the code masked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bambuzled-archive-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const archive = new ReportArchive({ dir, retentionDays: 0, secrets: new Map([['S1', 'abcd1234']]) });
+    archive.recordReport('S1', new Date('2025-05-01T10:00:00.000Z'), 'device/S1/report', '{"print":{"x":"abcd1234"}}');
+    await archive.close();
+    const text = gunzipSync(readFileSync(join(dir, 'S1', '2025-05-01.jsonl.gz'))).toString('utf8');
+    expect(text).toBe('["2025-05-01T10:00:00.000Z","device/S1/report","{\\"print\\":{\\"x\\":\\"********\\"}}"]\n');
+  });
+
+  it('deletes day files older than the retention', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bambuzled-archive-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const archive = new ReportArchive({ dir, retentionDays: 7, now: () => new Date('2025-05-20T12:00:00Z') });
+    archive.recordSync('S1', new Date('2025-05-01T10:00:00.000Z'));
+    archive.recordSync('S1', new Date('2025-05-19T10:00:00.000Z'));
+    await archive.flush();
+    writeFileSync(join(dir, 'S1', 'notes.txt'), 'kept: not a day file');
+    const archive2 = new ReportArchive({ dir, retentionDays: 7, now: () => new Date('2025-05-20T12:00:00Z') });
+    archive2.recordSync('S1', new Date('2025-05-20T10:00:00.000Z'));
+    await archive2.close();
+    expect(archiveFiles(dir).map((f) => f.day)).toEqual(['2025-05-19', '2025-05-20']);
+  });
+});
