@@ -94,7 +94,10 @@ export interface ArchiveDamage {
 }
 
 /** Decodes one file: its records, and the damage skipped (each damaged member or line once). */
-export function decodeArchiveFile(name: string, file: Buffer): { records: ArchiveRecord[]; damage: ArchiveDamage[] } {
+export function decodeArchiveFile(
+  name: string,
+  file: Buffer,
+): { records: ArchiveRecord[]; damage: ArchiveDamage[] } {
   const records: ArchiveRecord[] = [];
   const damage: ArchiveDamage[] = [];
   const offsets = memberOffsets(file);
@@ -105,7 +108,11 @@ export function decodeArchiveFile(name: string, file: Buffer): { records: Archiv
       text = gunzipSync(member).toString('utf8');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      damage.push({ file: name, offset, reason: `the compressed block (${member.length} bytes) is damaged: ${reason}` });
+      damage.push({
+        file: name,
+        offset,
+        reason: `the compressed block (${member.length} bytes) is damaged: ${reason}`,
+      });
       return;
     }
     text.split('\n').forEach((line, i) => {

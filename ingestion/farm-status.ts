@@ -1,5 +1,5 @@
-import type { ConnectionSnapshot } from './printer-connection.js';
 import { describeWriteHealth } from './listener-health.js';
+import type { ConnectionSnapshot } from './printer-connection.js';
 import type { TrustMode } from './trust.js';
 import type { WriteHealth } from './write-backlog.js';
 

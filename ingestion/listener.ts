@@ -100,7 +100,10 @@ export function startListener(options: ListenerOptions): Listener {
   let closed = false;
   const archive = options.archive;
   const members: FarmMember[] = config.printers.map((printer) => {
-    archive?.recordStart(printer.serial, now(), { name: printer.name, checkIntervalS: config.checkIntervalS });
+    archive?.recordStart(printer.serial, now(), {
+      name: printer.name,
+      checkIntervalS: config.checkIntervalS,
+    });
     const tracker = new PrinterTracker({
       printer: { name: printer.name, serial: printer.serial },
       db,

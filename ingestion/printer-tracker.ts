@@ -262,7 +262,13 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         keyTaken: (key) => this.writer.keyTaken(key),
         checkIntervalS: this.checkIntervalS,
       });
-      written = this.writer.write({ printer: this.printer, at, writes: result.writes, state: merged, touchPrinter });
+      written = this.writer.write({
+        printer: this.printer,
+        at,
+        writes: result.writes,
+        state: merged,
+        touchPrinter,
+      });
     } catch (error) {
       if (!isDatabaseError(error)) throw error;
       // The machine state is not advanced and the report stays at the head, so the retry redoes both.
@@ -300,7 +306,10 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       try {
         this.drain();
       } catch (error) {
-        this.reportBad({ kind: 'internal-error', message: error instanceof Error ? error.message : String(error) });
+        this.reportBad({
+          kind: 'internal-error',
+          message: error instanceof Error ? error.message : String(error),
+        });
       }
     }, ms);
   }

@@ -2,7 +2,7 @@ import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { redactSecrets, type Logger } from '../lib/logger.js';
+import { type Logger, redactSecrets } from '../lib/logger.js';
 import { type ArchiveRecord, namedMember, recordLine, type TrackerSettings } from './archive-format.js';
 import { DEFAULT_ARCHIVE_RETENTION_DAYS } from './config-fields.js';
 import { realTimers, type Timers } from './timers.js';
@@ -52,7 +52,11 @@ export function archiveDirFor(dbPath: string): string {
 
 /** The archive a listener with this config and database keeps (archive_dir, archive_retention_days). */
 export function archiveForConfig(
-  config: { printers: readonly { serial: string; accessCode: string }[]; archiveDir?: string; archiveRetentionDays?: number },
+  config: {
+    printers: readonly { serial: string; accessCode: string }[];
+    archiveDir?: string;
+    archiveRetentionDays?: number;
+  },
   dbPath: string,
   logger?: Logger,
 ): ReportArchive {
@@ -105,7 +109,14 @@ export class ReportArchive {
     this.timers = options.timers ?? realTimers;
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger;
-    this.stats_ = { dir: this.dir, records: 0, bytesWritten: 0, writeErrors: 0, droppedRecords: 0, lastError: null };
+    this.stats_ = {
+      dir: this.dir,
+      records: 0,
+      bytesWritten: 0,
+      writeErrors: 0,
+      droppedRecords: 0,
+      lastError: null,
+    };
   }
 
   /** A message from the printer's report topic, as received. */
@@ -181,7 +192,9 @@ export class ReportArchive {
         await appendFile(buffered.path, member);
         this.stats_.bytesWritten += member.length;
         if (this.stats_.lastError !== null) {
-          this.logger?.info(`report archive: appends work again (${this.stats_.writeErrors} failed meanwhile).`);
+          this.logger?.info(
+            `report archive: appends work again (${this.stats_.writeErrors} failed meanwhile).`,
+          );
           this.stats_.lastError = null;
         }
       } catch (error) {

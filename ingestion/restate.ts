@@ -188,7 +188,9 @@ function replayPrinter(
 function seedOlderJobs(db: SqliteDatabase, fresh: SqliteDatabase, serial: string, before: string): void {
   const columns = jobColumns(db);
   const rows = db
-    .prepare(`SELECT ${columns.join(', ')} FROM jobs_raw WHERE printer_serial = ? AND started_at < ? ORDER BY id`)
+    .prepare(
+      `SELECT ${columns.join(', ')} FROM jobs_raw WHERE printer_serial = ? AND started_at < ? ORDER BY id`,
+    )
     .all(serial, before) as Record<string, unknown>[];
   const insert = fresh.prepare(
     `INSERT INTO jobs_raw (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
@@ -221,7 +223,9 @@ function swapIn(
              SELECT job_key FROM main.jobs_raw WHERE printer_serial = ? AND started_at >= ?
              UNION SELECT job_key FROM fresh.jobs_raw WHERE printer_serial = ? AND started_at >= ?`,
           ).run(serial, since, serial, since);
-          db.prepare('DELETE FROM main.job_events_raw WHERE job_key IN (SELECT job_key FROM restated_keys)').run();
+          db.prepare(
+            'DELETE FROM main.job_events_raw WHERE job_key IN (SELECT job_key FROM restated_keys)',
+          ).run();
           jobsReplaced += db
             .prepare('DELETE FROM main.jobs_raw WHERE job_key IN (SELECT job_key FROM restated_keys)')
             .run().changes;

@@ -1,5 +1,5 @@
-import { mergeState } from './state-merge.js';
 import type { JsonObject } from './report-parser.js';
+import { mergeState } from './state-merge.js';
 
 /** A parsed report whose rows are not written yet, with the time it arrived (its clock when replayed). */
 export interface PendingReport {

@@ -46,10 +46,17 @@ async function liveSession() {
     dir: archiveDir,
     secrets: new Map(farm.config.printers.map((p) => [p.serial, p.accessCode])),
   });
-  let listener: Listener = startListener({ config: farm.config, db, logger: recordingLogger(), timing: FAST, archive });
+  let listener: Listener = startListener({
+    config: farm.config,
+    db,
+    logger: recordingLogger(),
+    timing: FAST,
+    archive,
+  });
   await until(() => listener.status().every((s) => s.connected && s.reports > 0));
   const [left, right] = farm.printers;
-  const ended = () => db.prepare('SELECT COUNT(*) FROM jobs_raw WHERE ended_at IS NOT NULL').pluck().get() as number;
+  const ended = () =>
+    db.prepare('SELECT COUNT(*) FROM jobs_raw WHERE ended_at IS NOT NULL').pluck().get() as number;
   await Promise.all([
     left!.play(buildJobScript('finish', { model: 'P1S', lan: true, stepMs: 30, index: 1 })),
     right!.play(buildJobScript('cancel', { model: 'X1C', stepMs: 25, index: 2 })),
@@ -58,7 +65,13 @@ async function liveSession() {
   // The listener restarts mid-session: the archive shows it, and the replay must do the same.
   await listener.close();
   const archive2 = new ReportArchive({ dir: archiveDir });
-  listener = startListener({ config: farm.config, db, logger: recordingLogger(), timing: FAST, archive: archive2 });
+  listener = startListener({
+    config: farm.config,
+    db,
+    logger: recordingLogger(),
+    timing: FAST,
+    archive: archive2,
+  });
   await until(() => listener.status().every((s) => s.connected && s.reports > 0));
   await left!.play(buildJobScript('pause', { model: 'P1S', stepMs: 30, index: 3 }));
   await right!.play(buildJobScript('fail', { model: 'X1C', stepMs: 25, index: 4 }));
@@ -80,7 +93,9 @@ function jobRows(db: SqliteDatabase) {
 
 function eventRows(db: SqliteDatabase) {
   return db
-    .prepare('SELECT job_key, event, from_status, to_status, at FROM job_events_raw ORDER BY job_key, at, seq')
+    .prepare(
+      'SELECT job_key, event, from_status, to_status, at FROM job_events_raw ORDER BY job_key, at, seq',
+    )
     .all();
 }
 
@@ -113,7 +128,9 @@ describe('bambuzled restate, from the archive of a real listener session', () =>
     const live = jobRows(db);
     db.exec(`CREATE TABLE jobs_slv (job_id TEXT); INSERT INTO jobs_slv VALUES ('kept')`);
     // A buggy state machine (or a hand) got one job wrong and lost another.
-    db.exec(`UPDATE jobs_raw SET status = 'failed', ended_at = '2000-01-01T00:00:00.000Z' WHERE status = 'finished'`);
+    db.exec(
+      `UPDATE jobs_raw SET status = 'failed', ended_at = '2000-01-01T00:00:00.000Z' WHERE status = 'finished'`,
+    );
     db.exec(`DELETE FROM jobs_raw WHERE status = 'cancelled'`);
 
     restateRawLayer({ db, dbPath, archiveDir, reason: 'repair' });
@@ -133,8 +150,14 @@ describe('bambuzled restate, from the archive of a real listener session', () =>
       printer_serial: string;
       subtask_name: string;
     }[];
-    expect(names.filter((r) => r.printer_serial === '00M00A000000072').every((r) => r.subtask_name === 'hand edit')).toBe(true);
-    expect(names.filter((r) => r.printer_serial === '01P00A000000071').some((r) => r.subtask_name === 'hand edit')).toBe(false);
+    expect(
+      names
+        .filter((r) => r.printer_serial === '00M00A000000072')
+        .every((r) => r.subtask_name === 'hand edit'),
+    ).toBe(true);
+    expect(
+      names.filter((r) => r.printer_serial === '01P00A000000071').some((r) => r.subtask_name === 'hand edit'),
+    ).toBe(false);
   });
 
   it('skips a damaged archive block, says which, and goes on', async () => {
@@ -146,11 +169,19 @@ describe('bambuzled restate, from the archive of a real listener session', () =>
     appendFileSync(file, Buffer.concat([header, Buffer.from('not deflate data at all')]));
     const messages: string[] = [];
 
-    const result = restateRawLayer({ db, dbPath, archiveDir, reason: 'damaged', onDamage: (m) => messages.push(m) });
+    const result = restateRawLayer({
+      db,
+      dbPath,
+      archiveDir,
+      reason: 'damaged',
+      onDamage: (m) => messages.push(m),
+    });
 
     expect(result.skipped).toBe(1);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(new RegExp(`^Skipped ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, block at byte ${bytes.length}: `));
+    expect(messages[0]).toMatch(
+      new RegExp(`^Skipped ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, block at byte ${bytes.length}: `),
+    );
     expect(db.prepare('SELECT COUNT(*) FROM jobs_raw').pluck().get()).toBe(4);
   });
 
@@ -171,10 +202,17 @@ describe('the report archive on its own', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bambuzled-archive-'));
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
     const archive = new ReportArchive({ dir, retentionDays: 0, secrets: new Map([['S1', 'abcd1234']]) });
-    archive.recordReport('S1', new Date('2025-05-01T10:00:00.000Z'), 'device/S1/report', '{"print":{"x":"abcd1234"}}');
+    archive.recordReport(
+      'S1',
+      new Date('2025-05-01T10:00:00.000Z'),
+      'device/S1/report',
+      '{"print":{"x":"abcd1234"}}',
+    );
     await archive.close();
     const text = gunzipSync(readFileSync(join(dir, 'S1', '2025-05-01.jsonl.gz'))).toString('utf8');
-    expect(text).toBe('["2025-05-01T10:00:00.000Z","device/S1/report","{\\"print\\":{\\"x\\":\\"********\\"}}"]\n');
+    expect(text).toBe(
+      '["2025-05-01T10:00:00.000Z","device/S1/report","{\\"print\\":{\\"x\\":\\"********\\"}}"]\n',
+    );
   });
 
   it('deletes day files older than the retention', async () => {
@@ -185,7 +223,11 @@ describe('the report archive on its own', () => {
     archive.recordSync('S1', new Date('2025-05-19T10:00:00.000Z'));
     await archive.flush();
     writeFileSync(join(dir, 'S1', 'notes.txt'), 'kept: not a day file');
-    const archive2 = new ReportArchive({ dir, retentionDays: 7, now: () => new Date('2025-05-20T12:00:00Z') });
+    const archive2 = new ReportArchive({
+      dir,
+      retentionDays: 7,
+      now: () => new Date('2025-05-20T12:00:00Z'),
+    });
     archive2.recordSync('S1', new Date('2025-05-20T10:00:00.000Z'));
     await archive2.close();
     expect(archiveFiles(dir).map((f) => f.day)).toEqual(['2025-05-19', '2025-05-20']);
