@@ -12,73 +12,14 @@ import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { buildJobScript } from '../simulator/job-scripts.js';
 import { startSimulatedFarm } from '../simulator/simulated-farm.js';
-import { until } from './helpers/until.js';
-
-const FAST = { backoffInitialMs: 50, backoffMaxMs: 400, statusIntervalMs: 60_000 };
-const CODES = ['c0de0XyZ', 'c0de1XyZ'];
+import { LIVE_SESSION_CODES as CODES, recordLiveSession } from './helpers/live-session.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
 });
-
-/** Two simulated printers, a real listener with an archive, jobs played to their end; then stopped. */
-async function liveSession() {
-  const dir = mkdtempSync(join(tmpdir(), 'bambuzled-restate-'));
-  const dbPath = join(dir, 'history.db');
-  const archiveDir = join(dir, 'history.archive');
-  const db = openDatabase(dbPath);
-  migrateRawSchema(db);
-  const farm = await startSimulatedFarm({
-    printers: [
-      { serial: '01P00A000000071', model: 'P1S', accessCode: CODES[0]!, name: 'left' },
-      { serial: '00M00A000000072', model: 'X1C', accessCode: CODES[1]!, name: 'right' },
-    ],
-    checkIntervalS: 1,
-  });
-  cleanup.push(async () => {
-    await farm.close();
-    if (db.open) db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const archive = new ReportArchive({
-    dir: archiveDir,
-    secrets: new Map(farm.config.printers.map((p) => [p.serial, p.accessCode])),
-  });
-  let listener: Listener = startListener({
-    config: farm.config,
-    db,
-    logger: recordingLogger(),
-    timing: FAST,
-    archive,
-  });
-  await until(() => listener.status().every((s) => s.connected && s.reports > 0));
-  const [left, right] = farm.printers;
-  const ended = () =>
-    db.prepare('SELECT COUNT(*) FROM jobs_raw WHERE ended_at IS NOT NULL').pluck().get() as number;
-  await Promise.all([
-    left!.play(buildJobScript('finish', { model: 'P1S', lan: true, stepMs: 30, index: 1 })),
-    right!.play(buildJobScript('cancel', { model: 'X1C', stepMs: 25, index: 2 })),
-  ]);
-  await until(() => ended() === 2);
-  // The listener restarts mid-session: the archive shows it, and the replay must do the same.
-  await listener.close();
-  const archive2 = new ReportArchive({ dir: archiveDir });
-  listener = startListener({
-    config: farm.config,
-    db,
-    logger: recordingLogger(),
-    timing: FAST,
-    archive: archive2,
-  });
-  await until(() => listener.status().every((s) => s.connected && s.reports > 0));
-  await left!.play(buildJobScript('pause', { model: 'P1S', stepMs: 30, index: 3 }));
-  await right!.play(buildJobScript('fail', { model: 'X1C', stepMs: 25, index: 4 }));
-  await until(() => ended() === 4);
-  await listener.close();
-  return { db, dbPath, archiveDir };
-}
+const liveSession = () => recordLiveSession(cleanup);
 
 /** The rows a replay must reproduce: keys, outcomes, times and what the job was. */
 function jobRows(db: SqliteDatabase) {
