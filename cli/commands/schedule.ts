@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compileProject, graphActions, selectActions } from '../../adapter/index.js';
 import { ConfigError, type ListenerConfig, loadConfig } from '../../ingestion/config.js';
+import { listenerHealthPath } from '../../ingestion/listener-health.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { openDatabase } from '../../lib/sqlite.js';
@@ -108,6 +109,7 @@ export function registerSchedule(program: Command): void {
       try {
         service = await startScheduleService({
           db,
+          listenerHealthFile: listenerHealthPath(dbPath),
           projectDir: project,
           schedule,
           selection: { tags, includeDependents: true },

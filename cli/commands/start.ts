@@ -87,6 +87,7 @@ export async function runStart(
 
   const schedule = await startScheduleService({
     db,
+    listenerHealthFile: listenerHealthPath(dbPath),
     projectDir,
     port,
     host: options.host,
