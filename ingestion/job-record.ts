@@ -27,7 +27,24 @@ export interface JobRecord {
   nozzleType: string | null;
   filamentType: string | null;
   filamentColor: string | null;
+  /**
+   * Milliseconds spent in each phase that has been closed so far (see job-phases.ts). null for a row
+   * written before the listener kept them: its time is unknown rather than guessed.
+   */
+  preparingMs: number | null;
+  printingMs: number | null;
+  pausedMs: number | null;
+  /** The phase the job is in and since when (listener clock); null once the job has ended. */
+  phase: TimedPhase | null;
+  phaseSince: string | null;
+  /** The first remaining time reported while printing, in seconds: the printer's own estimate. */
+  estimatedS: number | null;
+  /** The slicer-slot to AMS-tray mapping the job was sent with (ams_mapping / mapping), as JSON. */
+  amsMapping: string | null;
 }
+
+/** Where a job's time goes: heating and calibrating, laying down plastic, or paused. */
+export type TimedPhase = 'preparing' | 'printing' | 'paused';
 
 export type JobEvent =
   | 'started'
@@ -136,5 +153,12 @@ export function newJob(
     nozzleType: null,
     filamentType: null,
     filamentColor: null,
+    preparingMs: 0,
+    printingMs: 0,
+    pausedMs: 0,
+    phase: null,
+    phaseSince: null,
+    estimatedS: null,
+    amsMapping: null,
   };
 }

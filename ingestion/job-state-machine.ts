@@ -2,6 +2,7 @@ import { CANCEL_WINDOW_MS, cancelCodeArrived, cancelCodeOf } from './cancel-code
 import { closeUnseen, recordEndedUnseen, switchJob } from './ended-unseen.js';
 import type { JobIds } from './job-key.js';
 import { type Phase, phaseOf } from './job-phase.js';
+import { amsMappingOf, timePhases } from './job-phases.js';
 import { close, type JobRecord, type JobWrite, startTransition, updated } from './job-record.js';
 import { tryStart } from './job-start.js';
 import {
@@ -62,6 +63,8 @@ export interface StepInput {
   openJobs: () => JobRecord[];
   keyTaken: (key: string) => boolean;
   checkIntervalS: number;
+  /** The slot mapping of the last project_file command the printer echoed, as JSON (job-phases.ts). */
+  sentMapping?: string | null;
 }
 
 export interface StepResult {
@@ -144,6 +147,16 @@ export function step(machine: MachineState, input: StepInput): StepResult {
   m.jobPeak = m.job === null ? NO_PEAK : raisedPeak(m.jobPeak, m.job);
 
   lateCancel(m, input.report, input.previous, nowMs, writes);
+  m.job = timePhases(
+    m.job,
+    writes,
+    input.merged,
+    {
+      remainingMin: progress.remainingMin,
+      amsMapping: amsMappingOf(input.report) ?? input.sentMapping ?? null,
+    },
+    at,
+  );
 
   // Throttled progress write: only the open job, only when something it stores has changed.
   if (m.job !== null) {

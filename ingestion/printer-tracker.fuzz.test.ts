@@ -29,6 +29,12 @@ function expectValidRawLayer(h: TrackerHarness): void {
     if (job.progress_percent !== null) expect(job.progress_percent).toBeLessThanOrEqual(100);
     if (job.print_error_hex !== null) expect(job.print_error_hex).toMatch(/^[0-9A-F]{4}_[0-9A-F]{4}$/);
     expect(typeof job.last_report_json).toBe('string');
+    if (job.ended_at !== null) {
+      // Honest durations: the phases of an ended job add up to exactly its start-to-end time.
+      const phases = Number(job.preparing_ms) + Number(job.printing_ms) + Number(job.paused_ms);
+      expect(job.phase).toBeNull();
+      expect(phases).toBe(Date.parse(String(job.ended_at)) - Date.parse(String(job.started_at)));
+    }
   }
 }
 

@@ -110,6 +110,8 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   /** The merged state as of the last report whose rows were written. */
   private committedState: JsonObject | undefined;
   private lastReportAt: string | null = null;
+  /** The slot mapping of the last project_file echo, until a job takes it or one ends. */
+  private sentMapping: string | null = null;
   private printerWrittenAtMs = Number.NEGATIVE_INFINITY;
   private reports = 0;
   private writeFailures = 0;
@@ -197,7 +199,10 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
 
   private handle(topic: string, payload: Buffer | string, now: Date): void {
     const parsed = parseReport(topic, payload, this.printer.serial);
-    if (parsed.kind === 'ignored') return;
+    if (parsed.kind === 'ignored') {
+      if (parsed.sentMapping) this.sentMapping = JSON.stringify({ ams_mapping: parsed.sentMapping });
+      return;
+    }
     if (parsed.kind === 'bad') {
       this.reportBad(parsed.bad);
       return;
@@ -261,6 +266,7 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         openJobs: () => this.writer.openJobs(this.printer.serial),
         keyTaken: (key) => this.writer.keyTaken(key),
         checkIntervalS: this.checkIntervalS,
+        sentMapping: this.sentMapping,
       });
       written = this.writer.write({
         printer: this.printer,
@@ -273,6 +279,9 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       if (!isDatabaseError(error)) throw error;
       // The machine state is not advanced and the report stays at the head, so the retry redoes both.
       return error;
+    }
+    if (result.machine.job?.amsMapping === this.sentMapping || result.writes.some((w) => w.job.endedAt)) {
+      this.sentMapping = null;
     }
     this.machine = entry.syncAfter ? { ...result.machine, syncPending: true } : result.machine;
     this.committedState = merged;

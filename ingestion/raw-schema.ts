@@ -78,6 +78,49 @@ export const RAW_MIGRATIONS: readonly string[] = [
     jobs_replaced  INTEGER NOT NULL,  -- jobs_raw rows removed
     jobs_written   INTEGER NOT NULL   -- jobs_raw rows written from the replay
   )`,
+  // Honest durations (issue 12): the time of each phase is accumulated on the job row as it
+  // happens, so that preparing + printing + paused always adds up to ended_at - started_at.
+  `
+  ALTER TABLE jobs_raw ADD COLUMN preparing_ms INTEGER;
+  ALTER TABLE jobs_raw ADD COLUMN printing_ms INTEGER;
+  ALTER TABLE jobs_raw ADD COLUMN paused_ms INTEGER;
+  ALTER TABLE jobs_raw ADD COLUMN phase TEXT;
+  ALTER TABLE jobs_raw ADD COLUMN phase_since TEXT;
+  ALTER TABLE jobs_raw ADD COLUMN estimated_s INTEGER;
+  ALTER TABLE jobs_raw ADD COLUMN ams_mapping TEXT;
+  `,
+  // Filament per job (issue 12): what the job's .3mf said, or the AMS remain % change, per filament;
+  // and how the fetch of the file went, so that a job without figures says why.
+  `
+  CREATE TABLE IF NOT EXISTS job_files_raw (
+    job_key        TEXT    PRIMARY KEY,
+    printer_serial TEXT    NOT NULL,
+    status         TEXT    NOT NULL,  -- fetched | not_found | unreadable | no_filaments | login_refused | timeout | error
+    reason         TEXT,              -- in words, for a user; never holds the access code
+    remote_path    TEXT,              -- where the file was found on the printer
+    plate_index    INTEGER,
+    prediction_s   INTEGER,           -- the slicer's estimate for the plate
+    plate_weight_g REAL,              -- the slicer's grams for the whole plate
+    attempts       INTEGER NOT NULL,
+    recorded_at    TEXT    NOT NULL,  -- listener clock
+    change_seq     INTEGER NOT NULL   -- job_events_raw.seq of the filament_recorded event
+  );
+  CREATE TABLE IF NOT EXISTS job_filaments_raw (
+    job_key        TEXT    NOT NULL,
+    source         TEXT    NOT NULL,  -- 3mf | ams_remain
+    slot           INTEGER NOT NULL,  -- 1-based slicer slot (3mf) or the AMS tray (ams_remain)
+    ams_tray       INTEGER,           -- ams_id * 4 + tray, 254 external; NULL when unknown
+    tray_match     TEXT,              -- how ams_tray was found: ams_mapping | type_color | NULL
+    filament_type  TEXT,
+    filament_color TEXT,              -- RRGGBBAA
+    tray_info_idx  TEXT,
+    used_g         REAL,              -- for the whole plate (3mf) or the change seen (ams_remain)
+    used_m         REAL,
+    recorded_at    TEXT    NOT NULL,
+    change_seq     INTEGER NOT NULL,
+    PRIMARY KEY (job_key, source, slot)
+  );
+  `,
 ];
 
 /** The statuses a job in jobs_raw can have; the terminal ones mean the job has ended. */

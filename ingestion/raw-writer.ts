@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from '../lib/sqlite.js';
-import type { JobEvent, JobRecord, JobWrite } from './job-record.js';
+import type { JobEvent, JobRecord, JobWrite, TimedPhase } from './job-record.js';
 import { type JobStatus, migrateRawSchema } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';
 
@@ -28,12 +28,14 @@ const UPSERT_JOB = `
     job_key, printer_serial, printer_name, task_id, subtask_id, printer_job_id, subtask_name, gcode_file,
     print_type, status, gcode_state, started_at, ended_at, start_approximate, progress_percent, layer_num,
     total_layers, remaining_min, print_error, print_error_hex, nozzle_diameter, nozzle_type, filament_type,
-    filament_color, last_report_json, change_seq, updated_at)
+    filament_color, last_report_json, change_seq, updated_at, preparing_ms, printing_ms, paused_ms, phase,
+    phase_since, estimated_s, ams_mapping)
   VALUES (
     @job_key, @printer_serial, @printer_name, @task_id, @subtask_id, @printer_job_id, @subtask_name, @gcode_file,
     @print_type, @status, @gcode_state, @started_at, @ended_at, @start_approximate, @progress_percent, @layer_num,
     @total_layers, @remaining_min, @print_error, @print_error_hex, @nozzle_diameter, @nozzle_type, @filament_type,
-    @filament_color, @last_report_json, COALESCE(@change_seq, 0), @updated_at)
+    @filament_color, @last_report_json, COALESCE(@change_seq, 0), @updated_at, @preparing_ms, @printing_ms,
+    @paused_ms, @phase, @phase_since, @estimated_s, @ams_mapping)
   ON CONFLICT (job_key) DO UPDATE SET
     printer_name = excluded.printer_name, task_id = excluded.task_id, subtask_id = excluded.subtask_id,
     printer_job_id = excluded.printer_job_id, subtask_name = excluded.subtask_name, gcode_file = excluded.gcode_file,
@@ -46,7 +48,10 @@ const UPSERT_JOB = `
     filament_type = excluded.filament_type, filament_color = excluded.filament_color,
     last_report_json = COALESCE(excluded.last_report_json, jobs_raw.last_report_json),
     change_seq = COALESCE(@change_seq, jobs_raw.change_seq),
-    updated_at = excluded.updated_at`;
+    updated_at = excluded.updated_at,
+    preparing_ms = excluded.preparing_ms, printing_ms = excluded.printing_ms, paused_ms = excluded.paused_ms,
+    phase = excluded.phase, phase_since = excluded.phase_since, estimated_s = excluded.estimated_s,
+    ams_mapping = excluded.ams_mapping`;
 
 const INSERT_EVENT = `
   INSERT INTO job_events_raw (job_key, printer_serial, event, from_status, to_status, gcode_state, print_error, at)
@@ -155,6 +160,13 @@ interface JobRow {
   nozzle_type: string | null;
   filament_type: string | null;
   filament_color: string | null;
+  preparing_ms: number | null;
+  printing_ms: number | null;
+  paused_ms: number | null;
+  phase: string | null;
+  phase_since: string | null;
+  estimated_s: number | null;
+  ams_mapping: string | null;
 }
 
 function rowOf(
@@ -192,6 +204,13 @@ function rowOf(
     last_report_json: stateJson,
     change_seq: seq,
     updated_at: at,
+    preparing_ms: job.preparingMs,
+    printing_ms: job.printingMs,
+    paused_ms: job.pausedMs,
+    phase: job.phase,
+    phase_since: job.phaseSince,
+    estimated_s: job.estimatedS,
+    ams_mapping: job.amsMapping,
   };
 }
 
@@ -218,7 +237,18 @@ function recordOf(row: JobRow): JobRecord {
     nozzleType: row.nozzle_type,
     filamentType: row.filament_type,
     filamentColor: row.filament_color,
+    preparingMs: row.preparing_ms,
+    printingMs: row.printing_ms,
+    pausedMs: row.paused_ms,
+    phase: isTimedPhase(row.phase) ? row.phase : null,
+    phaseSince: row.phase_since,
+    estimatedS: row.estimated_s,
+    amsMapping: row.ams_mapping,
   };
+}
+
+function isTimedPhase(value: string | null): value is TimedPhase {
+  return value === 'preparing' || value === 'printing' || value === 'paused';
 }
 
 /** Printers never put their access code in a status report, but a key that looks like one is not stored. */

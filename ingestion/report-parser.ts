@@ -25,7 +25,7 @@ export type ParseResult =
   /** A push_status report (full or delta), with fields of the wrong type removed (listed in `dropped`). */
   | { kind: 'report'; print: JsonObject; full: boolean; dropped: BadInput[] }
   /** Valid, but nothing a history recorder uses (get_version replies, command echoes, log lines…). */
-  | { kind: 'ignored'; reason: string }
+  | { kind: 'ignored'; reason: string; sentMapping?: number[] }
   | { kind: 'bad'; bad: BadInput };
 
 /** Reports larger than this are refused before JSON.parse (a full X1C report is about 20 KB). */
@@ -84,7 +84,18 @@ export function parseReport(
   if (!isObject(print)) return bad('wrong-type', `"print" is ${describe(print)}, not an object`);
   // Echoes of commands (project_file, gcode_line, pause…) share the topic but are not status.
   if (print.command !== undefined && print.command !== 'push_status') {
-    return { kind: 'ignored', reason: `print command ${String(print.command).slice(0, 40)}` };
+    const reason = `print command ${String(print.command).slice(0, 40)}`;
+    // The slicer's slot -> AMS tray mapping is only ever in the project_file echo (HAB PR #937).
+    const mapping = print.ams_mapping;
+    if (
+      print.command === 'project_file' &&
+      Array.isArray(mapping) &&
+      mapping.length <= 64 &&
+      mapping.every((v) => typeof v === 'number' && Number.isInteger(v))
+    ) {
+      return { kind: 'ignored', reason, sentMapping: mapping as number[] };
+    }
+    return { kind: 'ignored', reason };
   }
   const dropped: BadInput[] = [];
   const clean = sanitize(print, dropped);

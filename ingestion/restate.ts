@@ -3,6 +3,7 @@ import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { type ArchiveDamage, type ArchiveRecord, describeDamage } from './archive-format.js';
 import { archiveFiles, printerRecords } from './archive-reader.js';
 import { DEFAULT_CHECK_INTERVAL_S } from './config-fields.js';
+import type { JobEvent } from './job-record.js';
 import { PrinterTracker } from './printer-tracker.js';
 import { migrateRawSchema } from './raw-schema.js';
 
@@ -258,6 +259,18 @@ function swapIn(
     db.prepare('DETACH DATABASE fresh').run();
   }
 }
+
+/** The events a replay writes again; the other kinds in job_events_raw are kept as they are. */
+const STATE_MACHINE_EVENTS: readonly JobEvent[] = [
+  'started',
+  'paused',
+  'resumed',
+  'finished',
+  'failed',
+  'cancelled',
+  'ended_while_disconnected',
+  'reattached',
+];
 
 /** jobs_raw's columns but the rowid, which each file numbers on its own. */
 function jobColumns(db: SqliteDatabase): string[] {

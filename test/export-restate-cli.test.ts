@@ -78,9 +78,10 @@ describe('bambuzled restate and bambuzled export on a recorded session', () => {
     db.close();
     const output = captureOutput();
     expect(await runExport('jobz', { db: dbPath })).toBe(2);
-    expect(output.errors).toEqual([
-      'There is no table "jobz" to export. Export one of: jobs (= jobs_slv), job_events_raw, jobs_raw, printers_raw, raw_restatements.',
-    ]);
+    expect(output.errors).toHaveLength(1);
+    expect(output.errors[0]).toMatch(/^There is no table "jobz" to export\. Export one of: jobs \(= jobs_slv\), job_events_raw, /);
+    expect(output.errors[0]).toContain(' jobs_raw, ');
+    expect(output.errors[0]).not.toContain('_bambuzled');
     expect(await runExport('jobs', { db: dbPath })).toBe(2);
     expect(output.errors[1]).toMatch(/^jobs_slv does not exist yet: run the models first/);
     expect(await runExport('jobs_raw', { db: dbPath, format: 'xml' })).toBe(2);
