@@ -224,9 +224,12 @@ function swapIn(
              SELECT job_key FROM main.jobs_raw WHERE printer_serial = ? AND started_at >= ?
              UNION SELECT job_key FROM fresh.jobs_raw WHERE printer_serial = ? AND started_at >= ?`,
           ).run(serial, since, serial, since);
+          // Only the state machine's events are replayed; others (a filament record from the job's file)
+          // come from elsewhere and stay, as do the rows that hang on the job key (job_files_raw...).
           db.prepare(
-            'DELETE FROM main.job_events_raw WHERE job_key IN (SELECT job_key FROM restated_keys)',
-          ).run();
+            `DELETE FROM main.job_events_raw WHERE job_key IN (SELECT job_key FROM restated_keys)
+             AND event IN (${STATE_MACHINE_EVENTS.map(() => '?').join(', ')})`,
+          ).run(...STATE_MACHINE_EVENTS);
           jobsReplaced += db
             .prepare('DELETE FROM main.jobs_raw WHERE job_key IN (SELECT job_key FROM restated_keys)')
             .run().changes;

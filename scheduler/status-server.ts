@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { getRun, latestActionResults, listRuns } from '../adapter/index.js';
 import { isFresh, readListenerHealth } from '../ingestion/index.js';
 import type { Logger } from '../lib/logger.js';
+import { type QueryRows, sqliteQueryRows } from '../lib/query-rows.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
+import { answerHistory, moonrakerError } from './history-api.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
 import { printersSeen, recentJobs } from './print-history.js';
 import {
@@ -39,6 +41,8 @@ export interface StatusServerOptions {
   machine?: MachineNames;
   logger?: Logger;
   now?: () => Date;
+  /** Reads for the history API; an adapter over `db` unless given (the engine boundary replaces it). */
+  query?: QueryRows;
   /** The listener's health file (ingestion's listenerHealthPath): the page says when its writes fail. */
   listenerHealthFile?: string;
 }
@@ -64,7 +68,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
- * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history, /api/jobs, /api/printers;
+ * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history, /api/jobs, /api/printers,
+ * and Moonraker's /server/history/list, /job, /totals (history-api.ts);
  * POST /api/run, /api/sensor/reset, /api/sensor/start, /api/sensor/stop.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
@@ -130,6 +135,21 @@ async function handle(
     });
     response.end(method === 'HEAD' ? undefined : renderStatusPage({ csrfToken: guard.csrfToken, nonce }));
     return;
+  }
+  if (path.startsWith('/server/history/')) {
+    // Moonraker's history API: its own error shape, the same token as the rest of the API.
+    const token = checkToken(request.headers, guard);
+    if (!token.ok) return sendJson(response, token.status, moonrakerError(token.status, token.message));
+    if (method !== 'GET') {
+      return sendJson(
+        response,
+        405,
+        moonrakerError(405, `${method} is not supported here: the history is read-only.`),
+      );
+    }
+    const query = options.query ?? sqliteQueryRows(options.db);
+    const answer = await answerHistory(path, url.searchParams, query, options.now?.() ?? new Date());
+    return sendJson(response, answer.status, answer.body);
   }
   if (!path.startsWith('/api/')) throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
   refuseUnless(checkToken(request.headers, guard));

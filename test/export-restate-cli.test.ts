@@ -79,7 +79,9 @@ describe('bambuzled restate and bambuzled export on a recorded session', () => {
     const output = captureOutput();
     expect(await runExport('jobz', { db: dbPath })).toBe(2);
     expect(output.errors).toHaveLength(1);
-    expect(output.errors[0]).toMatch(/^There is no table "jobz" to export\. Export one of: jobs \(= jobs_slv\), job_events_raw, /);
+    expect(output.errors[0]).toMatch(
+      /^There is no table "jobz" to export\. Export one of: jobs \(= jobs_slv\), job_events_raw, /,
+    );
     expect(output.errors[0]).toContain(' jobs_raw, ');
     expect(output.errors[0]).not.toContain('_bambuzled');
     expect(await runExport('jobs', { db: dbPath })).toBe(2);

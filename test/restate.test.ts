@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { archiveFiles } from '../ingestion/archive-reader.js';
-import { type Listener, startListener } from '../ingestion/listener.js';
-import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { ReportArchive } from '../ingestion/report-archive.js';
 import { restateRawLayer } from '../ingestion/restate.js';
-import { recordingLogger } from '../lib/logger.js';
-import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
-import { buildJobScript } from '../simulator/job-scripts.js';
-import { startSimulatedFarm } from '../simulator/simulated-farm.js';
+import type { SqliteDatabase } from '../lib/sqlite.js';
 import { LIVE_SESSION_CODES as CODES, recordLiveSession } from './helpers/live-session.js';
 
 let cleanup: (() => Promise<void>)[] = [];

@@ -1,0 +1,240 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compileProject, runGraph } from '../adapter/index.js';
+import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { type Cron, createScheduler } from '../scheduler/scheduler.js';
+import { type StatusServer, startStatusServer } from '../scheduler/status-server.js';
+import { recordLiveSession } from './helpers/live-session.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field, as a client would.
+type Json = Record<string, any>;
+
+const PROJECT_DIR = fileURLToPath(new URL('..', import.meta.url));
+const neverCron: Cron = {
+  schedule: () => ({ stop: () => undefined, getNextRun: () => new Date('2026-11-27T12:00:30.000Z') }),
+  validate: () => true,
+};
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function serve(db: SqliteDatabase, token?: string): Promise<StatusServer> {
+  const scheduler = createScheduler({ db, projectDir: PROJECT_DIR, cron: neverCron, pollIntervalMs: 0 });
+  const server = await startStatusServer({ scheduler, db, port: 0, ...(token ? { token } : {}) });
+  cleanup.push(async () => {
+    await server.close();
+    await scheduler.stop();
+  });
+  return server;
+}
+
+async function get(server: StatusServer, path: string, headers: Record<string, string> = {}) {
+  const response = await fetch(new URL(path, server.url), { headers });
+  return { status: response.status, body: (await response.json()) as Json };
+}
+
+/** A recorded session with the models built by the real project, as after `bambuzled run`. */
+async function historyWithModels() {
+  const session = await recordLiveSession(cleanup);
+  const compiled = await compileProject({ projectDir: PROJECT_DIR });
+  if (!compiled.ok) throw new Error('the project does not compile');
+  const run = runGraph(compiled.graph, { db: session.db, trigger: 'test' });
+  expect(run.status).toBe('SUCCESSFUL');
+  return session;
+}
+
+describe("Moonraker's history API on the status server", () => {
+  it("lists the jobs of jobs_slv in Moonraker's shape, with figures that agree with jobs_slv", async () => {
+    const { db } = await historyWithModels();
+    const server = await serve(db);
+    const { status, body } = await get(server, '/server/history/list?order=asc');
+    expect(status).toBe(200);
+    const slv = db.prepare('SELECT * FROM jobs_slv ORDER BY started_at').all() as Json[];
+    expect(body.result.count).toBe(4);
+    expect(body.result.jobs).toHaveLength(4);
+    body.result.jobs.forEach((job: Json, i: number) => {
+      const row = slv[i]!;
+      expect(Object.keys(job).sort()).toEqual(
+        [
+          'auxiliary_data',
+          'end_time',
+          'exists',
+          'filament_used',
+          'filename',
+          'job_id',
+          'metadata',
+          'print_duration',
+          'start_time',
+          'status',
+          'total_duration',
+          'user',
+        ].sort(),
+      );
+      expect(job.job_id).toBe(row.job_id);
+      expect(job.start_time).toBe(Date.parse(row.started_at) / 1000);
+      expect(job.end_time).toBe(Date.parse(row.ended_at) / 1000);
+      expect(job.total_duration).toBe(row.duration_s);
+      expect(job.print_duration).toBe(row.printing_s ?? 0);
+      expect(job.filament_used).toBe(row.filament_m === null ? 0 : row.filament_m * 1000);
+      expect(job.status).toBe(
+        {
+          finished: 'completed',
+          cancelled: 'cancelled',
+          failed: 'error',
+          ended_while_disconnected: 'interrupted',
+        }[row.outcome as string],
+      );
+    });
+    expect(body.result.jobs.map((j: { status: string }) => j.status).sort()).toEqual([
+      'cancelled',
+      'completed',
+      'completed',
+      'error',
+    ]);
+
+    const desc = await get(server, '/server/history/list?limit=2&start=1');
+    expect(desc.body.result.jobs.map((j: { job_id: string }) => j.job_id)).toEqual([
+      slv[2]!.job_id,
+      slv[1]!.job_id,
+    ]);
+    const since = Date.parse(slv[1]!.started_at) / 1000;
+    const after = await get(server, `/server/history/list?since=${since}&order=asc`);
+    const startedAfter = slv.filter((r) => Date.parse(r.started_at) / 1000 > since).map((r) => r.job_id);
+    expect(startedAfter.length).toBeGreaterThan(0);
+    expect(after.body.result.jobs.map((j: { job_id: string }) => j.job_id)).toEqual(startedAfter);
+    const before = Date.parse(slv[1]!.ended_at) / 1000 + 0.001;
+    const older = await get(server, `/server/history/list?before=${before}&order=asc`);
+    const endedBefore = slv.filter((r) => Date.parse(r.ended_at) / 1000 < before).map((r) => r.job_id);
+    expect(endedBefore.length).toBeGreaterThan(0);
+    expect(endedBefore.length).toBeLessThan(4);
+    expect(older.body.result.jobs.map((j: { job_id: string }) => j.job_id)).toEqual(endedBefore);
+  });
+
+  it('answers one job by uid, and 404 for a uid it does not know', async () => {
+    const { db } = await historyWithModels();
+    const server = await serve(db);
+    const row = db.prepare(`SELECT * FROM jobs_slv WHERE outcome = 'cancelled'`).get() as Json;
+    const one = await get(server, `/server/history/job?uid=${encodeURIComponent(row.job_id)}`);
+    expect(one.status).toBe(200);
+    expect(one.body.result.job).toMatchObject({
+      job_id: row.job_id,
+      status: 'cancelled',
+      total_duration: row.duration_s,
+    });
+    expect(one.body.result.job.auxiliary_data).toContainEqual(
+      expect.objectContaining({ name: 'printer_serial', value: row.printer_serial }),
+    );
+    const missing = await get(server, '/server/history/job?uid=nope');
+    expect(missing).toEqual({
+      status: 404,
+      body: { error: { code: 404, message: 'Invalid job uid: nope' } },
+    });
+  });
+
+  it('computes the totals from the models, in agreement with jobs_slv', async () => {
+    const { db } = await historyWithModels();
+    const server = await serve(db);
+    const { body } = await get(server, '/server/history/totals');
+    const sums = db
+      .prepare('SELECT COUNT(*) AS n, SUM(duration_s) AS t, MAX(duration_s) AS longest FROM jobs_slv')
+      .get() as { n: number; t: number; longest: number };
+    expect(body.result).toEqual({
+      job_totals: {
+        total_jobs: sums.n,
+        total_time: sums.t,
+        total_print_time: 0,
+        total_filament_used: 0,
+        longest_job: sums.longest,
+        longest_print: 0,
+      },
+      auxiliary_totals: [],
+    });
+  });
+
+  it("converts printing seconds, metres and grams from jobs_slv into Moonraker's units", async () => {
+    const db = openDatabase(':memory:');
+    cleanup.push(async () => void db.close());
+    db.exec(`CREATE TABLE jobs_slv (job_id TEXT, printer_serial TEXT, printer_name TEXT, job_name TEXT, gcode_file TEXT,
+      outcome TEXT, started_at TEXT, ended_at TEXT, duration_s INTEGER, printing_s INTEGER, estimated_s INTEGER,
+      filament_g REAL, filament_m REAL, filament_type TEXT, filament_color TEXT, total_layers INTEGER, nozzle_diameter TEXT);
+      INSERT INTO jobs_slv VALUES ('j1', 'S1', 'left', 'Benchy', 'benchy.gcode.3mf', 'finished',
+        '2025-05-01T10:00:00.000Z', '2025-05-01T11:00:00.000Z', 3600, 3000, 3100, 12.5, 4.25, 'PLA', 'FF0000FF', 200, '0.4');
+      INSERT INTO jobs_slv VALUES ('j2', 'S1', 'left', 'Cube', NULL, 'ended_while_disconnected',
+        '2025-05-02T10:00:00.000Z', '2025-05-02T10:30:00.000Z', 1800, 1700, NULL, NULL, NULL, NULL, NULL, NULL, NULL);`);
+    const server = await serve(db);
+    const { body } = await get(server, '/server/history/list?order=asc');
+    expect(body.result.jobs[0]).toMatchObject({
+      filename: 'benchy.gcode.3mf',
+      print_duration: 3000,
+      total_duration: 3600,
+      filament_used: 4250,
+      metadata: { filament_weight_total: 12.5, estimated_time: 3100, filament_total: 4250, layer_count: 200 },
+    });
+    expect(body.result.jobs[1]).toMatchObject({
+      filename: 'Cube',
+      status: 'interrupted',
+      filament_used: 0,
+      metadata: {},
+    });
+    const totals = await get(server, '/server/history/totals');
+    expect(totals.body.result.job_totals).toEqual({
+      total_jobs: 2,
+      total_time: 5400,
+      total_print_time: 4700,
+      total_filament_used: 4250,
+      longest_job: 3600,
+      longest_print: 3000,
+    });
+  });
+
+  it('answers an empty history before the first run', async () => {
+    const db = openDatabase(':memory:');
+    cleanup.push(async () => void db.close());
+    const server = await serve(db);
+    expect((await get(server, '/server/history/list')).body).toEqual({ result: { count: 0, jobs: [] } });
+    expect((await get(server, '/server/history/totals')).body.result.job_totals.total_jobs).toBe(0);
+  });
+
+  it('refuses bad query parameters with a 400 that says what to send', async () => {
+    const db = openDatabase(':memory:');
+    cleanup.push(async () => void db.close());
+    const server = await serve(db);
+    const cases: [string, string][] = [
+      ['/server/history/list?limit=ten', 'Invalid `limit` value "ten": use a whole number of 0 or more.'],
+      ['/server/history/list?start=-1', 'Invalid `start` value "-1": use a whole number of 0 or more.'],
+      [
+        '/server/history/list?since=yesterday',
+        'Invalid `since` value "yesterday": use a unix time in seconds, e.g. 1714550400.',
+      ],
+      [
+        '/server/history/list?before=1e99',
+        'Invalid `before` value "1e99": use a unix time in seconds, e.g. 1714550400.',
+      ],
+      ['/server/history/list?order=up', 'Invalid `order` value "up": use asc or desc.'],
+      [
+        '/server/history/job',
+        'The `uid` parameter is missing: /server/history/job?uid=<job_id from /server/history/list>.',
+      ],
+    ];
+    for (const [path, message] of cases) {
+      expect(await get(server, path)).toEqual({ status: 400, body: { error: { code: 400, message } } });
+    }
+  });
+
+  it('needs the token when the server has one, like the rest of the API', async () => {
+    const db = openDatabase(':memory:');
+    cleanup.push(async () => void db.close());
+    const server = await serve(db, 's3cret-token');
+    const refused = await get(server, '/server/history/totals');
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe(401);
+    expect(JSON.stringify(refused.body)).not.toContain('s3cret-token');
+    expect((await get(server, '/server/history/totals', { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect(
+      (await get(server, '/server/history/totals', { authorization: 'Bearer s3cret-token' })).status,
+    ).toBe(200);
+  });
+});
