@@ -25,6 +25,16 @@ export interface DocsRunResult {
   sql: string[];
 }
 
+/** The last time the raw layer was rebuilt from the report archive (`bambuzled restate`), and why. */
+export interface DocsRestatement {
+  restatedAt: string;
+  reason: string;
+  printers: string[];
+  since: string | null;
+  reports: number;
+  skipped: number;
+}
+
 /**
  * The live half of the site: `ready` with entries, `no-database` when the file does not exist yet,
  * `error` when it cannot be read. Keyed by action id (`schema.name`).
@@ -38,6 +48,8 @@ export interface DocsCatalog {
   message?: string;
   entries: Record<string, DocsCatalogEntry>;
   results: Record<string, DocsRunResult>;
+  /** The history was restated: the page says when and why, since every figure changed then. */
+  lastRestatement?: DocsRestatement;
 }
 
 /** The two adapter reads the catalog needs, passed in so that the docs import no adapter internals. */
@@ -93,6 +105,7 @@ export function readCatalogSnapshot(
       sql: result.sql,
     };
   }
+  const lastRestatement = readLastRestatement(db);
   return {
     status: 'ready',
     dbPath: options.dbPath ?? null,
@@ -100,7 +113,40 @@ export function readCatalogSnapshot(
     ...(historyError ? { message: historyError } : {}),
     entries,
     results,
+    ...(lastRestatement ? { lastRestatement } : {}),
   };
+}
+
+/** The newest row of raw_restatements (the listener's raw layer), if the table exists and has one. */
+function readLastRestatement(db: SqliteDatabase): DocsRestatement | undefined {
+  try {
+    const row = db
+      .prepare(
+        'SELECT restated_at, reason, printers, since, reports, skipped FROM raw_restatements ORDER BY id DESC LIMIT 1',
+      )
+      .get() as
+      | {
+          restated_at: string;
+          reason: string;
+          printers: string;
+          since: string | null;
+          reports: number;
+          skipped: number;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      restatedAt: row.restated_at,
+      reason: row.reason,
+      printers: row.printers.split(',').filter(Boolean),
+      since: row.since,
+      reports: row.reports,
+      skipped: row.skipped,
+    };
+  } catch {
+    // An older raw layer has no such table: it was never restated.
+    return undefined;
+  }
 }
 
 /** A catalog with nothing in it, saying why and how to fill it. */
