@@ -14,6 +14,7 @@ import type { BenchModule, BenchReport } from './report.js';
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   adapter: () => import('./adapter.bench.js'),
   listener: () => import('./listener.bench.js'),
+  archive: () => import('./archive.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
   docs: () => import('./docs.bench.js'),
 };

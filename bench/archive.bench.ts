@@ -1,0 +1,182 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { archiveFiles } from '../ingestion/archive-reader.js';
+import { PrinterTracker } from '../ingestion/printer-tracker.js';
+import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import { ReportArchive } from '../ingestion/report-archive.js';
+import { openDatabase } from '../lib/sqlite.js';
+import type { BenchReport } from './report.js';
+
+/**
+ * The report archive: its size in bytes per printer per printing hour, and what keeping it costs the
+ * listener. The hour is built from a real full report (a P2S printing, test/fixtures/bambu/) and
+ * deltas shaped like the real ones (temperatures, progress, fans, wifi noise), at the worst cadence
+ * the protocol notes give (one delta a second; printers send one every 1–3 s), with a full report every
+ * 5 minutes (the most often the listener asks for one). Records go through the real ReportArchive,
+ * flushed every 30 s of report time as the listener's default does (DEFAULT_ARCHIVE_FLUSH_MS). Size targets are absolute (bytes
+ * on disk do not depend on the machine); the cost is a ratio against the tracker alone in the same run.
+ */
+const REPORTS_PER_HOUR = 3600;
+const FULL_EVERY = 300;
+const FLUSH_EVERY = 30;
+const TARGET_BYTES_PER_HOUR = 1_000_000;
+const TARGET_COST_RATIO = 1.25;
+
+/** A small deterministic PRNG (mulberry32), so that every run archives the same hour. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One printing hour of one printer: [arrival ms, payload] in order. */
+function printingHour(serial: string, startMs: number): [number, string][] {
+  const fixture = JSON.parse(
+    readFileSync(
+      new URL('../../test/fixtures/bambu/p2s_pushall_running_lan_print.json', import.meta.url),
+      'utf8',
+    ),
+  ) as { print: Record<string, unknown> };
+  const rand = random(42);
+  const out: [number, string][] = [];
+  let sequence = 1000;
+  for (let i = 0; i < REPORTS_PER_HOUR; i++) {
+    const percent = Math.floor((i / REPORTS_PER_HOUR) * 100);
+    const layer = Math.floor((i / REPORTS_PER_HOUR) * 250);
+    sequence += 1;
+    let print: Record<string, unknown>;
+    if (i % FULL_EVERY === 0) {
+      print = {
+        ...fixture.print,
+        mc_percent: percent,
+        layer_num: layer,
+        sequence_id: String(sequence),
+        msg: 0,
+      };
+    } else {
+      print = {
+        command: 'push_status',
+        msg: 1,
+        sequence_id: String(sequence),
+        nozzle_temper: Math.round((219.5 + rand()) * 32) / 32,
+        bed_temper: Math.round((59.5 + rand()) * 32) / 32,
+        wifi_signal: `-${40 + Math.floor(rand() * 8)}dBm`,
+      };
+      if (i % 6 === 0) print.chamber_temper = 30 + Math.floor(rand() * 3);
+      if (i % 30 === 0)
+        Object.assign(print, { mc_percent: percent, mc_remaining_time: 60 - Math.floor(i / 60) });
+      if (i % 14 === 0)
+        Object.assign(print, { layer_num: layer, cooling_fan_speed: String(10 + Math.floor(rand() * 5)) });
+    }
+    out.push([startMs + i * 1000, JSON.stringify({ print })]);
+  }
+  void serial;
+  return out;
+}
+
+async function archiveHour(dir: string, serial: string, hour: [number, string][]) {
+  const archive = new ReportArchive({ dir, retentionDays: 0, flushIntervalMs: 3_600_000 });
+  const topic = `device/${serial}/report`;
+  archive.recordStart(serial, new Date(hour[0]![0]), { name: 'bench', checkIntervalS: 60 });
+  archive.recordSync(serial, new Date(hour[0]![0]));
+  hour.forEach(([at, payload], i) => {
+    archive.recordReport(serial, new Date(at), topic, payload);
+    if ((i + 1) % FLUSH_EVERY === 0) void archive.flush();
+  });
+  await archive.close();
+  return archiveFiles(dir).reduce((sum, file) => sum + statSync(file.path).size, 0);
+}
+
+/**
+ * The tracker on a real file, with or without the archive beside it: the seconds the event loop spent
+ * on the hour (what the listener feels), and the seconds until the archive was on disk as well.
+ */
+async function trackerSeconds(
+  root: string,
+  hour: [number, string][],
+  withArchive: boolean,
+): Promise<{ loop: number; total: number }> {
+  const db = openDatabase(join(root, `${withArchive ? 'with' : 'without'}.db`));
+  migrateRawSchema(db);
+  let clock = new Date(hour[0]![0]);
+  const serial = 'BENCH0000000001';
+  const tracker = new PrinterTracker({
+    printer: { name: 'bench', serial },
+    db,
+    now: () => clock,
+    checkIntervalS: 60,
+  });
+  const archive = withArchive
+    ? new ReportArchive({ dir: join(root, 'cost'), retentionDays: 0, flushIntervalMs: 3_600_000 })
+    : null;
+  const topic = `device/${serial}/report`;
+  const started = performance.now();
+  hour.forEach(([at, payload], i) => {
+    clock = new Date(at);
+    archive?.recordReport(serial, clock, topic, payload);
+    tracker.handleMessage(topic, payload, clock);
+    if (archive && (i + 1) % FLUSH_EVERY === 0) void archive.flush();
+  });
+  const loop = (performance.now() - started) / 1000;
+  await archive?.close();
+  const total = (performance.now() - started) / 1000;
+  tracker.close();
+  db.close();
+  return { loop, total };
+}
+
+export async function run(): Promise<BenchReport> {
+  const root = mkdtempSync(join(tmpdir(), 'bambuzled-archive-bench-'));
+  try {
+    const serial = 'BENCH0000000001';
+    const hour = printingHour(serial, Date.UTC(2026, 0, 5, 10));
+    const rawBytes = hour.reduce((sum, [, payload]) => sum + Buffer.byteLength(payload), 0);
+    const bytes = await archiveHour(join(root, 'size'), serial, hour);
+    // Warm up once, then take the better of three of each, interleaved, against the noise of a shared machine.
+    await trackerSeconds(join(root, 'warm'), hour.slice(0, 600), true);
+    const without: number[] = [];
+    const withLoop: number[] = [];
+    const withTotal: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const dir = mkdtempSync(join(root, 'run-'));
+      without.push((await trackerSeconds(dir, hour, false)).loop);
+      const timed = await trackerSeconds(dir, hour, true);
+      withLoop.push(timed.loop);
+      withTotal.push(timed.total);
+    }
+    const base = Math.min(...without);
+    const cost = Math.min(...withLoop) / base;
+    return {
+      title: 'Report archive: size per printing hour and cost to the listener',
+      figures: [
+        {
+          name: 'archive size, one printer, one printing hour',
+          value: bytes,
+          unit: 'bytes',
+          target: `≤ ${TARGET_BYTES_PER_HOUR.toLocaleString('en')} bytes`,
+          pass: bytes <= TARGET_BYTES_PER_HOUR,
+        },
+        { name: 'compression (raw payload bytes / archived bytes)', value: rawBytes / bytes, unit: '×' },
+        {
+          name: 'event-loop time, tracker + archive / tracker alone',
+          value: cost,
+          unit: '×',
+          target: `≤ ${TARGET_COST_RATIO}×`,
+          pass: cost <= TARGET_COST_RATIO,
+        },
+      ],
+      notes: [
+        `${REPORTS_PER_HOUR} reports (one a second, a full one every ${FULL_EVERY}), ${(rawBytes / 1e6).toFixed(2)} MB as received.`,
+        `One printer printing 8 h a day keeps ${((bytes * 8 * 365) / 1e9).toFixed(2)} GB a year (archive_retention_days 365).`,
+        `Tracker alone ${(base * 1000).toFixed(0)} ms of event loop for the hour; with the archive ${(Math.min(...withLoop) * 1000).toFixed(0)} ms, and ${(Math.min(...withTotal) * 1000).toFixed(0)} ms until it is all on disk (gzip and appends run on libuv's thread pool).`,
+      ],
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
