@@ -1,8 +1,9 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { namedMember } from '../ingestion/archive-format.js';
 import { archiveFiles } from '../ingestion/archive-reader.js';
 import { ReportArchive } from '../ingestion/report-archive.js';
 import { restateRawLayer } from '../ingestion/restate.js';
@@ -96,6 +97,24 @@ describe('bambuzled restate, from the archive of a real listener session', () =>
     ).toBe(false);
   });
 
+  it('with --since, replaces only the jobs that started from then on', async () => {
+    const { db, dbPath, archiveDir } = await liveSession();
+    const live = jobRows(db) as { started_at: string; subtask_name: string }[];
+    const starts = live.map((r) => r.started_at).sort();
+    const since = new Date(starts[2]!);
+    db.exec(`UPDATE jobs_raw SET subtask_name = 'hand edit'`);
+
+    restateRawLayer({ db, dbPath, archiveDir, since, reason: 'recent jobs only' });
+
+    const after = jobRows(db) as { started_at: string; subtask_name: string }[];
+    for (const row of after) {
+      const original = live.find((r) => r.started_at === row.started_at)!;
+      expect(row.subtask_name).toBe(row.started_at < starts[2]! ? 'hand edit' : original.subtask_name);
+    }
+    expect(after).toHaveLength(4);
+    expect(db.prepare('SELECT since FROM raw_restatements').pluck().get()).toBe(since.toISOString());
+  });
+
   it('skips a damaged archive block, says which, and goes on', async () => {
     const { db, dbPath, archiveDir } = await liveSession();
     const file = archiveFiles(archiveDir, ['01P00A000000071'])[0]!.path;
@@ -103,6 +122,8 @@ describe('bambuzled restate, from the archive of a real listener session', () =>
     const bytes = readFileSync(file);
     const header = bytes.subarray(0, 28);
     appendFileSync(file, Buffer.concat([header, Buffer.from('not deflate data at all')]));
+    const lineAt = readFileSync(file).length;
+    appendFileSync(file, namedMember(gzipSync('["2025-05-01T10:00:00.000Z", 12]\n')));
     const messages: string[] = [];
 
     const result = restateRawLayer({
@@ -113,8 +134,11 @@ describe('bambuzled restate, from the archive of a real listener session', () =>
       onDamage: (m) => messages.push(m),
     });
 
-    expect(result.skipped).toBe(1);
-    expect(messages).toHaveLength(1);
+    expect(result.skipped).toBe(2);
+    expect(messages).toHaveLength(2);
+    expect(messages[1]).toBe(
+      `Skipped ${file}, block at byte ${lineAt}, line 1: not an archive record ([time, topic, payload]).`,
+    );
     expect(messages[0]).toMatch(
       new RegExp(`^Skipped ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, block at byte ${bytes.length}: `),
     );
