@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 /** The Python original's default: one write per job per minute. */
 export const DEFAULT_CHECK_INTERVAL_S = 60;
 export const DEFAULT_MQTT_PORT = 8883;
+/** The printer's implicit-TLS FTP server (it requires TLS session reuse on data connections). */
+export const DEFAULT_FTP_PORT = 990;
 
 /*
  * Readers for single config values. Each returns the value in the type the listener uses, or records
@@ -84,14 +86,17 @@ export function readAccessCode(value: unknown, key: string, issues: string[]): s
   return code;
 }
 
-export function readPort(value: unknown, key: string, issues: string[]): number {
-  if (value === undefined) return DEFAULT_MQTT_PORT;
+export function readPort(
+  value: unknown,
+  key: string,
+  issues: string[],
+  fallback: number = DEFAULT_MQTT_PORT,
+): number {
+  if (value === undefined) return fallback;
   const port = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) return port;
-  issues.push(
-    `"${key}" must be a whole number between 1 and 65535; Bambu printers use ${DEFAULT_MQTT_PORT}.`,
-  );
-  return DEFAULT_MQTT_PORT;
+  issues.push(`"${key}" must be a whole number between 1 and 65535; Bambu printers use ${fallback}.`);
+  return fallback;
 }
 
 export function readCheckInterval(value: unknown, issues: string[]): number {

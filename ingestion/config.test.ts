@@ -25,6 +25,7 @@ describe('parseConfig', () => {
           name: '01P00A123456789',
           host: '192.168.1.50',
           port: 8883,
+          ftpPort: 990,
           accessCode: CODE,
           serial: '01P00A123456789',
         },
@@ -33,6 +34,12 @@ describe('parseConfig', () => {
       dbFile: 'data/x.db',
     });
     expect(parseConfig(single).checkIntervalS).toBe(60);
+  });
+
+  it('reads ftp_port per printer and from BAMBUZLED_FTP_PORT, and names the key of a bad one', () => {
+    expect(parseConfig({ ...single, ftp_port: 2990 }).printers[0]?.ftpPort).toBe(2990);
+    expect(parseConfig(single, { BAMBUZLED_FTP_PORT: '1990' }).printers[0]?.ftpPort).toBe(1990);
+    expect(() => parseConfig({ ...single, ftp_port: 'ftp' })).toThrow(/"ftp_port" must be a whole number/);
   });
 
   it('reads a farm under "printers" with per-printer port, CA file and insecure flag', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { validate as isValidCron } from 'node-cron';
 import { redactSecrets } from '../lib/logger.js';
 import {
+  DEFAULT_FTP_PORT,
   nearestKey,
   readAccessCode,
   readBoolean,
@@ -22,7 +23,9 @@ export interface PrinterConfig {
   host: string;
   /** MQTT over TLS port, 8883 unless told otherwise. */
   port: number;
-  /** The 8-character LAN access code (MQTT password). Never log it. */
+  /** The printer's FTPS port (implicit TLS), 990 unless told otherwise: where the job files are. */
+  ftpPort?: number;
+  /** The 8-character LAN access code (MQTT and FTPS password). Never log it. */
   accessCode: string;
   /** The printer serial, case-sensitive: it is part of the MQTT topic. */
   serial: string;
@@ -61,9 +64,18 @@ export class ConfigError extends Error {
   }
 }
 
-export { DEFAULT_CHECK_INTERVAL_S, DEFAULT_MQTT_PORT } from './config-fields.js';
+export { DEFAULT_CHECK_INTERVAL_S, DEFAULT_FTP_PORT, DEFAULT_MQTT_PORT } from './config-fields.js';
 
-const PRINTER_KEYS = ['name', 'printer_ip', 'port', 'access_code', 'serial_number', 'ca_file', 'insecure'];
+const PRINTER_KEYS = [
+  'name',
+  'printer_ip',
+  'port',
+  'ftp_port',
+  'access_code',
+  'serial_number',
+  'ca_file',
+  'insecure',
+];
 const GLOBAL_KEYS = [
   'check_interval',
   'db_file',
@@ -80,6 +92,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   BAMBUZLED_PRINTER_NAME: 'name',
   BAMBUZLED_PRINTER_IP: 'printer_ip',
   BAMBUZLED_PORT: 'port',
+  BAMBUZLED_FTP_PORT: 'ftp_port',
   BAMBUZLED_ACCESS_CODE: 'access_code',
   BAMBUZLED_SERIAL_NUMBER: 'serial_number',
   BAMBUZLED_CA_FILE: 'ca_file',
@@ -233,13 +246,14 @@ function parsePrinter(
   const serial = readSerial(record.serial_number, `${prefix}serial_number`, issues);
   const accessCode = readAccessCode(record.access_code, `${prefix}access_code`, issues);
   const port = readPort(record.port, `${prefix}port`, issues);
+  const ftpPort = readPort(record.ftp_port, `${prefix}ftp_port`, issues, DEFAULT_FTP_PORT);
   const name = readString(record.name, `${prefix}name`, issues, 'a short label such as "garage-p1s"');
   const caFile = readString(record.ca_file, `${prefix}ca_file`, issues, 'the path of a PEM file');
   const insecure = readBoolean(record.insecure, `${prefix}insecure`, issues);
   if (issues.length > before || host === undefined || serial === undefined || accessCode === undefined) {
     return undefined;
   }
-  const printer: PrinterConfig = { name: name ?? serial, host, port, accessCode, serial };
+  const printer: PrinterConfig = { name: name ?? serial, host, port, ftpPort, accessCode, serial };
   if (caFile !== undefined) printer.caFile = caFile;
   if (insecure !== undefined) printer.insecure = insecure;
   return printer;

@@ -54,7 +54,9 @@ export type JobEvent =
   | 'failed'
   | 'cancelled'
   | 'ended_while_disconnected'
-  | 'reattached';
+  | 'reattached'
+  /** The job's filament figures (or why there are none) were recorded; its status did not change. */
+  | 'filament_recorded';
 
 /** One row to write: the job as it now is, and the transition that produced it (none for progress). */
 export interface JobWrite {

@@ -1,8 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { type Logger, redactSecrets } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
+import { remainUsage } from './ams-remain.js';
 import type { ListenerConfig, PrinterConfig } from './config.js';
+import { DEFAULT_FTP_PORT } from './config-fields.js';
 import { formatStatusLine, type PrinterConnectionStatus, printerStatus } from './farm-status.js';
+import { type LoadedTray, loadedTrays } from './filament-trays.js';
+import { downloadFirst } from './ftps-download.js';
+import { DEFAULT_FETCH_TIMING, type FetchTiming, JobFileFetcher } from './job-file-fetcher.js';
 import { HealthFile, type ListenerHealth } from './listener-health.js';
 import {
   type ConnectionTiming,
@@ -16,8 +21,9 @@ import {
   type BadInputEvent as TrackerBadInput,
   type TransitionEvent,
 } from './printer-tracker.js';
+import { RawWriter, type WrittenTransition } from './raw-writer.js';
 import type { ReportArchive } from './report-archive.js';
-import { createTrustPolicy } from './trust.js';
+import { createTrustPolicy, type TrustPolicy } from './trust.js';
 
 export type { TransitionEvent };
 /** A job that ended (finished, failed, cancelled, ended while disconnected). */
@@ -27,6 +33,8 @@ export type BadInputEvent = TrackerBadInput & { printerName: string; printerSeri
 
 export interface ListenerEvents {
   'job-ended': [JobEndedEvent];
+  /** A job's filament figures, or why there are none, were written (event filament_recorded). */
+  'filament-recorded': [TransitionEvent];
   transition: [TransitionEvent];
   'bad-input': [BadInputEvent];
   /** Every status interval: one entry per printer. */
@@ -54,6 +62,8 @@ export interface ListenerOptions {
   archive?: ReportArchive;
   /** Where to publish the write health for `bambuzled status` and the status page (listenerHealthPath). */
   healthFile?: string;
+  /** Fetching each job's .3mf over FTPS for its filament: on unless `enabled: false`. */
+  jobFiles?: { enabled?: boolean; timing?: Partial<FetchTiming> };
 }
 
 /** The running ingestion service: one connection and one job tracker per printer. */
@@ -75,6 +85,7 @@ interface FarmMember {
   printer: PrinterConfig;
   tracker: PrinterTracker;
   connection: PrinterConnection;
+  files: JobFileFetcher | null;
 }
 
 /**
@@ -112,14 +123,23 @@ export function startListener(options: ListenerOptions): Listener {
       logger,
       timers,
     });
+    const trust = createTrustPolicy({ printer, db, logger, now });
+    const files = jobFilesOf(printer, tracker, trust, options, logger, now, timers, (written) =>
+      emitter.emit('filament-recorded', {
+        ...written,
+        printerSerial: printer.serial,
+        printerName: printer.name,
+      }),
+    );
     tracker.on('transition', (event) => emitter.emit('transition', event));
     tracker.on('job-ended', (event) => emitter.emit('job-ended', event));
+    if (files) watchFilament(tracker, files, logger);
     tracker.on('bad-input', (event) =>
       emitter.emit('bad-input', { ...event, printerName: printer.name, printerSerial: printer.serial }),
     );
     const connection = new PrinterConnection({
       printer,
-      trust: createTrustPolicy({ printer, db, logger, now }),
+      trust,
       onMessage: (topic, payload) => {
         if (closed) return;
         // One clock reading for both, so that a replay of the archive gives the same times.
@@ -139,7 +159,7 @@ export function startListener(options: ListenerOptions): Listener {
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
     });
-    return { printer, tracker, connection };
+    return { printer, tracker, connection, files: files?.fetcher ?? null };
   });
 
   const status = (): PrinterConnectionStatus[] =>
@@ -198,6 +218,7 @@ export function startListener(options: ListenerOptions): Listener {
         await Promise.all(members.map(({ connection }) => connection.close()));
         // A last try for reports the database refused; the trackers' retry timers stop here.
         for (const { tracker } of members) tracker.close();
+        await Promise.all(members.map(({ files }) => files?.close()));
         await archive?.close();
         if (healthFile) {
           healthFile.write(health());
@@ -206,5 +227,90 @@ export function startListener(options: ListenerOptions): Listener {
       })();
       return closing;
     },
+  });
+}
+
+/** The fetcher of a printer's job files, and a writer for the AMS figures; null when turned off. */
+function jobFilesOf(
+  printer: PrinterConfig,
+  tracker: PrinterTracker,
+  trust: TrustPolicy,
+  options: ListenerOptions,
+  logger: Logger,
+  now: () => Date,
+  timers: Timers,
+  onRecorded: (written: WrittenTransition) => void,
+): { fetcher: JobFileFetcher; writer: RawWriter; onRecorded: typeof onRecorded } | null {
+  if (options.jobFiles?.enabled === false) return null;
+  const timing = { ...DEFAULT_FETCH_TIMING, ...options.jobFiles?.timing };
+  const target = {
+    host: printer.host,
+    port: printer.ftpPort ?? DEFAULT_FTP_PORT,
+    serial: printer.serial,
+    accessCode: printer.accessCode,
+    trust,
+  };
+  const writer = new RawWriter(options.db);
+  const fetcher = new JobFileFetcher({
+    printer: { name: printer.name, serial: printer.serial },
+    writer,
+    download: (candidates, localFile, signal) =>
+      downloadFirst(target, candidates, localFile, timing.timeoutMs, signal),
+    state: () => tracker.currentState(),
+    logger,
+    now,
+    timers,
+    timing,
+    onRecorded,
+  });
+  return { fetcher, writer, onRecorded };
+}
+
+/**
+ * Asks for each job's file when it starts (or is re-attached), and records the AMS remain % change
+ * of its spools when it ends. Neither blocks the report that caused it.
+ */
+function watchFilament(
+  tracker: PrinterTracker,
+  files: { fetcher: JobFileFetcher; writer: RawWriter; onRecorded: (w: WrittenTransition) => void },
+  logger: Logger,
+): void {
+  const spoolsAtStart = new Map<string, LoadedTray[]>();
+  const traysNow = () => {
+    const state = tracker.currentState();
+    return state ? loadedTrays(state) : [];
+  };
+  tracker.on('transition', (event) => {
+    if (event.event === 'started' || event.event === 'reattached') {
+      if (!spoolsAtStart.has(event.jobKey)) spoolsAtStart.set(event.jobKey, traysNow());
+      files.fetcher.request(event.jobKey);
+    }
+  });
+  tracker.on('job-ended', (event) => {
+    const start = spoolsAtStart.get(event.jobKey);
+    spoolsAtStart.delete(event.jobKey);
+    if (!start || event.toStatus === 'ended_while_disconnected') return;
+    const rows = remainUsage(start, traysNow());
+    if (rows.length === 0) return;
+    try {
+      const written = files.writer.recordFilament({
+        jobKey: event.jobKey,
+        printerSerial: event.printerSerial,
+        status: null,
+        reason: null,
+        remotePath: null,
+        plateIndex: null,
+        predictionS: null,
+        plateWeightG: null,
+        attempts: 0,
+        filaments: rows,
+        at: event.at,
+      });
+      if (written) files.onRecorded(written);
+    } catch (error) {
+      logger.error(
+        `[${event.printerName}] job ${event.jobKey}: could not record its AMS usage: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   });
 }

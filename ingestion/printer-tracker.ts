@@ -173,6 +173,11 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     return this.backlog.size;
   }
 
+  /** The printer's merged state as of the last report (read-only: for matching filament to trays). */
+  currentState(): JsonObject | undefined {
+    return this.state;
+  }
+
   status(): PrinterStatus {
     const job = this.machine.job;
     return {

@@ -14,7 +14,9 @@ export interface EndedJob {
   at: string;
 }
 
-const ENDING_EVENTS = `('finished', 'failed', 'cancelled', 'ended_while_disconnected')`;
+const ENDED = `('finished', 'failed', 'cancelled', 'ended_while_disconnected')`;
+// A job's filament figures that arrive after it ended are news for the models as much as its end.
+const ENDING = `(event IN ${ENDED} OR (event = 'filament_recorded' AND to_status IN ${ENDED}))`;
 
 /** The highest change sequence in the raw layer, or 0 when there is none (or no raw layer yet). */
 export function latestChangeSeq(db: SqliteDatabase): number {
@@ -23,14 +25,17 @@ export function latestChangeSeq(db: SqliteDatabase): number {
   return row.seq;
 }
 
-/** Jobs that ended (finished, failed, cancelled, or ended while disconnected) after `cursor`. */
+/**
+ * Jobs that ended (finished, failed, cancelled, or ended while disconnected) after `cursor`, and
+ * ended jobs whose filament was recorded after `cursor` (event filament_recorded).
+ */
 export function jobsEndedSince(db: SqliteDatabase, cursor: number, limit = 1000): EndedJob[] {
   if (!hasEventsTable(db)) return [];
   return db
     .prepare(
       `SELECT seq, job_key AS jobKey, printer_serial AS printerSerial, event, at
          FROM job_events_raw
-        WHERE seq > ? AND event IN ${ENDING_EVENTS}
+        WHERE seq > ? AND ${ENDING}
         ORDER BY seq
         LIMIT ?`,
     )

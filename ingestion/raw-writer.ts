@@ -62,6 +62,68 @@ const TOUCH_PRINTER = `
   ON CONFLICT (printer_serial) DO UPDATE SET
     printer_name = excluded.printer_name, last_report_at = excluded.last_report_at`;
 
+/** What the listener learned of a job's filament, written by recordFilament in one transaction. */
+export interface FilamentRecord {
+  jobKey: string;
+  printerSerial: string;
+  /**
+   * How the .3mf fetch went: fetched, or why not (not_found | unreadable | no_filaments |
+   * login_refused | timeout | untrusted | error); null records filament rows only (ams_remain).
+   */
+  status: string | null;
+  reason: string | null;
+  remotePath: string | null;
+  plateIndex: number | null;
+  predictionS: number | null;
+  plateWeightG: number | null;
+  attempts: number;
+  filaments: FilamentRow[];
+  at: string;
+}
+
+export interface FilamentRow {
+  source: '3mf' | 'ams_remain';
+  slot: number;
+  amsTray: number | null;
+  trayMatch: 'ams_mapping' | 'type_color' | null;
+  filamentType: string | null;
+  filamentColor: string | null;
+  trayInfoIdx: string | null;
+  usedG: number | null;
+  usedM: number | null;
+}
+
+/** The fields of a job the file fetch needs, read fresh for every attempt. */
+export interface JobHints {
+  name: string | null;
+  gcodeFile: string | null;
+  status: JobStatus;
+  amsMapping: string | null;
+}
+
+const UPSERT_FILE = `
+  INSERT INTO job_files_raw (job_key, printer_serial, status, reason, remote_path, plate_index, prediction_s,
+    plate_weight_g, attempts, recorded_at, change_seq)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (job_key) DO UPDATE SET
+    status = excluded.status, reason = excluded.reason, remote_path = excluded.remote_path,
+    plate_index = excluded.plate_index, prediction_s = excluded.prediction_s,
+    plate_weight_g = excluded.plate_weight_g, attempts = excluded.attempts,
+    recorded_at = excluded.recorded_at, change_seq = excluded.change_seq`;
+
+const UPSERT_FILAMENT = `
+  INSERT INTO job_filaments_raw (job_key, source, slot, ams_tray, tray_match, filament_type, filament_color,
+    tray_info_idx, used_g, used_m, recorded_at, change_seq)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (job_key, source, slot) DO UPDATE SET
+    ams_tray = excluded.ams_tray, tray_match = excluded.tray_match, filament_type = excluded.filament_type,
+    filament_color = excluded.filament_color, tray_info_idx = excluded.tray_info_idx,
+    used_g = excluded.used_g, used_m = excluded.used_m, recorded_at = excluded.recorded_at,
+    change_seq = excluded.change_seq`;
+
+const JOB_HINTS = 'SELECT subtask_name, gcode_file, status, ams_mapping FROM jobs_raw WHERE job_key = ?';
+const FILE_FETCHED = `SELECT 1 FROM job_files_raw WHERE job_key = ? AND status = 'fetched'`;
+
 const OPEN_JOBS = `SELECT * FROM jobs_raw WHERE printer_serial = ? AND status IN ('running', 'paused') ORDER BY id`;
 const KEY_EXISTS = 'SELECT 1 FROM jobs_raw WHERE job_key = ?';
 
@@ -77,6 +139,9 @@ export class RawWriter {
   private readonly openJobsQuery;
   private readonly keyExistsQuery;
   private readonly writeReport: (report: ReportWrite) => WrittenTransition[];
+  private readonly writeFilament: (record: FilamentRecord) => WrittenTransition | null;
+  private readonly hintsQuery;
+  private readonly fetchedQuery;
 
   constructor(db: SqliteDatabase) {
     migrateRawSchema(db);
@@ -86,6 +151,98 @@ export class RawWriter {
     this.openJobsQuery = db.prepare(OPEN_JOBS);
     this.keyExistsQuery = db.prepare(KEY_EXISTS);
     this.writeReport = db.transaction((report: ReportWrite) => this.apply(report));
+    const upsertFile = db.prepare(UPSERT_FILE);
+    const upsertFilament = db.prepare(UPSERT_FILAMENT);
+    this.hintsQuery = db.prepare(JOB_HINTS);
+    this.fetchedQuery = db.prepare(FILE_FETCHED);
+    this.writeFilament = db.transaction((record: FilamentRecord): WrittenTransition | null => {
+      const hints = this.jobHints(record.jobKey);
+      if (!hints) return null;
+      // The event bumps the change sequence, so figures that arrive after the job ended still
+      // reach the models; the job's status is unchanged (from = to).
+      const seq = Number(
+        this.insertEvent.run(
+          record.jobKey,
+          record.printerSerial,
+          'filament_recorded',
+          hints.status,
+          hints.status,
+          null,
+          null,
+          record.at,
+        ).lastInsertRowid,
+      );
+      if (record.status !== null)
+        upsertFile.run(
+          record.jobKey,
+          record.printerSerial,
+          record.status,
+          record.reason,
+          record.remotePath,
+          record.plateIndex,
+          record.predictionS,
+          record.plateWeightG,
+          record.attempts,
+          record.at,
+          seq,
+        );
+      for (const f of record.filaments) {
+        upsertFilament.run(
+          record.jobKey,
+          f.source,
+          f.slot,
+          f.amsTray,
+          f.trayMatch,
+          f.filamentType,
+          f.filamentColor,
+          f.trayInfoIdx,
+          f.usedG,
+          f.usedM,
+          record.at,
+          seq,
+        );
+      }
+      return {
+        jobKey: record.jobKey,
+        event: 'filament_recorded',
+        fromStatus: hints.status,
+        toStatus: hints.status,
+        seq,
+        at: record.at,
+      };
+    });
+  }
+
+  /**
+   * Records what the listener learned of a job's filament (or why it could not), with a
+   * `filament_recorded` event; null when the job is unknown.
+   */
+  recordFilament(record: FilamentRecord): WrittenTransition | null {
+    return this.writeFilament(record);
+  }
+
+  /** The job's name, file, status and slot mapping as jobs_raw now holds them. */
+  jobHints(key: string): JobHints | null {
+    const row = this.hintsQuery.get(key) as
+      | {
+          subtask_name: string | null;
+          gcode_file: string | null;
+          status: JobStatus;
+          ams_mapping: string | null;
+        }
+      | undefined;
+    if (!row) return null;
+    return {
+      name: row.subtask_name,
+      gcodeFile: row.gcode_file,
+      status: row.status,
+      amsMapping: row.ams_mapping,
+    };
+  }
+
+  /** Whether the job's .3mf was already read (a re-attached job is not fetched twice). */
+  fileFetched(key: string): boolean {
+    return this.fetchedQuery.get(key) !== undefined;
   }
 
   /** Writes everything one report produced, atomically; returns the transitions with their seq. */

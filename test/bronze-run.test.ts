@@ -172,8 +172,14 @@ describe('the bronze models', () => {
     expect(problems(result)).toEqual([]);
     const assertions = result.actions.filter((a) => a.kind === 'assertion');
     expect(assertions.map((a) => a.name).sort()).toEqual([
+      'assertions.main_job_filaments_brz_assertions_rowConditions',
+      'assertions.main_job_filaments_brz_assertions_uniqueKey_0',
+      'assertions.main_job_files_brz_assertions_rowConditions',
+      'assertions.main_job_files_brz_assertions_uniqueKey_0',
       'assertions.main_job_outcomes_brz_assertions_rowConditions',
       'assertions.main_job_outcomes_brz_assertions_uniqueKey_0',
+      'assertions.main_job_phases_brz_assertions_rowConditions',
+      'assertions.main_job_phases_brz_assertions_uniqueKey_0',
       'assertions.main_jobs_brz_assertions_rowConditions',
       'assertions.main_jobs_brz_assertions_uniqueKey_0',
     ]);
@@ -326,16 +332,27 @@ describe('silver and gold, built as dependents of bronze', () => {
     expect(problems(result)).toEqual([]);
     const built = result.actions.filter((a) => a.kind !== 'assertion').map((a) => a.name);
     expect(built.sort()).toEqual([
+      'main.estimate_accuracy_gld',
+      'main.filament_daily_gld',
       'main.filament_usage_gld',
+      'main.job_filaments_brz',
+      'main.job_filaments_slv',
+      'main.job_files_brz',
       'main.job_outcomes_brz',
+      'main.job_phases_brz',
       'main.jobs_brz',
       'main.jobs_slv',
+      'main.print_time_weekly_gld',
       'main.printer_daily_gld',
       'main.printer_summary_gld',
+      'main.raw_snapshot_brz',
     ]);
     const names = result.actions.map((a) => a.name);
     expect(names).toContain('assertions.gold_totals_match_silver');
     expect(names).toContain('assertions.finished_history_in_silver');
+    expect(names).toContain('assertions.job_filaments_add_up');
+    expect(names).toContain('assertions.partial_job_within_plate');
+    expect(names).toContain('assertions.no_overlapping_jobs');
   });
 
   it('derives outcome, calendar fields and per-printer totals from the jobs', () => {
@@ -403,6 +420,8 @@ describe('the documentation of the project', () => {
     const declarations = graph.declarations ?? [];
     expect(declarations.map((d) => d.target.name).sort()).toEqual([
       'job_events_raw',
+      'job_filaments_raw',
+      'job_files_raw',
       'jobs_raw',
       'printers_raw',
     ]);

@@ -1,0 +1,309 @@
+/**
+ * The job's .3mf fetched from a real FTPS server (vsftpd with implicit TLS and require_ssl_reuse, as
+ * the printers) and its filament recorded in the raw layer; and every way that can go wrong.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { downloadFirst } from '../ingestion/ftps-download.js';
+import { JobFileFetcher } from '../ingestion/job-file-fetcher.js';
+import { RawWriter, type WrittenTransition } from '../ingestion/raw-writer.js';
+import { type TrackerHarness, trackerHarness } from '../ingestion/tracker-harness.js';
+import { createTrustPolicy } from '../ingestion/trust.js';
+import { generateBrokerCertificate } from '../simulator/embedded-broker.js';
+import { buildThreeMf } from '../simulator/three-mf.js';
+import { startVsftpd, VSFTPD_ACCESS_CODE, type Vsftpd, vsftpdLog } from './helpers/vsftpd.js';
+
+const SERIAL = '00M09A350100123';
+const EXAMPLE_XML = readFileSync(
+  new URL('./fixtures/bambu/slice_info_config_example.xml', import.meta.url),
+  'utf8',
+);
+
+let cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+/** Timers the test fires by hand: a retry happens when the test says so. */
+function handTimers() {
+  let pending: Array<{ fn: () => void }> = [];
+  return {
+    setTimeout: (fn: () => void) => {
+      const handle = { fn };
+      pending.push(handle);
+      return handle;
+    },
+    clearTimeout: (handle: unknown) => {
+      pending = pending.filter((p) => p !== handle);
+    },
+    pending: () => pending.length,
+    fire: () => {
+      const due = pending;
+      pending = [];
+      for (const p of due) p.fn();
+    },
+  };
+}
+
+/** A printer with one open job named `name`, its FTPS server, and a fetcher for its files. */
+async function setUp(
+  options: {
+    name?: string;
+    gcodeFile?: string;
+    accessCode?: string;
+    server?: 'vsftpd' | 'hangs';
+    untrusted?: boolean;
+  } = {},
+) {
+  const name = options.name ?? 'Bracket';
+  const h: TrackerHarness = trackerHarness({ serial: SERIAL, name: 'Workshop X1C' });
+  cleanup.push(() => h.close());
+  h.send({ gcode_state: 'IDLE', msg: 0 }, '2026-03-01T08:00:00.000Z');
+  h.sendRaw(JSON.stringify({ print: { command: 'project_file', ams_mapping: [2, -1, 0] } }));
+  h.send(
+    {
+      gcode_state: 'PREPARE',
+      subtask_name: name,
+      gcode_file: options.gcodeFile ?? '/data/Metadata/plate_1.gcode',
+      print_type: 'local',
+      msg: 1,
+    },
+    1_000,
+  );
+  const jobKey = String(h.jobs()[0]?.job_key);
+
+  let port: number;
+  let server: Vsftpd | null = null;
+  let certFile: string;
+  if (options.server === 'hangs') {
+    const sockets: Socket[] = [];
+    const hung: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    port = (hung.address() as { port: number }).port;
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          hung.close(() => resolve());
+        }),
+    );
+    certFile = join(h.dbPath, '..', 'none.pem');
+    writeFileSync(certFile, (await generateBrokerCertificate([SERIAL])).certPem);
+  } else {
+    server = await startVsftpd({ serial: SERIAL });
+    cleanup.push(() => server?.stop());
+    port = server.port;
+    certFile = server.certFile;
+    if (options.untrusted) {
+      certFile = join(h.dbPath, '..', 'other.pem');
+      writeFileSync(certFile, (await generateBrokerCertificate([SERIAL])).certPem);
+    }
+  }
+
+  const logger = h.logger;
+  const trust = createTrustPolicy({
+    printer: { name: 'Workshop X1C', serial: SERIAL, caFile: certFile },
+    db: h.db,
+    logger,
+  });
+  const accessCode = options.accessCode ?? VSFTPD_ACCESS_CODE;
+  const timers = handTimers();
+  const records: WrittenTransition[] = [];
+  let notify: (() => void) | null = null;
+  const fetcher = new JobFileFetcher({
+    printer: { name: 'Workshop X1C', serial: SERIAL },
+    writer: new RawWriter(h.db),
+    download: (candidates, file, signal) =>
+      downloadFirst(
+        { host: '127.0.0.1', port, serial: SERIAL, accessCode, trust },
+        candidates,
+        file,
+        1_500,
+        signal,
+      ),
+    state: () => h.tracker.currentState(),
+    logger,
+    now: () => h.now(),
+    timers,
+    timing: { attempts: 3, retryDelayMs: 5_000, timeoutMs: 1_500 },
+    onRecorded: (w) => {
+      records.push(w);
+      notify?.();
+    },
+  });
+  cleanup.push(() => fetcher.close());
+  const recorded = () =>
+    new Promise<void>((resolve) => {
+      if (records.length > 0) resolve();
+      else notify = resolve;
+    });
+  const put = (path: string, bytes: Uint8Array | string) => {
+    if (!server) throw new Error('no server');
+    writeFileSync(join(server.root, path), bytes);
+  };
+  const file = () =>
+    h.db.prepare('SELECT * FROM job_files_raw WHERE job_key = ?').get(jobKey) as Record<string, unknown>;
+  const filaments = () =>
+    h.db.prepare('SELECT * FROM job_filaments_raw WHERE job_key = ? ORDER BY slot').all(jobKey) as Record<
+      string,
+      unknown
+    >[];
+  /** Runs attempts, firing each retry, until the fetch is recorded. */
+  const fetchAll = async () => {
+    fetcher.request(jobKey);
+    while (records.length === 0) {
+      await fetcher.idle();
+      if (records.length === 0) timers.fire();
+    }
+  };
+  return {
+    h,
+    jobKey,
+    fetcher,
+    timers,
+    recorded,
+    put,
+    file,
+    filaments,
+    fetchAll,
+    server: () => server,
+    accessCode,
+  };
+}
+
+describe("a job's filament over FTPS", () => {
+  it('records each filament of the plate with its AMS tray from ams_mapping, and the plate prediction', async () => {
+    const t = await setUp();
+    t.put('cache/Bracket.gcode.3mf', buildThreeMf({ xml: EXAMPLE_XML }));
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({
+      status: 'fetched',
+      reason: null,
+      remote_path: '/cache/Bracket.gcode.3mf',
+      plate_index: 1,
+      prediction_s: 4521,
+      plate_weight_g: 31.25,
+      attempts: 1,
+    });
+    expect(t.filaments()).toEqual([
+      expect.objectContaining({
+        source: '3mf',
+        slot: 1,
+        ams_tray: 2,
+        tray_match: 'ams_mapping',
+        filament_type: 'PLA',
+        filament_color: '00AE42FF',
+        used_g: 21.83,
+        used_m: 7.32,
+      }),
+      expect.objectContaining({
+        source: '3mf',
+        slot: 3,
+        ams_tray: 0,
+        tray_match: 'ams_mapping',
+        filament_type: 'PETG',
+        filament_color: '1A1A1AFF',
+        used_g: 9.42,
+        used_m: 3.11,
+      }),
+    ]);
+    // The figures bump the change sequence, with the job's status unchanged.
+    expect(t.h.events().map((e) => [e.event, e.from_status, e.to_status])).toEqual([
+      ['started', null, 'running'],
+      ['filament_recorded', 'running', 'running'],
+    ]);
+    // vsftpd only serves a data connection that resumed the control connection's TLS session.
+    expect(vsftpdLog(t.server() as Vsftpd)).toMatch(/"RETR \/cache\/Bracket\.gcode\.3mf"/);
+    expect(vsftpdLog(t.server() as Vsftpd)).toMatch(/226 Transfer complete/);
+  });
+
+  it("finds a LAN upload at the card's root under its gcode_file name", async () => {
+    const t = await setUp({ name: 'Bracket v2', gcodeFile: 'bracket-v2-final.gcode.3mf' });
+    t.put('bracket-v2-final.gcode.3mf', buildThreeMf({ xml: EXAMPLE_XML }));
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'fetched', remote_path: '/bracket-v2-final.gcode.3mf' });
+  });
+
+  it('tries again while the file is not there yet, and reads it once the printer has written it', async () => {
+    const t = await setUp();
+    t.fetcher.request(t.jobKey);
+    await t.fetcher.idle();
+    expect(t.timers.pending()).toBe(1);
+    expect(t.h.db.prepare('SELECT COUNT(*) AS n FROM job_files_raw').get()).toEqual({ n: 0 });
+    t.put('cache/Bracket.gcode.3mf', buildThreeMf({ xml: EXAMPLE_XML }));
+    t.timers.fire();
+    await t.recorded();
+    expect(t.file()).toMatchObject({ status: 'fetched', attempts: 2 });
+  });
+
+  it('reads a 40 MB file from disk, not memory, and inflates only slice_info.config', async () => {
+    const t = await setUp();
+    t.put('cache/Bracket.gcode.3mf', buildThreeMf({ xml: EXAMPLE_XML, padding: 40 * 1024 * 1024 }));
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'fetched', prediction_s: 4521 });
+  });
+
+  it('gives up on a .3mf that is not a zip: no grams, the reason kept, one clear log line', async () => {
+    const t = await setUp();
+    t.put('cache/Bracket.gcode.3mf', 'this is not a zip file');
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'unreadable', attempts: 3 });
+    expect(String(t.file().reason)).toMatch(
+      /^\/cache\/Bracket\.gcode\.3mf: the job's file is not a \.3mf \(zip\) archive/,
+    );
+    expect(t.filaments()).toEqual([]);
+    const warnings = t.h.logger.lines.filter((l) => l.includes('no filament figures'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^warn \[Workshop X1C\] job .+ \("Bracket"\): no filament figures \(unreadable\)/,
+    );
+  });
+
+  it('records no_filaments for a slice_info.config that lists none', async () => {
+    const t = await setUp();
+    const xml = EXAMPLE_XML.replace(/<filament [^>]*\/>/g, '');
+    t.put('cache/Bracket.gcode.3mf', buildThreeMf({ xml }));
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'no_filaments', attempts: 1 });
+    expect(t.filaments()).toEqual([]);
+  });
+
+  it('records not_found after the last attempt when the printer keeps no file (LAN-only without storage)', async () => {
+    const t = await setUp();
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'not_found', attempts: 3 });
+    expect(String(t.file().reason)).toContain(
+      '/cache/Bracket.gcode.3mf, /cache/Bracket.3mf, /Bracket.gcode.3mf, /Bracket.3mf',
+    );
+  });
+
+  it('stops at a refused login, once, and never shows the access code', async () => {
+    const t = await setUp({ accessCode: 'Wr0ngC0d' });
+    t.put('cache/Bracket.gcode.3mf', buildThreeMf({ xml: EXAMPLE_XML }));
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'login_refused', attempts: 1 });
+    expect(String(t.file().reason)).toMatch(/refused the FTPS login of user bblp .*check access_code/);
+    const everything = [JSON.stringify(t.file()), ...t.h.logger.lines].join('\n');
+    expect(everything).not.toContain('Wr0ngC0d');
+    expect(everything).not.toContain(VSFTPD_ACCESS_CODE);
+  });
+
+  it('refuses a server whose certificate ca_file does not trust, before the access code is sent', async () => {
+    const t = await setUp({ untrusted: true });
+    t.put('cache/Bracket.gcode.3mf', buildThreeMf({ xml: EXAMPLE_XML }));
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'untrusted', attempts: 1 });
+    expect(String(t.file().reason)).toMatch(/not trusted by ca_file .*the access code was not sent/);
+    expect(vsftpdLog(t.server() as Vsftpd)).not.toMatch(/USER bblp|PASS/);
+  });
+
+  it('times out on a server that accepts and never answers', async () => {
+    const t = await setUp({ server: 'hangs' });
+    await t.fetchAll();
+    expect(t.file()).toMatchObject({ status: 'timeout', attempts: 3 });
+    expect(String(t.file().reason)).toMatch(/did not answer within 1500 ms/);
+  });
+});
