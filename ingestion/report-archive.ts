@@ -106,6 +106,7 @@ export class ReportArchive {
   /** Folders made already: one mkdir per printer, not one per append. */
   private readonly made = new Set<string>();
   private closed = false;
+  private closing = false;
   private readonly stats_: Omit<ArchiveStats, 'waitingRecords'>;
 
   constructor(options: ReportArchiveOptions) {
@@ -166,6 +167,8 @@ export class ReportArchive {
 
   /** Flushes and stops the timer; later records are ignored. */
   async close(): Promise<void> {
+    // Set first: an append that fails during this last flush must not arm another timer.
+    this.closing = true;
     await this.flush();
     this.closed = true;
   }
@@ -235,7 +238,7 @@ export class ReportArchive {
       this.buffers.set(`${basename(dirname(key))}/${day}`, failed);
     }
     this.bufferedBytes += failed.bytes;
-    if (!this.closed) this.timer ??= this.timers.setTimeout(() => void this.flush(), this.flushIntervalMs);
+    if (!this.closing) this.timer ??= this.timers.setTimeout(() => void this.flush(), this.flushIntervalMs);
   }
 
   private failed(error: unknown): void {

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRun, latestActionResults, listRuns } from '../adapter/index.js';
-import { isFresh, readListenerHealth } from '../ingestion/index.js';
 import type { Logger } from '../lib/logger.js';
 import { type QueryRows, sqliteQueryRows } from '../lib/query-rows.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { answerHistory, moonrakerError } from './history-api.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
+import { listenerWrites } from './listener-writes.js';
 import { printersSeen, recentJobs } from './print-history.js';
 import {
   acceptedHostsFor,
@@ -162,7 +162,9 @@ async function handle(
       sendJson(response, 200, {
         sensor: { ...sensor, selectionFlags: selectionFlags(sensor.selection) },
         assertions: assertionResults(db),
-        listener: listenerWrites(options),
+        listener: options.listenerHealthFile
+          ? listenerWrites(options.listenerHealthFile, options.now?.() ?? new Date())
+          : null,
       });
       return;
     }
@@ -229,25 +231,6 @@ async function handle(
     return;
   }
   throw new HttpError(404, `No API at POST ${path}.`);
-}
-
-/** Each printer's write health as the listener last published it; `fresh` is false once it stopped. */
-function listenerWrites(options: StatusServerOptions) {
-  if (!options.listenerHealthFile) return null;
-  const health = readListenerHealth(options.listenerHealthFile);
-  if (!health) return null;
-  return {
-    fresh: isFresh(health, options.now?.() ?? new Date()),
-    updatedAt: health.updatedAt,
-    printers: health.printers.map(({ name, serial, writes }) => ({ name, serial, writes })),
-    archive: health.archive
-      ? {
-          writeErrors: health.archive.writeErrors,
-          droppedRecords: health.archive.droppedRecords,
-          waitingRecords: health.archive.waitingRecords,
-        }
-      : null,
-  };
 }
 
 /** The latest result of each assertion, with its failing row count. */
