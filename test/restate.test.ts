@@ -42,6 +42,8 @@ describe('bambuzled restate, from the archive of a real listener session', () =>
     const live = jobRows(db);
     const liveEvents = eventRows(db);
     expect(live).toHaveLength(4);
+    // The session restarted the listener mid-job: the replay has to re-attach as the live one did.
+    expect(liveEvents.map((e) => (e as { event: string }).event)).toContain('reattached');
     const maxSeqBefore = db.prepare('SELECT MAX(seq) FROM job_events_raw').pluck().get() as number;
 
     const result = restateRawLayer({ db, dbPath, archiveDir, reason: 'test: replay a live session' });

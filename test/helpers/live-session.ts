@@ -14,7 +14,10 @@ const FAST = { backoffInitialMs: 50, backoffMaxMs: 400, statusIntervalMs: 60_000
 export const LIVE_SESSION_CODES = ['c0de0XyZ', 'c0de1XyZ'];
 const CODES = LIVE_SESSION_CODES;
 
-/** Two simulated printers, a real listener with an archive, jobs played to their end; then stopped. */
+/**
+ * Two simulated printers and a real listener with an archive: four jobs played to their end, with a
+ * listener restart in the middle of one; then stopped.
+ */
 export async function recordLiveSession(cleanup: (() => Promise<void>)[]) {
   const dir = mkdtempSync(join(tmpdir(), 'bambuzled-restate-'));
   const dbPath = join(dir, 'history.db');
@@ -53,7 +56,16 @@ export async function recordLiveSession(cleanup: (() => Promise<void>)[]) {
     right!.play(buildJobScript('cancel', { model: 'X1C', stepMs: 25, index: 2 })),
   ]);
   await until(() => ended() === 2);
-  // The listener restarts mid-session: the archive shows it, and the replay must do the same.
+  // The listener restarts in the middle of a job: the archive shows it, and the replay must do the same
+  // (a fresh state machine that re-attaches to the open job on its sync).
+  const paused = buildJobScript('pause', { model: 'P1S', stepMs: 30, index: 3 });
+  const open = () =>
+    db.prepare(`SELECT COUNT(*) FROM jobs_raw WHERE status IN ('running', 'paused')`).pluck().get() as number;
+  for (const step of paused.steps.slice(0, 4)) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await left!.report(step.delta);
+  }
+  await until(() => open() === 1);
   await listener.close();
   const archive2 = new ReportArchive({ dir: archiveDir });
   listener = startListener({
@@ -64,7 +76,11 @@ export async function recordLiveSession(cleanup: (() => Promise<void>)[]) {
     archive: archive2,
   });
   await until(() => listener.status().every((s) => s.connected && s.reports > 0));
-  await left!.play(buildJobScript('pause', { model: 'P1S', stepMs: 30, index: 3 }));
+  for (const step of paused.steps.slice(4)) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await left!.report(step.delta);
+  }
+  await until(() => ended() === 3);
   await right!.play(buildJobScript('fail', { model: 'X1C', stepMs: 25, index: 4 }));
   await until(() => ended() === 4);
   await listener.close();
