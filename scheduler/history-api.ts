@@ -105,29 +105,46 @@ async function listJobs(params: URLSearchParams, query: QueryRows, now: Date) {
   if (order !== 'asc' && order !== 'desc') {
     throw new BadRequest(400, `Invalid \`order\` value "${params.get('order')}": use asc or desc.`);
   }
-  // Moonraker: since keeps jobs that started after it, before those that ended before it.
+  // Moonraker: since keeps jobs that started after it, before those that ended before it (so a job
+  // still printing, with no end, is left out by before: NULL < x is not true in SQL).
   const where: string[] = [];
   const values: unknown[] = [];
   if (since !== undefined) {
     where.push('started_at > ?');
     values.push(since);
   }
-  const ended = await rowsOrNone(
-    query,
-    `${ENDED_JOBS}${clause([...where, ...(before ? ['ended_at < ?'] : [])])}`,
-    [...values, ...(before ? [before] : [])],
-  );
-  // A job still printing has no end, so `before` leaves it out, as Moonraker's end_time < before does.
-  const open = before
-    ? []
-    : await rowsOrNone(query, `${OPEN_JOBS}${where.length ? ` AND ${where.join(' AND ')}` : ''}`, values);
-  const jobs = [...ended, ...open].map((row) => jobOf(row, now));
-  jobs.sort(
-    (a, b) => a.start_time - b.start_time || (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0),
-  );
-  if (order === 'desc') jobs.reverse();
-  const page = limit > 0 ? jobs.slice(start, start + limit) : jobs.slice(start);
-  return { count: page.length, jobs: page };
+  if (before !== undefined) {
+    where.push('ended_at < ?');
+    values.push(before);
+  }
+  const direction = order === 'asc' ? 'ASC' : 'DESC';
+  // Paged in SQL, so that a long history is never read whole. Limit 0 means every job (Moonraker);
+  // then the offset is applied here, since an OFFSET without LIMIT is written differently per engine.
+  const page = limit > 0 ? ' LIMIT ? OFFSET ?' : '';
+  const tail = `${clause(where)} ORDER BY started_at ${direction}, job_id ${direction}${page}`;
+  const pageValues = limit > 0 ? [...values, limit, start] : values;
+  // Before the first run there is no jobs_slv (only the jobs still printing are known); a database
+  // without the raw layer has no jobs_raw.
+  const sources = [
+    ...((await tableExists(query, 'jobs_slv')) ? [ENDED_JOBS] : []),
+    ...((await tableExists(query, 'jobs_raw')) ? [OPEN_JOBS] : []),
+  ];
+  const rows =
+    sources.length === 0
+      ? []
+      : await query(`SELECT * FROM (${sources.join(' UNION ALL ')}) AS j${tail}`, pageValues);
+  const jobs = (limit > 0 ? rows : rows.slice(start)).map((row) => jobOf(row, now));
+  return { count: jobs.length, jobs };
+}
+
+/** Whether a table can be read at all (an empty result is not the same as a missing table). */
+async function tableExists(query: QueryRows, table: string): Promise<boolean> {
+  try {
+    await query(`SELECT 1 FROM ${table} WHERE 1 = 0`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function oneJob(params: URLSearchParams, query: QueryRows, now: Date) {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileProject, runGraph } from '../adapter/index.js';
+import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { type Cron, createScheduler } from '../scheduler/scheduler.js';
 import { type StatusServer, startStatusServer } from '../scheduler/status-server.js';
@@ -188,6 +189,34 @@ describe("Moonraker's history API on the status server", () => {
       longest_job: 3600,
       longest_print: 3000,
     });
+  });
+
+  it('lists a job still printing as in_progress, from the raw layer, before and after the first run', async () => {
+    const db = openDatabase(':memory:');
+    cleanup.push(async () => void db.close());
+    migrateRawSchema(db);
+    db.exec(`INSERT INTO jobs_raw (job_key, printer_serial, printer_name, subtask_name, status, started_at, change_seq, updated_at)
+      VALUES ('open-1', 'S1', 'left', 'Vase', 'running', '2026-01-01T10:00:00.000Z', 1, '2026-01-01T10:00:00.000Z')`);
+    const now = new Date('2026-01-01T10:10:00.000Z');
+    const scheduler = createScheduler({ db, projectDir: PROJECT_DIR, cron: neverCron, pollIntervalMs: 0 });
+    const server = await startStatusServer({ scheduler, db, port: 0, now: () => now });
+    cleanup.push(async () => {
+      await server.close();
+      await scheduler.stop();
+    });
+    const { body } = await get(server, '/server/history/list');
+    expect(body.result.jobs).toEqual([
+      expect.objectContaining({
+        job_id: 'open-1',
+        status: 'in_progress',
+        filename: 'Vase',
+        end_time: null,
+        total_duration: 600,
+      }),
+    ]);
+    expect((await get(server, '/server/history/job?uid=open-1')).body.result.job.status).toBe('in_progress');
+    expect((await get(server, '/server/history/list?before=1893456000')).body.result.jobs).toEqual([]);
+    expect((await get(server, '/server/history/totals')).body.result.job_totals.total_jobs).toBe(0);
   });
 
   it('answers an empty history before the first run', async () => {
