@@ -217,7 +217,9 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     this.state = mergeState(this.state, parsed.print, parsed.full);
     this.reports++;
     this.lastReportAt = now.toISOString();
-    this.backlog.push({ report: parsed.print, full: parsed.full, at: now });
+    // With nothing waiting, the state merged just now is the one this report is stepped with: no second merge.
+    const merged = this.backlog.size === 0 ? this.state : undefined;
+    this.backlog.push({ report: parsed.print, full: parsed.full, at: now, ...(merged ? { merged } : {}) });
     // Reports that wait go first: a newer report is never written before an older one.
     this.drain();
   }
@@ -256,7 +258,7 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   private apply(entry: PendingReport): Error | undefined {
     const { report, full, at: now } = entry;
     const at = now.toISOString();
-    const merged = mergeState(this.committedState, report, full);
+    const merged = entry.merged ?? mergeState(this.committedState, report, full);
     const touchPrinter = now.getTime() - this.printerWrittenAtMs >= this.checkIntervalS * 1000;
     let result: ReturnType<typeof step>;
     let written: ReturnType<RawWriter['write']>;

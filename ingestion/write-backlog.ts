@@ -6,6 +6,8 @@ export interface PendingReport {
   report: JsonObject;
   full: boolean;
   at: Date;
+  /** The merged state after this report, when it was computed on arrival with nothing waiting. */
+  merged?: JsonObject;
   /** The printer reconnected after this report: the next one is a state sync. */
   syncAfter?: boolean;
 }
@@ -52,6 +54,7 @@ export class WriteBacklog {
       // Never the head: it is the one being retried, and it carries the earliest unwritten time.
       last.report = mergeState(last.report, entry.report, entry.full);
       last.full ||= entry.full;
+      delete last.merged;
       this.dropped++;
       return;
     }
