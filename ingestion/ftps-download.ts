@@ -76,8 +76,9 @@ export async function downloadFirst(
         await client.downloadTo(localFile, remotePath);
         return { ok: true, remotePath };
       } catch (error) {
-        // 550: no such file. Anything else (a broken data connection) is not "missing".
-        if (!(error instanceof FTPError && error.code === 550)) throw error;
+        // 550 (vsftpd, the printers) or 551-553 (other servers): no such file. Anything else
+        // (a broken data connection) is not "missing".
+        if (!(error instanceof FTPError && error.code >= 550 && error.code <= 553)) throw error;
       }
     }
     return {

@@ -103,7 +103,7 @@ export class JobFileFetcher {
   }
 
   private async attempt(jobKey: string): Promise<void> {
-    const { writer, printer, logger } = this.options;
+    const { writer, printer } = this.options;
     const attempt = (this.attempts.get(jobKey) ?? 0) + 1;
     this.attempts.set(jobKey, attempt);
     const hints = writer.jobHints(jobKey);

@@ -71,6 +71,14 @@ function flags(words) {
   words.split(' ').forEach(function (w, i) { if (i) code.appendChild(document.createTextNode(' ')); code.appendChild(el('span', w)); });
   return code;
 }
+// A name of any length takes one line: cut with an ellipsis, whole (up to 300 characters) in the tooltip.
+function cut(text, fallback) {
+  var value = text === null || text === undefined || text === '' ? (fallback || '') : String(text);
+  var s = el('span', value, 'cut');
+  s.title = value.length > 300 ? value.slice(0, 300) + '…' : value;
+  return s;
+}
+function short(text, n) { text = String(text); return text.length > n ? text.slice(0, n - 1) + '…' : text; }
 function say(text, isError) { var m = document.getElementById('message'); m.textContent = text; m.hidden = !text; m.className = isError ? 'message error' : 'message'; }
 
 function renderSensor(s) {
@@ -172,8 +180,8 @@ function renderJobs(data) {
     return;
   }
   fill('jobs', data.jobs.map(function (j) {
-    var printer = span([el('span', j.printer), j.printerSerial && j.printer !== j.printerSerial ? el('span', ' ' + j.printerSerial, 'muted') : null]);
-    var tr = row([j.name || '(no name)', printer, when(j.startedAt), seconds(j.durationS), el('span', j.outcome ? j.outcome.replace(/_/g, ' ') : '', j.outcome)]);
+    var printer = span([cut(j.printer), j.printerSerial && j.printer !== j.printerSerial ? el('span', ' ' + j.printerSerial, 'muted') : null]);
+    var tr = row([cut(j.name, '(no name)'), printer, when(j.startedAt), seconds(j.durationS), el('span', j.outcome ? j.outcome.replace(/_/g, ' ') : '', j.outcome)]);
     tr.title = 'Ended ' + when(j.endedAt);
     return tr;
   }));
@@ -183,8 +191,8 @@ function renderPrinters(list) {
   fill('printers', list.map(function (p) {
     var last = el('span', ago(p.lastReportAgeS));
     last.title = when(p.lastReportAt);
-    var now = p.activeJob ? p.activeJob.status + ': ' + (p.activeJob.name || '(no name)') : 'idle';
-    var printer = span([el('div', p.name), el('code', p.serial, 'serial')]);
+    var now = cut(p.activeJob ? p.activeJob.status + ': ' + (p.activeJob.name || '(no name)') : 'idle');
+    var printer = span([cut(p.name), el('br'), el('code', p.serial, 'serial')]);
     return row([printer, last, now]);
   }));
 }
@@ -207,6 +215,51 @@ function renderTicks(ticks) {
     return row([t.tickId, when(t.at), t.wokenBy, el('span', t.decision, t.decision), t.cursorBefore + ' → ' + t.cursorAfter, t.runId, t.reason]);
   }));
 }
+var charts = {};
+// The charting library is served from node_modules; without it the figures still show in the table.
+function draw(id, config) {
+  if (typeof Chart === 'undefined') return;
+  var chart = charts[id];
+  if (chart) { chart.data = config.data; chart.update('none'); return; }
+  config.options = Object.assign({ animation: false, maintainAspectRatio: false, responsive: true }, config.options || {});
+  charts[id] = new Chart(document.getElementById(id), config);
+}
+function swatch(color) { return /^[0-9A-Fa-f]{8}$/.test(color || '') ? '#' + color.slice(0, 6) : '#9ca3af'; }
+function grams(g) { return g === null || g === undefined ? '' : (g >= 1000 ? (g / 1000).toFixed(2) + ' kg' : g.toFixed(g < 10 ? 2 : 1) + ' g'); }
+function renderOwners(d) {
+  var note = document.getElementById('owners-note');
+  note.hidden = d.missing.length === 0;
+  note.textContent = d.missing.length ? 'Some figures appear after the first run of the models: ' + d.missing.map(function (m) { return m.split(':')[0]; }).join(', ') + '.' : '';
+  var materials = d.filamentByMaterial || [];
+  draw('chart-filament', { type: 'bar', data: {
+    labels: materials.map(function (m) { return short(m.filamentType, 12) + (m.filamentColor === 'unknown' ? '' : ' #' + m.filamentColor.slice(0, 6)); }),
+    datasets: [{ label: 'grams', data: materials.map(function (m) { return m.grams; }),
+      backgroundColor: materials.map(function (m) { return swatch(m.filamentColor); }), borderColor: '#57606a', borderWidth: 1 }] },
+    options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, title: { display: true, text: 'g' } } } } });
+  var weeks = d.hoursPerWeek || [];
+  draw('chart-hours', { type: 'bar', data: {
+    labels: weeks.map(function (w) { return w.weekStart; }),
+    datasets: [
+      { label: 'printing', data: weeks.map(function (w) { return w.printingHours; }), backgroundColor: '#3b82f6' },
+      { label: 'paused', data: weeks.map(function (w) { return w.pausedHours; }), backgroundColor: '#f59e0b' },
+      { label: 'preparing', data: weeks.map(function (w) { return w.preparingHours; }), backgroundColor: '#9ca3af' }] },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'hours' } } } } });
+  var printers = d.successByPrinter || [];
+  draw('chart-success', { type: 'bar', data: {
+    labels: printers.map(function (p) { return short(p.printer, 20); }),
+    datasets: [{ label: '% finished', data: printers.map(function (p) { return Math.round(p.rate * 1000) / 10; }), backgroundColor: '#16a34a' }] },
+    options: { indexAxis: 'y', plugins: { legend: { display: false }, tooltip: { callbacks: { title: function (items) { var p = printers[items[0].dataIndex]; return p ? short(p.printer, 80) : ''; },
+      label: function (item) { var p = printers[item.dataIndex]; return p ? p.finished + ' of ' + p.jobs + ' jobs finished' : ''; } } } },
+      scales: { x: { min: 0, max: 100, title: { display: true, text: '%' } } } } });
+  var jobs = d.recentJobs;
+  if (!jobs || jobs.length === 0) { fill('job-figures', [row([jobs ? 'No job has ended yet.' : 'No figures yet: jobs_slv appears after the first run.'])]); return; }
+  fill('job-figures', jobs.map(function (j) {
+    var filament = j.grams === null ? el('span', 'unknown', 'muted') : el('span', grams(j.grams) + (j.filamentSource === 'ams_remain' ? ' (AMS)' : ''));
+    filament.title = j.grams === null ? (j.filamentMissing || '') : 'from ' + (j.filamentSource === '3mf' ? "the job's .3mf" : 'the AMS remaining %');
+    return row([cut(j.name, '(no name)'), cut(j.printer), el('span', j.outcome ? j.outcome.replace(/_/g, ' ') : '', j.outcome), filament,
+      seconds(j.printingS), seconds(j.pausedS), seconds(j.preparingS), seconds(j.estimatedS)]);
+  }));
+}
 function chartWidth() { return Math.max(320, Math.floor(document.getElementById('chart').clientWidth || 640)); }
 function refresh() {
   return Promise.all([api('/api/status'), api('/api/runs?limit=20'), api('/api/ticks?limit=30'), api('/api/history?width=' + chartWidth()),
@@ -216,7 +269,9 @@ function refresh() {
     renderJobs(all[4]); renderPrinters(all[5].printers);
     document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     return loadRun(false);
-  }).catch(function (e) { say(e.message, true); });
+  }).catch(function (e) { say(e.message, true); }).then(function () {
+    return api('/api/owners?limit=15').then(renderOwners).catch(function (e) { document.getElementById('owners-note').hidden = false; document.getElementById('owners-note').textContent = e.message; });
+  });
 }
 document.getElementById('run-form').addEventListener('submit', function (ev) {
   ev.preventDefault();

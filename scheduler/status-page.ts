@@ -55,6 +55,16 @@ export function renderStatusPage(options: { csrfToken: string; nonce: string }):
   <table id="run-actions"><thead><tr><th>Action</th><th>Kind</th><th>Status</th><th>Duration</th><th>Rows</th><th>Error / failing rows</th></tr></thead><tbody></tbody></table></div>
 </section>
 <section class="card wide" id="history"><h2>Print history <span class="muted">jobs finished per day, last 30 days</span></h2><div id="chart"></div></section>
+<section class="card wide" id="owners"><h2>What the printers used <span class="muted">filament from each job's .3mf, time from its states (jobs_slv and the gold tables)</span></h2>
+  <p id="owners-note" class="muted" hidden></p>
+  <div class="charts">
+    <figure><figcaption>Filament by material and colour (g)</figcaption><div class="chart-box"><canvas id="chart-filament" role="img" aria-label="Grams of filament by material and colour"></canvas></div></figure>
+    <figure><figcaption>Hours per week: printing, paused, preparing</figcaption><div class="chart-box"><canvas id="chart-hours" role="img" aria-label="Printing, paused and preparing hours per week"></canvas></div></figure>
+    <figure><figcaption>Success rate per printer (% finished)</figcaption><div class="chart-box"><canvas id="chart-success" role="img" aria-label="Share of finished jobs per printer"></canvas></div></figure>
+  </div>
+  <h3>Recent jobs: filament and time</h3>
+  <table id="job-figures"><thead><tr><th>Job</th><th>Printer</th><th>Outcome</th><th>Filament</th><th>Printing</th><th>Paused</th><th>Preparing</th><th>Estimate</th></tr></thead><tbody></tbody></table>
+</section>
 <section class="card wide" id="jobs-card"><h2>Recent jobs <span id="jobs-source" class="muted"></span></h2>
   <table id="jobs"><thead><tr><th>Job</th><th>Printer</th><th>Started</th><th>Duration</th><th>Outcome</th></tr></thead><tbody></tbody></table>
 </section>
@@ -65,6 +75,7 @@ export function renderStatusPage(options: { csrfToken: string; nonce: string }):
   <table id="ticks"><thead><tr><th>Tick</th><th>When</th><th>Woken by</th><th>Decision</th><th>Cursor</th><th>Run</th><th>Reason</th></tr></thead><tbody></tbody></table>
 </section>
 </main>
+<script src="/assets/chart.umd.min.js"></script>
 <script nonce="${escapeAttribute(options.nonce)}">${STATUS_PAGE_SCRIPT}</script>
 </body>
 </html>
@@ -114,4 +125,9 @@ code.flags span{white-space:nowrap}
 .message.error{background:#ffebe9;border-color:#ff8182}
 #chart svg{display:block;width:100%;height:auto}
 pre{margin:0;white-space:pre-wrap;font-size:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:14px;margin-bottom:10px}
+figure{margin:0;min-width:0}figcaption{font-size:13px;color:#57606a;margin-bottom:4px}
+.chart-box{position:relative;height:220px}
+.cut{display:inline-block;max-width:22em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
+#printers .cut{max-width:12em}
 `;

@@ -3,12 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { getRun, latestActionResults, listRuns } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
-import { type QueryRows, sqliteQueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/query-rows.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
+import { chartLibrary } from './chart-library.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { answerHistory, moonrakerError } from './history-api.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
 import { listenerWrites } from './listener-writes.js';
+import { ownersFigures } from './owners-figures.js';
 import { printersSeen, recentJobs } from './print-history.js';
 import {
   acceptedHostsFor,
@@ -41,8 +43,11 @@ export interface StatusServerOptions {
   machine?: MachineNames;
   logger?: Logger;
   now?: () => Date;
-  /** Reads for the history API; an adapter over `db` unless given (the engine boundary replaces it). */
-  query?: QueryRows;
+  /**
+   * Runs the page's read queries over the models (the owners' figures). Defaults to a small adapter
+   * over `db`; engine-neutral callers pass their executor's.
+   */
+  queryRows?: QueryRows;
   /** The listener's health file (ingestion's listenerHealthPath): the page says when its writes fail. */
   listenerHealthFile?: string;
 }
@@ -68,8 +73,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
- * GET /, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history, /api/jobs, /api/printers,
- * and Moonraker's /server/history/list, /job, /totals (history-api.ts);
+ * GET /, /assets/chart.umd.min.js, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history,
+ * /api/jobs, /api/printers, /api/owners, and Moonraker's /server/history/list, /job, /totals
+ * (history-api.ts);
  * POST /api/run, /api/sensor/reset, /api/sensor/start, /api/sensor/stop.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
@@ -88,8 +94,12 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     }),
     wildcardBind: isWildcardBind(host),
   };
+  const { db } = options;
+  const queryRows: QueryRows =
+    options.queryRows ??
+    (async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[]);
   const server = createServer((request, response) => {
-    handle(request, response, options, guard).catch((error: unknown) => {
+    handle(request, response, { ...options, queryRows }, guard).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : statusOf(error);
       if (status >= 500) options.logger?.error(`status page: ${messageOf(error)}`);
       sendJson(response, status, { error: messageOf(error) });
@@ -118,7 +128,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
-  options: StatusServerOptions,
+  options: StatusServerOptions & { queryRows: QueryRows },
   guard: GuardSettings,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://status.invalid');
@@ -131,9 +141,22 @@ async function handle(
     response.writeHead(200, {
       ...commonHeaders(),
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      // 'self' for the charting library, served below from node_modules (never a CDN).
+      'content-security-policy': `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     });
     response.end(method === 'HEAD' ? undefined : renderStatusPage({ csrfToken: guard.csrfToken, nonce }));
+    return;
+  }
+  if (path === '/assets/chart.umd.min.js' && (method === 'GET' || method === 'HEAD')) {
+    const library = chartLibrary();
+    if (library === null)
+      throw new HttpError(404, 'The charting library (chart.js) is not installed: run npm install.');
+    response.writeHead(200, {
+      ...commonHeaders(),
+      'cache-control': 'public, max-age=86400',
+      'content-type': 'text/javascript; charset=utf-8',
+    });
+    response.end(method === 'HEAD' ? undefined : library);
     return;
   }
   if (path.startsWith('/server/history/')) {
@@ -147,8 +170,12 @@ async function handle(
         moonrakerError(405, `${method} is not supported here: the history is read-only.`),
       );
     }
-    const query = options.query ?? sqliteQueryRows(options.db);
-    const answer = await answerHistory(path, url.searchParams, query, options.now?.() ?? new Date());
+    const answer = await answerHistory(
+      path,
+      url.searchParams,
+      options.queryRows,
+      options.now?.() ?? new Date(),
+    );
     return sendJson(response, answer.status, answer.body);
   }
   if (!path.startsWith('/api/')) throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
@@ -197,6 +224,10 @@ async function handle(
     }
     if (path === '/api/jobs') {
       sendJson(response, 200, recentJobs(db, { limit: Math.min(limit, 200) }));
+      return;
+    }
+    if (path === '/api/owners') {
+      sendJson(response, 200, await ownersFigures(options.queryRows, { jobs: Math.min(limit, 100) }));
       return;
     }
     if (path === '/api/printers') {

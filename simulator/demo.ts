@@ -27,7 +27,8 @@ const PLAYLISTS: { model: ModelFlavour; name: string; jobs: JobKind[] }[] = [
 
 /**
  * The demo that `bambuzled start` runs when no printer is configured: an embedded MQTT broker over
- * TLS on loopback and two simulated printers that keep printing short jobs, so that a new user sees
+ * TLS on loopback and two simulated printers (each with an FTPS server holding its jobs' .3mf files)
+ * that keep printing short jobs, so that a new user sees
  * the whole pipeline work within a minute.
  */
 export async function startDemo(options: DemoOptions): Promise<Demo> {
@@ -40,6 +41,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       name: p.name,
     })),
     withCaFile: true,
+    withFtps: true,
     deltaIntervalMs: 2_000,
     checkIntervalS: 5,
   });

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ListenerConfig, PrinterConfig } from '../ingestion/config.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
+import type { JobScript } from './job-scripts.js';
 import type { ModelFlavour } from './model-flavours.js';
+import { type SimulatedFtps, startSimulatedFtps } from './simulated-ftps.js';
 import { SIMULATOR_CLIENT_PREFIX, SimulatedPrinter } from './simulated-printer.js';
+import type { PlateFilament } from './three-mf.js';
 
 export interface FarmPrinterSpec {
   serial: string;
@@ -22,11 +25,18 @@ export interface SimulatedFarmOptions {
   withCaFile?: boolean;
   checkIntervalS?: number;
   port?: number;
+  /**
+   * Give each printer an FTPS server (implicit TLS, the broker's certificate as on a real printer)
+   * that holds a real .3mf for every job it plays, and point the config's ftp_port at it.
+   */
+  withFtps?: boolean;
 }
 
 export interface SimulatedFarm {
   broker: EmbeddedBroker;
   printers: SimulatedPrinter[];
+  /** Each printer's FTPS server (withFtps), in printer order. */
+  ftps: SimulatedFtps[];
   /** A listener config that points every printer at the embedded broker. */
   config: ListenerConfig;
   /**
@@ -50,8 +60,20 @@ export async function startSimulatedFarm(options: SimulatedFarmOptions): Promise
   const dir = mkdtempSync(join(tmpdir(), 'bambuzled-farm-'));
   const caFile = join(dir, 'broker-ca.pem');
   writeFileSync(caFile, broker.caPem);
+  const ftps = options.withFtps
+    ? await Promise.all(
+        options.printers.map((spec) =>
+          startSimulatedFtps({
+            host: broker.host,
+            certificate: broker.certificate,
+            accessCode: spec.accessCode,
+            root: join(dir, `sdcard-${spec.serial}`),
+          }),
+        ),
+      )
+    : [];
   const printers = options.printers.map(
-    (spec) =>
+    (spec, i) =>
       new SimulatedPrinter({
         brokerUrl: broker.url,
         serial: spec.serial,
@@ -60,6 +82,7 @@ export async function startSimulatedFarm(options: SimulatedFarmOptions): Promise
         ca: broker.caPem,
         servername: spec.serial,
         deltaIntervalMs: options.deltaIntervalMs ?? 0,
+        ...(ftps[i] ? { onJob: storeJobFile(ftps[i]) } : {}),
       }),
   );
   await Promise.all(printers.map((printer) => printer.start()));
@@ -72,6 +95,8 @@ export async function startSimulatedFarm(options: SimulatedFarmOptions): Promise
         accessCode: spec.accessCode,
         serial: spec.serial,
       };
+      const server = ftps[options.printers.indexOf(spec)];
+      if (server) printer.ftpPort = server.port;
       if (options.withCaFile) printer.caFile = caFile;
       return printer;
     }),
@@ -80,6 +105,7 @@ export async function startSimulatedFarm(options: SimulatedFarmOptions): Promise
   const farm: SimulatedFarm = {
     broker,
     printers,
+    ftps,
     config,
     restartBroker: async ({ printersFirst = false, whileDown } = {}) => {
       const { port, certificate } = broker;
@@ -109,9 +135,46 @@ export async function startSimulatedFarm(options: SimulatedFarmOptions): Promise
     },
     close: async () => {
       await Promise.all(printers.map((printer) => printer.stop()));
+      await Promise.all(ftps.map((server) => server.close()));
       await broker.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
   return farm;
+}
+
+/**
+ * What a simulated job prints with: always AMS tray 0 (white PLA), every other job also tray 2 (red
+ * PLA) for a second colour, with grams that vary from job to job.
+ */
+export function simulatedFilaments(index: number): PlateFilament[] {
+  const grams = 6 + (index % 5) * 3.5;
+  const filaments: PlateFilament[] = [
+    { slot: 1, type: 'PLA', color: '#FFFFFF', usedG: grams, usedM: grams / 2.98 },
+  ];
+  if (index % 2 === 0)
+    filaments.push({ slot: 2, type: 'PLA', color: '#F72323', usedG: grams / 3, usedM: grams / 8.94 });
+  return filaments;
+}
+
+/** Before a job's first report: its .3mf on the card, and the project_file echo with its slot mapping. */
+export function storeJobFile(server: SimulatedFtps) {
+  let index = 0;
+  return async (script: JobScript, printer: SimulatedPrinter) => {
+    index += 1;
+    const filaments = simulatedFilaments(index);
+    const file = server.storeJobFile(script, filaments);
+    await printer.publishRaw(
+      JSON.stringify({
+        print: {
+          command: 'project_file',
+          param: 'Metadata/plate_1.gcode',
+          file: file.split('/').pop(),
+          ams_mapping: filaments.length === 2 ? [0, 2] : [0],
+          use_ams: true,
+          sequence_id: '0',
+        },
+      }),
+    );
+  };
 }

@@ -23,6 +23,8 @@ export interface SimulatedPrinterOptions {
   deltaIntervalMs?: number;
   logger?: Logger;
   connect?: (url: string, options: IClientOptions) => MqttClient;
+  /** Called as a job begins, before its first report (the simulated FTPS server stores its .3mf). */
+  onJob?: (script: JobScript, printer: SimulatedPrinter) => Promise<void> | void;
 }
 
 interface SimulatedPrinterEvents {
@@ -137,6 +139,7 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
       typeof kind === 'string'
         ? buildJobScript(kind, { model: this.model, index: this.jobIndex, ...options })
         : kind;
+    await this.options.onJob?.(script, this);
     for (const step of script.steps) {
       if (step.afterMs > 0) await this.sleep(step.afterMs);
       await this.report(step.delta);

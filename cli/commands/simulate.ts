@@ -9,6 +9,8 @@ import {
 } from '../../simulator/embedded-broker.js';
 import { JOB_KINDS, parseJobKinds } from '../../simulator/job-scripts.js';
 import { isModelFlavour, MODEL_FLAVOURS } from '../../simulator/model-flavours.js';
+import { storeJobFile } from '../../simulator/simulated-farm.js';
+import { startSimulatedFtps } from '../../simulator/simulated-ftps.js';
 import { SimulatedPrinter } from '../../simulator/simulated-printer.js';
 import { onStopSignal } from './listen.js';
 
@@ -28,6 +30,7 @@ export interface SimulateOptions {
   ca?: string;
   caOut: string;
   certDir: string;
+  ftpPort?: string;
   once?: boolean;
 }
 
@@ -78,6 +81,16 @@ export async function runSimulate(options: SimulateOptions, stop: Promise<unknow
       })
     : undefined;
   let ca = options.ca ? readFileSync(options.ca, 'utf8') : undefined;
+  // Like a printer, the embedded one also serves its jobs' .3mf files over FTPS (implicit TLS).
+  const ftps = broker
+    ? await startSimulatedFtps({
+        host: broker.host,
+        certificate: broker.certificate,
+        accessCode: options.accessCode,
+        root: join(options.certDir, `sdcard-${options.serial}`),
+        port: Number(options.ftpPort),
+      })
+    : undefined;
   if (broker) {
     mkdirSync(dirname(options.caOut), { recursive: true });
     writeFileSync(options.caOut, broker.caPem);
@@ -89,6 +102,7 @@ export async function runSimulate(options: SimulateOptions, stop: Promise<unknow
           name: `sim-${model.toLowerCase()}`,
           printer_ip: broker.host,
           port: broker.port,
+          ftp_port: ftps?.port,
           access_code: '<the --access-code you passed>',
           serial_number: options.serial,
           ca_file: options.caOut,
@@ -107,11 +121,13 @@ export async function runSimulate(options: SimulateOptions, stop: Promise<unknow
     logger,
     ...(options.insecure ? { insecure: true } : {}),
     ...(ca !== undefined && !options.insecure ? { ca, servername: options.serial } : {}),
+    ...(ftps ? { onJob: storeJobFile(ftps) } : {}),
   });
   try {
     await printer.start();
   } catch (error) {
     console.error(`The simulated printer could not connect: ${(error as Error).message}`);
+    await ftps?.close();
     await broker?.close();
     return 1;
   }
@@ -130,6 +146,7 @@ export async function runSimulate(options: SimulateOptions, stop: Promise<unknow
   }
   if (!options.once && !stopped) await stop;
   await printer.stop();
+  await ftps?.close();
   await broker?.close();
   return 0;
 }
@@ -146,6 +163,7 @@ export function registerSimulate(program: Command): void {
       'start a TLS broker here (like a printer) and print a listener config for it',
     )
     .option('--port <n>', 'port of the embedded broker (0 = any free port)', '8883')
+    .option('--ftp-port <n>', "port of the embedded printer's FTPS server (0 = any free port)", '0')
     .requiredOption('--serial <serial>', 'the printer serial (its topic and certificate name)')
     .requiredOption('--access-code <code>', 'the LAN access code the broker expects')
     .option('--model <model>', `model flavour: ${MODEL_FLAVOURS.join(', ')}`, 'P1S')

@@ -126,6 +126,12 @@ export async function runStart(
   });
   // The fast path: a job's end wakes the sensor at once instead of at the next tick.
   listener.on('job-ended', (event) => schedule.scheduler.wake(`job ${event.jobKey} ${event.event}`));
+  // Filament figures that arrive after a job ended are news for the models too.
+  listener.on('filament-recorded', (event) => {
+    if (event.toStatus !== 'running' && event.toStatus !== 'paused') {
+      schedule.scheduler.wake(`job ${event.jobKey} filament recorded`);
+    }
+  });
 
   logger.info(`writing to ${dbPath}`);
   logger.info(`status page: ${schedule.server.url}`);

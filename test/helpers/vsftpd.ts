@@ -55,12 +55,12 @@ export async function startVsftpd(options: {
   );
   mkdirSync('/var/run/vsftpd/empty', { recursive: true });
 
-  const [port, pasvPort] = await freePorts(2);
+  const [port, pasvPort] = (await freePorts(2)) as [number, number];
   const logFile = join(dir, 'vsftpd.log');
   const confFile = join(dir, 'vsftpd.conf');
   writeFileSync(
     confFile,
-    [
+    `${[
       'listen=YES',
       'listen_address=127.0.0.1',
       `listen_port=${port}`,
@@ -93,7 +93,7 @@ export async function startVsftpd(options: {
       'log_ftp_protocol=YES',
       'dual_log_enable=NO',
       'syslog_enable=NO',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   const child: ChildProcess = spawn('/usr/sbin/vsftpd', [confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
