@@ -17,23 +17,20 @@ afterEach(async () => {
 });
 const liveSession = () => recordLiveSession(cleanup);
 
-/** The rows a replay must reproduce: keys, outcomes, times and what the job was. */
+/**
+ * The rows a replay must reproduce: every column of jobs_raw but the row id and the change sequence,
+ * which the fresh layer numbers anew (above the old ones).
+ */
 function jobRows(db: SqliteDatabase) {
-  return db
-    .prepare(
-      `SELECT job_key, printer_serial, printer_name, subtask_name, status, started_at, ended_at, start_approximate,
-              total_layers, print_error
-       FROM jobs_raw ORDER BY job_key`,
-    )
-    .all();
+  return (db.prepare('SELECT * FROM jobs_raw ORDER BY job_key').all() as Record<string, unknown>[]).map(
+    ({ id: _id, change_seq: _seq, ...row }) => row,
+  );
 }
 
 function eventRows(db: SqliteDatabase) {
-  return db
-    .prepare(
-      'SELECT job_key, event, from_status, to_status, at FROM job_events_raw ORDER BY job_key, at, seq',
-    )
-    .all();
+  return (
+    db.prepare('SELECT * FROM job_events_raw ORDER BY job_key, at, seq').all() as Record<string, unknown>[]
+  ).map(({ seq: _seq, ...row }) => row);
 }
 
 describe('bambuzled restate, from the archive of a real listener session', () => {
