@@ -64,33 +64,44 @@ export function restateRawLayer(options: RestateOptions): RestateResult {
 
   const tempPath = `${options.dbPath}.restate-${process.pid}.tmp`;
   removeDatabaseFiles(tempPath);
-  const fresh = openDatabase(tempPath);
+  let fresh: SqliteDatabase;
+  try {
+    fresh = openDatabase(tempPath);
+  } catch (error) {
+    throw freshLayerError(tempPath, error);
+  }
   let skipped = 0;
   let reports = 0;
   const windows = new Map<string, string>();
   try {
-    // A scratch file: durability would only slow the replay down.
-    fresh.pragma('synchronous = OFF');
-    migrateRawSchema(fresh);
-    seedFresh(db, fresh);
     const damage = (problem: ArchiveDamage) => {
       skipped++;
       options.onDamage?.(`Skipped ${describeDamage(problem)}.`);
     };
-    for (const serial of serials) {
-      const replay = replayPrinter(
-        fresh,
-        serial,
-        printerRecords(
-          files.filter((file) => file.serial === serial),
-          damage,
-        ),
-        db,
-      );
-      reports += replay.reports;
-      if (replay.firstAt === null) continue;
-      const since = options.since && options.since > replay.firstAt ? options.since : replay.firstAt;
-      windows.set(serial, since.toISOString());
+    try {
+      // A scratch file: durability would only slow the replay down.
+      fresh.pragma('synchronous = OFF');
+      migrateRawSchema(fresh);
+      seedFresh(db, fresh);
+      for (const serial of serials) {
+        const replay = replayPrinter(
+          fresh,
+          serial,
+          printerRecords(
+            files.filter((file) => file.serial === serial),
+            damage,
+          ),
+          db,
+        );
+        reports += replay.reports;
+        if (replay.firstAt === null) continue;
+        const since = options.since && options.since > replay.firstAt ? options.since : replay.firstAt;
+        windows.set(serial, since.toISOString());
+      }
+    } catch (error) {
+      if (error instanceof RestateError || !(error instanceof Error) || error.name !== 'SqliteError')
+        throw error;
+      throw freshLayerError(tempPath, error);
     }
     fresh.close();
     const swapped = swapIn(db, tempPath, windows);
@@ -113,6 +124,15 @@ export function restateRawLayer(options: RestateOptions): RestateResult {
     if (fresh.open) fresh.close();
     removeDatabaseFiles(tempPath);
   }
+}
+
+/** The fresh layer could not be made (a full disk, most often): nothing was changed yet. */
+function freshLayerError(tempPath: string, error: unknown): RestateError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new RestateError(
+    `Could not write the fresh raw layer: ${reason}. It is built beside the database (${tempPath}) and needs about ` +
+      'as much room as the raw tables; nothing was changed. Free some space and run restate again.',
+  );
 }
 
 /** The fresh layer starts with the printers (names, trusted certificates) and the old change sequence. */
@@ -179,7 +199,7 @@ function replayPrinter(
     tracker!.handleMessage(record.topic, record.payload, record.at);
     const { writes } = tracker!.status();
     if (writes.pending > 0) {
-      throw new RestateError(`Could not write the fresh raw layer: ${writes.lastError ?? 'unknown error'}.`);
+      throw freshLayerError(fresh.name, new Error(writes.lastError ?? 'the write failed'));
     }
   }
   tracker?.close();
