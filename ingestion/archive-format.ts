@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { crc32, inflateRawSync } from 'node:zlib';
 
 /**
  * The report archive's file format, shared by the writer (report-archive.ts) and the reader
@@ -102,20 +102,26 @@ export function decodeArchiveFile(
   const damage: ArchiveDamage[] = [];
   const offsets = memberOffsets(file);
   offsets.forEach((offset, index) => {
-    const member = file.subarray(offset, offsets[index + 1] ?? file.length);
-    let text: string;
-    try {
-      text = gunzipSync(member).toString('utf8');
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+    const segment = file.subarray(offset, offsets[index + 1] ?? file.length);
+    const member = decodeMember(segment);
+    if (typeof member === 'string') {
       damage.push({
         file: name,
         offset,
-        reason: `the compressed block (${member.length} bytes) is damaged: ${reason}`,
+        reason: `the compressed block (${segment.length} bytes) is damaged: ${member}`,
       });
       return;
     }
-    text.split('\n').forEach((line, i) => {
+    if (member.consumed < segment.length) {
+      // An append cut short (a full disk, a crash) before its block's name was written: its bytes follow
+      // the block before, which is still whole.
+      damage.push({
+        file: name,
+        offset: offset + member.consumed,
+        reason: `${segment.length - member.consumed} bytes that are not a whole block (an append cut short)`,
+      });
+    }
+    member.text.split('\n').forEach((line, i) => {
       if (line === '') return;
       const record = parseRecordLine(line);
       if (typeof record === 'string') damage.push({ file: name, offset, line: i + 1, reason: record });
@@ -123,6 +129,45 @@ export function decodeArchiveFile(
     });
   });
   return { records, damage };
+}
+
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FCOMMENT = 0x10;
+
+/**
+ * One gzip member at the start of `bytes`: its text and how many bytes it took, or why it is not one.
+ * Read by hand (header, raw deflate, CRC-32 and length) rather than with gunzip, which refuses a whole
+ * member when bytes that are not a member follow it.
+ */
+function decodeMember(bytes: Buffer): { text: string; consumed: number } | string {
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes[2] !== 8) return 'no gzip header';
+  const flags = bytes[3] ?? 0;
+  let at = 10;
+  if (flags & FEXTRA) at += 2 + bytes.readUInt16LE(at);
+  for (const flag of [FNAME_FLAG, FCOMMENT]) {
+    if (flags & flag) {
+      const end = bytes.indexOf(0, at);
+      if (end === -1) return 'its header is cut short';
+      at = end + 1;
+    }
+  }
+  if (flags & FHCRC) at += 2;
+  let inflated: { buffer: Buffer; engine: { bytesWritten: number } };
+  try {
+    inflated = inflateRawSync(bytes.subarray(at), { info: true }) as unknown as typeof inflated;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const trailer = at + inflated.engine.bytesWritten;
+  if (trailer + 8 > bytes.length) return 'it is cut short';
+  if (
+    bytes.readUInt32LE(trailer) !== crc32(inflated.buffer) ||
+    bytes.readUInt32LE(trailer + 4) !== inflated.buffer.length >>> 0
+  ) {
+    return 'its checksum does not match';
+  }
+  return { text: inflated.buffer.toString('utf8'), consumed: trailer + 8 };
 }
 
 /** `<file>, block at byte N[, line M]: reason` for a message. */

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -73,6 +73,25 @@ export function archiveForConfig(
     secrets: new Map(config.printers.map((printer) => [printer.serial, printer.accessCode])),
     ...(logger ? { logger } : {}),
   });
+}
+
+/**
+ * Appends a block whole or not at all: when the disk fills halfway through, the part written is cut
+ * off again (truncating always has room), so that the file never holds half a block before the next.
+ */
+async function appendWhole(path: string, bytes: Buffer): Promise<void> {
+  const file = await open(path, 'a');
+  try {
+    const { size } = await file.stat();
+    try {
+      await file.writeFile(bytes);
+    } catch (error) {
+      await file.truncate(size).catch(() => {});
+      throw error;
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 interface Buffered {
@@ -205,7 +224,7 @@ export class ReportArchive {
           await mkdir(folder, { recursive: true });
           this.made.add(folder);
         }
-        await appendFile(buffered.path, member);
+        await appendWhole(buffered.path, member);
         this.stats_.bytesWritten += member.length;
         if (this.stats_.lastError !== null) {
           this.logger?.info(
