@@ -56,7 +56,40 @@ const OUTCOME_LABELS = {
   ended_while_disconnected: 'Ended while disconnected',
 };
 
+/**
+ * The raw layer's change sequence that a run reads up to, as a SQL expression over job_events_raw
+ * (pass its ref). Models that read raw tables filter on it so that they see one snapshot. The lead's
+ * raw_snapshot_brz (one row, high_water_seq) replaces this at merge: change it here to
+ * `(SELECT high_water_seq FROM raw_snapshot_brz)` and ref that model instead.
+ */
+function rawHighWater(eventsTable) {
+  return `(SELECT COALESCE(MAX(seq), 0) FROM ${eventsTable})`;
+}
+
+/**
+ * The share of a job's sliced filament it is charged (job_outcomes_brz columns under `alias`, the
+ * filament source as `sourceColumn`): measured AMS figures and finished jobs in full, a failed,
+ * cancelled or lost job by layers reached / total layers, else by progress; NULL when unknown.
+ */
+function chargedFraction(alias, sourceColumn) {
+  return `CASE
+      WHEN ${sourceColumn} = 'ams_remain' OR ${alias}.outcome = ${sqlString(FINISHED_STATUS)} THEN 1.0
+      WHEN ${alias}.total_layers > 0 AND ${alias}.last_layer IS NOT NULL THEN MIN(1.0, ${alias}.last_layer * 1.0 / ${alias}.total_layers)
+      WHEN ${alias}.progress_percent IS NOT NULL THEN ${alias}.progress_percent / 100.0
+    END`;
+}
+
+/** One filament source per job: the .3mf when the listener read it, else the AMS figures. */
+function chosenFilamentSource(filamentsTable) {
+  return `SELECT job_id, CASE WHEN SUM(source = '3mf') > 0 THEN '3mf' ELSE 'ams_remain' END AS source
+  FROM ${filamentsTable}
+  GROUP BY job_id`;
+}
+
 module.exports = {
+  chargedFraction,
+  chosenFilamentSource,
+  rawHighWater,
   FINISHED_STATUS,
   ENDED_STATUSES,
   ENDED_STATUSES_SQL,

@@ -42,6 +42,8 @@ export interface JobFileFetcherOptions {
   timing?: Partial<FetchTiming>;
   /** Called after each record is written (its change sequence bumped). */
   onRecorded?: (written: WrittenTransition) => void;
+  /** Removes secrets (the access code) from a reason before it is stored; the logger does its own. */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -161,7 +163,9 @@ export class JobFileFetcher {
     } finally {
       rmSync(localFile, { force: true });
     }
-    if (outcome.status !== 'fetched' && outcome.retry && attempt < this.timing.attempts && !this.closed) {
+    // Closing mid-download is no verdict on the file: a restart re-attaches the job and tries again.
+    if (this.closed && outcome.status !== 'fetched') return;
+    if (outcome.status !== 'fetched' && outcome.retry && attempt < this.timing.attempts) {
       const handle = this.options.timers.setTimeout(() => {
         this.waiting.delete(jobKey);
         if (!this.closed) this.enqueue(jobKey);
@@ -200,7 +204,7 @@ export class JobFileFetcher {
       jobKey,
       printerSerial: printer.serial,
       status: outcome.status,
-      reason: outcome.reason,
+      reason: outcome.reason === null ? null : (this.options.redact?.(outcome.reason) ?? outcome.reason),
       remotePath: outcome.remotePath ?? null,
       plateIndex: info?.plateIndex ?? null,
       predictionS: info?.predictionS ?? null,

@@ -262,6 +262,7 @@ function jobFilesOf(
     timers,
     timing,
     onRecorded,
+    redact: (text) => redactSecrets(text, [printer.accessCode]),
   });
   return { fetcher, writer, onRecorded };
 }

@@ -68,7 +68,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     close: async () => {
       stopped = true;
       await farm.close();
-      await Promise.race([Promise.all(loops), delay(2_000)]);
+      // A timer that holds the process: the loops may be waiting on unref'd gaps, and a close that
+      // only waited on those would let Node exit before the caller's own shutdown has run.
+      await Promise.race([Promise.all(loops), new Promise((resolve) => setTimeout(resolve, 2_000))]);
     },
   };
 }

@@ -164,17 +164,13 @@ export function storeJobFile(server: SimulatedFtps) {
     index += 1;
     const filaments = simulatedFilaments(index);
     const file = server.storeJobFile(script, filaments);
-    await printer.publishRaw(
-      JSON.stringify({
-        print: {
-          command: 'project_file',
-          param: 'Metadata/plate_1.gcode',
-          file: file.split('/').pop(),
-          ams_mapping: filaments.length === 2 ? [0, 2] : [0],
-          use_ams: true,
-          sequence_id: '0',
-        },
-      }),
-    );
+    await printer.echo({
+      command: 'project_file',
+      param: 'Metadata/plate_1.gcode',
+      file: file.split('/').pop(),
+      ams_mapping: filaments.length === 2 ? [0, 2] : [0],
+      use_ams: true,
+      sequence_id: '0',
+    });
   };
 }

@@ -44,6 +44,8 @@ export async function startSimulatedFtps(options: {
 }): Promise<SimulatedFtps> {
   const port = options.port ? options.port : await freePort(options.host);
   mkdirSync(join(options.root, 'cache'), { recursive: true });
+  const signals = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
   const server = new FtpSrv({
     url: `ftps://${options.host}:${port}`,
     pasv_url: options.host,
@@ -55,6 +57,13 @@ export async function startSimulatedFtps(options: {
     log: silent,
     greeting: 'Welcome to the simulated printer',
   });
+  // ftp-srv answers these signals with process.exit(0), which would cut the host's own shutdown
+  // short (the database left open): take its handlers off again.
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener as (...args: unknown[]) => void);
+    }
+  }
   server.on(
     'login',
     (

@@ -132,6 +132,18 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
     await this.requireClient().publishAsync(this.reportTopic, payload);
   }
 
+  /**
+   * Echoes a command on the report topic as the firmware does (project_file with its ams_mapping).
+   * Like a report, it is lost while the broker is away, and never waits for a stopped client.
+   */
+  async echo(print: Record<string, unknown>): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return;
+    await client.publishAsync(this.reportTopic, JSON.stringify({ print })).catch((error: Error) => {
+      if (client.connected) throw error;
+    });
+  }
+
   /** Plays one scripted job to its end; resolves with the script (its expected transitions). */
   async play(kind: JobKind | JobScript, options: Partial<JobScriptOptions> = {}): Promise<JobScript> {
     this.jobIndex += 1;

@@ -172,14 +172,12 @@ describe('the bronze models', () => {
     expect(problems(result)).toEqual([]);
     const assertions = result.actions.filter((a) => a.kind === 'assertion');
     expect(assertions.map((a) => a.name).sort()).toEqual([
+      'assertions.main_job_details_brz_assertions_rowConditions',
+      'assertions.main_job_details_brz_assertions_uniqueKey_0',
       'assertions.main_job_filaments_brz_assertions_rowConditions',
       'assertions.main_job_filaments_brz_assertions_uniqueKey_0',
-      'assertions.main_job_files_brz_assertions_rowConditions',
-      'assertions.main_job_files_brz_assertions_uniqueKey_0',
       'assertions.main_job_outcomes_brz_assertions_rowConditions',
       'assertions.main_job_outcomes_brz_assertions_uniqueKey_0',
-      'assertions.main_job_phases_brz_assertions_rowConditions',
-      'assertions.main_job_phases_brz_assertions_uniqueKey_0',
       'assertions.main_jobs_brz_assertions_rowConditions',
       'assertions.main_jobs_brz_assertions_uniqueKey_0',
     ]);
@@ -335,17 +333,15 @@ describe('silver and gold, built as dependents of bronze', () => {
       'main.estimate_accuracy_gld',
       'main.filament_daily_gld',
       'main.filament_usage_gld',
+      'main.job_details_brz',
       'main.job_filaments_brz',
       'main.job_filaments_slv',
-      'main.job_files_brz',
       'main.job_outcomes_brz',
-      'main.job_phases_brz',
       'main.jobs_brz',
       'main.jobs_slv',
       'main.print_time_weekly_gld',
       'main.printer_daily_gld',
       'main.printer_summary_gld',
-      'main.raw_snapshot_brz',
     ]);
     const names = result.actions.map((a) => a.name);
     expect(names).toContain('assertions.gold_totals_match_silver');

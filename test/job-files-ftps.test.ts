@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { downloadFirst } from '../ingestion/ftps-download.js';
 import { JobFileFetcher } from '../ingestion/job-file-fetcher.js';
@@ -173,6 +174,63 @@ async function setUp(
     accessCode,
   };
 }
+
+/** Sends FTP commands on a TLS control connection and reads the replies, for the server test below. */
+function ftpControl(socket: TLSSocket) {
+  let buffer = '';
+  const waiting: Array<(line: string) => void> = [];
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      // The last line of a reply is "NNN text"; "NNN-" lines continue it.
+      if (/^\d{3} /.test(line)) waiting.shift()?.(line);
+    }
+  });
+  const reply = () => new Promise<string>((resolve) => waiting.push(resolve));
+  return {
+    reply,
+    send: (command: string) => {
+      const next = reply();
+      socket.write(`${command}\r\n`);
+      return next;
+    },
+  };
+}
+
+describe('the test FTPS server', () => {
+  it('refuses a data connection that does not resume the TLS session, as the printers do', async () => {
+    const server = await startVsftpd({ serial: SERIAL });
+    cleanup.push(() => server.stop());
+    const control = connectTls({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+    cleanup.push(() => {
+      control.destroy();
+    });
+    const ftp = ftpControl(control);
+    expect(await ftp.reply()).toMatch(/^220 /);
+    expect(await ftp.send('USER bblp')).toMatch(/^331 /);
+    expect(await ftp.send(`PASS ${VSFTPD_ACCESS_CODE}`)).toMatch(/^230 /);
+    await ftp.send('PBSZ 0');
+    expect(await ftp.send('PROT P')).toMatch(/^200 /);
+    const pasv = await ftp.send('PASV');
+    const [, p1, p2] = /,(\d+),(\d+)\)/.exec(pasv) ?? [];
+    // A fresh TLS session on the data connection, as a client without session reuse makes it.
+    const data = connectTls({
+      host: '127.0.0.1',
+      port: Number(p1) * 256 + Number(p2),
+      rejectUnauthorized: false,
+    });
+    data.on('error', () => {});
+    cleanup.push(() => {
+      data.destroy();
+    });
+    const listed = ftp.send('LIST');
+    const replies = [await listed, await ftp.reply()];
+    expect(replies.join(' ')).toMatch(/522 .*session reuse required/i);
+  });
+});
 
 describe("a job's filament over FTPS", () => {
   it('records each filament of the plate with its AMS tray from ams_mapping, and the plate prediction', async () => {

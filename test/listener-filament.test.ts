@@ -26,6 +26,7 @@ afterEach(async () => {
 });
 
 async function setUp() {
+  const signalHandlers = process.listenerCount('SIGTERM');
   const dir = mkdtempSync(join(tmpdir(), 'bambuzled-filament-'));
   const db = openDatabase(join(dir, 'raw.db'));
   migrateRawSchema(db);
@@ -36,6 +37,8 @@ async function setUp() {
     ],
     withFtps: true,
   });
+  // The FTP server library's own SIGTERM handler (process.exit) must not cut the host's shutdown short.
+  expect(process.listenerCount('SIGTERM')).toBe(signalHandlers);
   const logger = recordingLogger();
   const listener: Listener = startListener({
     config: farm.config,

@@ -95,7 +95,11 @@ export async function startVsftpd(options: {
       'syslog_enable=NO',
     ].join('\n')}\n`,
   );
-  const child: ChildProcess = spawn('/usr/sbin/vsftpd', [confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: stopping it by that id also ends the per-login processes it forked.
+  const child: ChildProcess = spawn('/usr/sbin/vsftpd', [confFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -109,7 +113,13 @@ export async function startVsftpd(options: {
     certFile,
     logFile,
     async stop() {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+      if (child.exitCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      }
       await exited;
       rmSync(pamFile, { force: true });
       rmSync(dir, { recursive: true, force: true });
