@@ -55,6 +55,8 @@ describe("Moonraker's history API on the status server", () => {
     expect(status).toBe(200);
     const slv = db.prepare('SELECT * FROM jobs_slv ORDER BY started_at').all() as Json[];
     expect(body.result.count).toBe(4);
+    // The jobs' .3mf came over FTPS: real grams and metres to agree with, not only NULLs.
+    expect(slv.filter((r) => r.filament_g !== null).length).toBeGreaterThanOrEqual(2);
     expect(body.result.jobs).toHaveLength(4);
     body.result.jobs.forEach((job: Json, i: number) => {
       const row = slv[i]!;
@@ -79,7 +81,9 @@ describe("Moonraker's history API on the status server", () => {
       expect(job.end_time).toBe(Date.parse(row.ended_at) / 1000);
       expect(job.total_duration).toBe(row.duration_s);
       expect(job.print_duration).toBe(row.printing_s ?? 0);
-      expect(job.filament_used).toBe(row.filament_m === null ? 0 : row.filament_m * 1000);
+      expect(job.filament_used).toBeCloseTo(row.filament_m === null ? 0 : row.filament_m * 1000, 3);
+      expect(job.metadata.filament_weight_total).toBe(row.filament_g ?? undefined);
+      expect(job.metadata.estimated_time).toBe(row.estimated_s ?? undefined);
       expect(job.status).toBe(
         {
           finished: 'completed',
@@ -140,16 +144,26 @@ describe("Moonraker's history API on the status server", () => {
     const server = await serve(db);
     const { body } = await get(server, '/server/history/totals');
     const sums = db
-      .prepare('SELECT COUNT(*) AS n, SUM(duration_s) AS t, MAX(duration_s) AS longest FROM jobs_slv')
-      .get() as { n: number; t: number; longest: number };
+      .prepare(
+        `SELECT COUNT(*) AS n, SUM(duration_s) AS t, SUM(printing_s) AS p, SUM(filament_m) AS m,
+                MAX(duration_s) AS longest, MAX(printing_s) AS longestPrint FROM jobs_slv`,
+      )
+      .get() as {
+      n: number;
+      t: number;
+      p: number | null;
+      m: number | null;
+      longest: number;
+      longestPrint: number | null;
+    };
     expect(body.result).toEqual({
       job_totals: {
         total_jobs: sums.n,
         total_time: sums.t,
-        total_print_time: 0,
-        total_filament_used: 0,
+        total_print_time: sums.p ?? 0,
+        total_filament_used: Math.round((sums.m ?? 0) * 1000 * 1000) / 1000,
         longest_job: sums.longest,
-        longest_print: 0,
+        longest_print: sums.longestPrint ?? 0,
       },
       auxiliary_totals: [],
     });

@@ -30,6 +30,8 @@ export async function recordLiveSession(cleanup: (() => Promise<void>)[]) {
       { serial: '00M00A000000072', model: 'X1C', accessCode: CODES[1]!, name: 'right' },
     ],
     checkIntervalS: 1,
+    // Each job's .3mf over FTPS, so that the jobs have filament figures (recorded beside the replayed rows).
+    withFtps: true,
   });
   cleanup.push(async () => {
     await farm.close();
@@ -56,6 +58,9 @@ export async function recordLiveSession(cleanup: (() => Promise<void>)[]) {
     right!.play(buildJobScript('cancel', { model: 'X1C', stepMs: 25, index: 2 })),
   ]);
   await until(() => ended() === 2);
+  const files = () => db.prepare('SELECT COUNT(*) FROM job_files_raw').pluck().get() as number;
+  // Their filament is fetched over FTPS once they started; wait for it, as a long print would have.
+  await until(() => files() >= 2);
   // The listener restarts in the middle of a job: the archive shows it, and the replay must do the same
   // (a fresh state machine that re-attaches to the open job on its sync).
   const paused = buildJobScript('pause', { model: 'P1S', stepMs: 30, index: 3 });
@@ -83,6 +88,7 @@ export async function recordLiveSession(cleanup: (() => Promise<void>)[]) {
   await until(() => ended() === 3);
   await right!.play(buildJobScript('fail', { model: 'X1C', stepMs: 25, index: 4 }));
   await until(() => ended() === 4);
+  await until(() => files() >= 3);
   await listener.close();
   return { dir, db, dbPath, archiveDir };
 }
