@@ -7,6 +7,7 @@ import { namedMember } from '../ingestion/archive-format.js';
 import { archiveFiles } from '../ingestion/archive-reader.js';
 import { ReportArchive } from '../ingestion/report-archive.js';
 import { restateRawLayer } from '../ingestion/restate.js';
+import { recordingLogger } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import { LIVE_SESSION_CODES as CODES, recordLiveSession } from './helpers/live-session.js';
 
@@ -175,6 +176,32 @@ describe('the report archive on its own', () => {
     expect(text).toBe(
       '["2025-05-01T10:00:00.000Z","device/S1/report","{\\"print\\":{\\"x\\":\\"********\\"}}"]\n',
     );
+  });
+
+  it('never throws when it cannot write: logs once, counts, keeps what fits and drops the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bambuzled-archive-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const blocked = join(dir, 'not-a-folder');
+    writeFileSync(blocked, 'a file where the archive folder should be');
+    const logger = recordingLogger();
+    const archive = new ReportArchive({ dir: blocked, retentionDays: 0, maxPendingBytes: 500, logger });
+    const payload = JSON.stringify({ print: { mc_percent: 1, padding: 'x'.repeat(40) } });
+    for (let i = 0; i < 3; i++)
+      archive.recordReport('S1', new Date(Date.UTC(2026, 0, 1, 0, 0, i)), 't', payload);
+    await archive.flush();
+    expect(archive.stats()).toMatchObject({
+      records: 3,
+      writeErrors: 1,
+      waitingRecords: 3,
+      droppedRecords: 0,
+    });
+    for (let i = 3; i < 6; i++)
+      archive.recordReport('S1', new Date(Date.UTC(2026, 0, 1, 0, 0, i)), 't', payload);
+    await archive.close();
+    // The second failed append would have kept more than 500 bytes waiting: that batch is given up, counted.
+    expect(archive.stats()).toMatchObject({ writeErrors: 2, droppedRecords: 6, waitingRecords: 0 });
+    expect(archive.stats().lastError).toMatch(/ENOTDIR|EEXIST/);
+    expect(logger.lines.filter((line) => line.includes('report archive: cannot write'))).toHaveLength(1);
   });
 
   it('deletes day files older than the retention', async () => {
