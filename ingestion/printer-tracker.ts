@@ -227,7 +227,15 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   /** Writes the waiting reports in order until one fails; then schedules a retry. */
   private drain(): void {
     for (let entry = this.backlog.peek(); entry; entry = this.backlog.peek()) {
-      const error = this.apply(entry);
+      let error: Error | undefined;
+      try {
+        error = this.apply(entry);
+      } catch (bug) {
+        // A bug of ours, not the database: retrying would block every later report behind this one.
+        this.backlog.shift();
+        this.reportBad({ kind: 'internal-error', message: bug instanceof Error ? bug.message : String(bug) });
+        continue;
+      }
       if (error) {
         const firstOfOutage = !this.backlog.health().failing;
         this.writeFailures++;
