@@ -104,21 +104,23 @@ export function restateRawLayer(options: RestateOptions): RestateResult {
       throw freshLayerError(tempPath, error);
     }
     fresh.close();
-    const swapped = swapIn(db, tempPath, windows);
+    // The record of the restatement is written in the swap's transaction: both happen, or neither.
+    const swapped = swapIn(db, tempPath, windows, ({ jobsReplaced, jobsWritten }) => {
+      db.prepare(
+        `INSERT INTO raw_restatements (restated_at, reason, printers, since, reports, skipped, jobs_replaced, jobs_written)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        now().toISOString(),
+        options.reason,
+        serials.join(','),
+        options.since?.toISOString() ?? null,
+        reports,
+        skipped,
+        jobsReplaced,
+        jobsWritten,
+      );
+    });
     const result: RestateResult = { printers: serials, reports, skipped, ...swapped };
-    db.prepare(
-      `INSERT INTO raw_restatements (restated_at, reason, printers, since, reports, skipped, jobs_replaced, jobs_written)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      now().toISOString(),
-      options.reason,
-      serials.join(','),
-      options.since?.toISOString() ?? null,
-      reports,
-      skipped,
-      swapped.jobsReplaced,
-      swapped.jobsWritten,
-    );
     return result;
   } finally {
     if (fresh.open) fresh.close();
@@ -228,6 +230,7 @@ function swapIn(
   db: SqliteDatabase,
   tempPath: string,
   windows: ReadonlyMap<string, string>,
+  record: (counts: { jobsReplaced: number; jobsWritten: number }) => void,
 ): { jobsReplaced: number; jobsWritten: number } {
   const columns = jobColumns(db).join(', ');
   db.prepare('ATTACH DATABASE ? AS fresh').run(tempPath);
@@ -276,6 +279,7 @@ function swapIn(
       } finally {
         db.exec('DROP TABLE temp.restated_keys');
       }
+      record({ jobsReplaced, jobsWritten });
       return { jobsReplaced, jobsWritten };
     })();
   } finally {
