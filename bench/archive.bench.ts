@@ -36,7 +36,7 @@ function random(seed: number): () => number {
 }
 
 /** One printing hour of one printer: [arrival ms, payload] in order. */
-function printingHour(serial: string, startMs: number): [number, string][] {
+function printingHour(startMs: number): [number, string][] {
   const fixture = JSON.parse(
     readFileSync(
       new URL('../../test/fixtures/bambu/p2s_pushall_running_lan_print.json', import.meta.url),
@@ -76,7 +76,6 @@ function printingHour(serial: string, startMs: number): [number, string][] {
     }
     out.push([startMs + i * 1000, JSON.stringify({ print })]);
   }
-  void serial;
   return out;
 }
 
@@ -146,7 +145,7 @@ export async function run(): Promise<BenchReport> {
   const root = mkdtempSync(join(tmpdir(), 'bambuzled-archive-bench-'));
   try {
     const serial = 'BENCH0000000001';
-    const hour = printingHour(serial, Date.UTC(2026, 0, 5, 10));
+    const hour = printingHour(Date.UTC(2026, 0, 5, 10));
     const rawBytes = hour.reduce((sum, [, payload]) => sum + Buffer.byteLength(payload), 0);
     const bytes = await archiveHour(join(root, 'size'), serial, hour);
     const replay = restateSeconds(join(root, 'size'), join(root, 'restate.db'));
