@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runExport } from '../cli/commands/export.js';
 import { runRestate } from '../cli/commands/restate.js';
 import { HealthFile, listenerHealthPath } from '../ingestion/listener-health.js';
+import { openDatabase } from '../lib/sqlite.js';
 import { recordLiveSession } from './helpers/live-session.js';
 
 const PROJECT_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -57,6 +58,31 @@ describe('bambuzled restate and bambuzled export on a recorded session', () => {
     expect(json.map((r) => r.job_id).sort()).toEqual(rows.map((r) => r.job_id).sort());
     expect(await runExport('jobs', { db: dbPath, format: 'json', out: file, since: '2999-01-01' })).toBe(0);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual([]);
+  });
+
+  it('rebuilds a lost database from the archive alone, and creates nothing when there is no archive', async () => {
+    const { dir, db, dbPath, archiveDir } = await recordLiveSession(cleanup);
+    const live = db
+      .prepare('SELECT job_key, status, started_at, ended_at FROM jobs_raw ORDER BY job_key')
+      .all();
+    db.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
+    const output = captureOutput();
+
+    const missing = join(dir, 'never.db');
+    expect(
+      await runRestate(PROJECT_DIR, { ...restateFlags(missing), archive: join(dir, 'no-archive') }),
+    ).toBe(2);
+    expect(existsSync(missing)).toBe(false);
+
+    expect(await runRestate(PROJECT_DIR, { ...restateFlags(dbPath), archive: archiveDir })).toBe(0);
+    expect(output.errors).toContain(`The database ${dbPath} does not exist: building it from the archive.`);
+    const rebuilt = openDatabase(dbPath, { readonly: true });
+    expect(
+      rebuilt.prepare('SELECT job_key, status, started_at, ended_at FROM jobs_raw ORDER BY job_key').all(),
+    ).toEqual(live);
+    expect(rebuilt.prepare('SELECT COUNT(*) FROM jobs_slv').pluck().get()).toBe(4);
+    rebuilt.close();
   });
 
   it('quotes fields with commas, quotes and line breaks the RFC 4180 way', async () => {

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compileProject, runGraph } from '../../adapter/index.js';
+import { archiveFiles } from '../../ingestion/archive-reader.js';
 import { isFresh, listenerHealthPath, readListenerHealth } from '../../ingestion/listener-health.js';
 import { archiveDirFor } from '../../ingestion/report-archive.js';
 import { RestateError, restateRawLayer } from '../../ingestion/restate.js';
@@ -47,6 +48,18 @@ export async function runRestate(projectDir: string, flags: RestateFlags): Promi
     );
     return 2;
   }
+  // Checked before the database is opened, so that nothing is created when there is nothing to replay.
+  const archived = archiveFiles(archiveDir, flags.printer);
+  if (archived.length === 0) {
+    console.error(
+      `No archived reports${flags.printer?.length ? ` for the printer(s) ${flags.printer.join(', ')}` : ''} in ${archiveDir}. ` +
+        'The listener archives every report it receives; restate needs that archive (pass --archive if it lives elsewhere).',
+    );
+    return 2;
+  }
+  // A lost database is rebuilt from the archive alone (its printers' certificates are trusted anew).
+  if (!existsSync(dbPath))
+    console.error(`The database ${dbPath} does not exist: building it from the archive.`);
   let db: SqliteDatabase;
   try {
     db = openDatabase(dbPath);
