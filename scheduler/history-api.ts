@@ -4,7 +4,9 @@ import type { QueryRows } from '../lib/query-rows.js';
  * Moonraker's history API (`/server/history/list`, `/job`, `/totals`), answered from the models so
  * that tools that speak Moonraker read Bambu history. Shapes follow Moonraker's history component:
  * every answer is `{"result": …}`, an error `{"error": {"code", "message"}}`. Ended jobs come from
- * jobs_slv, jobs still printing from jobs_raw; nothing is kept as a counter. Engine-neutral: every
+ * jobs_slv, jobs still printing from jobs_raw; nothing is kept as a counter. The totals are summed
+ * over jobs_slv too: the gold tables round (hours and grams to two decimals) and have no per-job
+ * maximum, so totals from them would not agree with the jobs to the second and the millimetre. Engine-neutral: every
  * read goes through QueryRows with `?` placeholders and times are converted here, not in SQL.
  */
 
