@@ -74,14 +74,15 @@ function rawHighWater(eventsTable) {
 function chargedFraction(alias, sourceColumn) {
   return `CASE
       WHEN ${sourceColumn} = 'ams_remain' OR ${alias}.outcome = ${sqlString(FINISHED_STATUS)} THEN 1.0
-      WHEN ${alias}.total_layers > 0 AND ${alias}.last_layer IS NOT NULL THEN MIN(1.0, ${alias}.last_layer * 1.0 / ${alias}.total_layers)
+      WHEN ${alias}.total_layers > 0 AND ${alias}.last_layer >= ${alias}.total_layers THEN 1.0
+      WHEN ${alias}.total_layers > 0 AND ${alias}.last_layer IS NOT NULL THEN ${alias}.last_layer * 1.0 / ${alias}.total_layers
       WHEN ${alias}.progress_percent IS NOT NULL THEN ${alias}.progress_percent / 100.0
     END`;
 }
 
 /** One filament source per job: the .3mf when the listener read it, else the AMS figures. */
 function chosenFilamentSource(filamentsTable) {
-  return `SELECT job_id, CASE WHEN SUM(source = '3mf') > 0 THEN '3mf' ELSE 'ams_remain' END AS source
+  return `SELECT job_id, CASE WHEN SUM(CASE WHEN source = '3mf' THEN 1 ELSE 0 END) > 0 THEN '3mf' ELSE 'ams_remain' END AS source
   FROM ${filamentsTable}
   GROUP BY job_id`;
 }

@@ -55,6 +55,8 @@ export class JobFileFetcher {
   private readonly timing: FetchTiming;
   private readonly queue: string[] = [];
   private readonly attempts = new Map<string, number>();
+  /** Attempts that count towards the limit: those made once the job has left its preparation. */
+  private readonly counted = new Map<string, number>();
   private readonly waiting = new Map<string, unknown>();
   private running: Promise<void> | null = null;
   private closed = false;
@@ -165,11 +167,19 @@ export class JobFileFetcher {
     }
     // Closing mid-download is no verdict on the file: a restart re-attaches the job and tries again.
     if (this.closed && outcome.status !== 'fetched') return;
-    if (outcome.status !== 'fetched' && outcome.retry && attempt < this.timing.attempts) {
-      const handle = this.options.timers.setTimeout(() => {
-        this.waiting.delete(jobKey);
-        if (!this.closed) this.enqueue(jobKey);
-      }, this.timing.retryDelayMs);
+    // An X1 writes the file seconds into RUNNING, and a job can heat and level for many minutes first:
+    // while it prepares, tries (three times less often) do not use up the budget.
+    const preparing = hints.status === 'running' && hints.phase === 'preparing';
+    const counted = (this.counted.get(jobKey) ?? 0) + (preparing ? 0 : 1);
+    this.counted.set(jobKey, counted);
+    if (outcome.status !== 'fetched' && outcome.retry && (preparing || counted < this.timing.attempts)) {
+      const handle = this.options.timers.setTimeout(
+        () => {
+          this.waiting.delete(jobKey);
+          if (!this.closed) this.enqueue(jobKey);
+        },
+        this.timing.retryDelayMs * (preparing ? 3 : 1),
+      );
       this.waiting.set(jobKey, handle);
       return;
     }

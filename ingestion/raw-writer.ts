@@ -99,6 +99,8 @@ export interface JobHints {
   gcodeFile: string | null;
   status: JobStatus;
   amsMapping: string | null;
+  /** preparing | printing | paused while the job is open (job-phases.ts). */
+  phase: string | null;
 }
 
 const UPSERT_FILE = `
@@ -121,7 +123,8 @@ const UPSERT_FILAMENT = `
     used_g = excluded.used_g, used_m = excluded.used_m, recorded_at = excluded.recorded_at,
     change_seq = excluded.change_seq`;
 
-const JOB_HINTS = 'SELECT subtask_name, gcode_file, status, ams_mapping FROM jobs_raw WHERE job_key = ?';
+const JOB_HINTS =
+  'SELECT subtask_name, gcode_file, status, ams_mapping, phase FROM jobs_raw WHERE job_key = ?';
 const FILE_FETCHED = `SELECT 1 FROM job_files_raw WHERE job_key = ? AND status = 'fetched'`;
 
 const OPEN_JOBS = `SELECT * FROM jobs_raw WHERE printer_serial = ? AND status IN ('running', 'paused') ORDER BY id`;
@@ -229,6 +232,7 @@ export class RawWriter {
           gcode_file: string | null;
           status: JobStatus;
           ams_mapping: string | null;
+          phase: string | null;
         }
       | undefined;
     if (!row) return null;
@@ -237,6 +241,7 @@ export class RawWriter {
       gcodeFile: row.gcode_file,
       status: row.status,
       amsMapping: row.ams_mapping,
+      phase: row.phase,
     };
   }
 

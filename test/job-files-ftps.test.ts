@@ -57,6 +57,7 @@ async function setUp(
     accessCode?: string;
     server?: 'vsftpd' | 'hangs';
     untrusted?: boolean;
+    preparing?: boolean;
   } = {},
 ) {
   const name = options.name ?? 'Bracket';
@@ -74,6 +75,8 @@ async function setUp(
     },
     1_000,
   );
+  // Printing (out of its preparation), unless the test wants the job still heating.
+  if (!options.preparing) h.send({ gcode_state: 'RUNNING', stg_cur: 0, msg: 1 }, 30_000);
   const jobKey = String(h.jobs()[0]?.job_key);
 
   let port: number;
@@ -347,6 +350,23 @@ describe("a job's filament over FTPS", () => {
     const everything = [JSON.stringify(t.file()), ...t.h.logger.lines].join('\n');
     expect(everything).not.toContain('Wr0ngC0d');
     expect(everything).not.toContain(VSFTPD_ACCESS_CODE);
+  });
+
+  it('keeps trying while the job is still preparing, and counts the attempts once it prints', async () => {
+    const t = await setUp({ preparing: true });
+    t.fetcher.request(t.jobKey);
+    for (let i = 0; i < 5; i++) {
+      await t.fetcher.idle();
+      expect(t.timers.pending()).toBe(1);
+      t.timers.fire();
+    }
+    t.h.send({ gcode_state: 'RUNNING', stg_cur: 0, msg: 1 }, 30_000);
+    while (t.h.db.prepare('SELECT 1 FROM job_files_raw').get() === undefined) {
+      await t.fetcher.idle();
+      t.timers.fire();
+    }
+    // Six tries while preparing did not count; three more once printing used up the budget of three.
+    expect(t.file()).toMatchObject({ status: 'not_found', attempts: 9 });
   });
 
   it('refuses a server whose certificate ca_file does not trust, before the access code is sent', async () => {

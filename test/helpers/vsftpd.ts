@@ -104,7 +104,15 @@ export async function startVsftpd(options: {
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPort(port, child, () => output);
+  try {
+    await waitForPort(port, child, () => output);
+  } catch (error) {
+    // A server that did not start leaves nothing behind either.
+    if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    rmSync(pamFile, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   return {
     port,
