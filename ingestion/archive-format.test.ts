@@ -10,7 +10,7 @@ const report = (s: number): ArchiveRecord => ({
   payload: `{"n":${s}}`,
 });
 const member = (...records: ArchiveRecord[]) =>
-  namedMember(gzipSync(`${records.map(recordLine).join('\n')}\n`));
+  namedMember(gzipSync(`${records.map((r) => recordLine(r)).join('\n')}\n`));
 
 describe('the archive file format', () => {
   it('is plain gzip: zcat reads every member, and the reader gets every record back', () => {

@@ -39,8 +39,7 @@ export function namedMember(gzipped: Buffer): Buffer {
 }
 
 /** One line of the archive. */
-export function recordLine(record: ArchiveRecord): string {
-  const at = record.at.toISOString();
+export function recordLine(record: ArchiveRecord, at: string = record.at.toISOString()): string {
   if (record.kind === 'report') return JSON.stringify([at, record.topic, record.payload]);
   if (record.kind === 'start' && record.settings) return JSON.stringify([at, '#start', record.settings]);
   return JSON.stringify([at, `#${record.kind}`]);

@@ -195,8 +195,9 @@ export class ReportArchive {
   private push(serial: string, record: ArchiveRecord): void {
     if (this.closed) return;
     try {
-      const line = recordLine(record);
-      const day = record.at.toISOString().slice(0, 10);
+      const iso = record.at.toISOString();
+      const line = recordLine(record, iso);
+      const day = iso.slice(0, 10);
       const key = `${serial}/${day}`;
       let buffered = this.buffers.get(key);
       if (!buffered) {
