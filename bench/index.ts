@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   adapter: () => import('./adapter.bench.js'),
   engine: () => import('./engine.bench.js'),
   listener: () => import('./listener.bench.js'),
+  archive: () => import('./archive.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
   docs: () => import('./docs.bench.js'),
 };

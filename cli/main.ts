@@ -17,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   simulate: async () => (await import('./commands/simulate.js')).registerSimulate,
   start: async () => (await import('./commands/start.js')).registerStart,
   status: async () => (await import('./commands/status.js')).registerStatus,
+  export: async () => (await import('./commands/export.js')).registerExport,
+  restate: async () => (await import('./commands/restate.js')).registerRestate,
 };
 
 const program = new Command('bambuzled')

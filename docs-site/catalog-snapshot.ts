@@ -33,6 +33,16 @@ export interface DocsRunResult {
   sql: string[];
 }
 
+/** The last time the raw layer was rebuilt from the report archive (`bambuzled restate`), and why. */
+export interface DocsRestatement {
+  restatedAt: string;
+  reason: string;
+  printers: string[];
+  since: string | null;
+  reports: number;
+  skipped: number;
+}
+
 /**
  * The live half of the site: `ready` with entries, `no-database` when the file does not exist yet,
  * `error` when it cannot be read. Keyed by action id (`schema.name`).
@@ -46,6 +56,8 @@ export interface DocsCatalog {
   message?: string;
   entries: Record<string, DocsCatalogEntry>;
   results: Record<string, DocsRunResult>;
+  /** The history was restated: the page says when and why, since every figure changed then. */
+  lastRestatement?: DocsRestatement;
 }
 
 /** The two adapter reads the catalog needs, passed in so that the docs import no adapter internals. */
@@ -101,6 +113,7 @@ export async function readCatalogSnapshot(
       sql: result.sql,
     };
   }
+  const lastRestatement = await readLastRestatement(db);
   return {
     status: 'ready',
     dbPath: options.dbPath ?? null,
@@ -108,7 +121,31 @@ export async function readCatalogSnapshot(
     ...(historyError ? { message: historyError } : {}),
     entries,
     results,
+    ...(lastRestatement ? { lastRestatement } : {}),
   };
+}
+
+/** The newest row of raw_restatements (the listener's raw layer), if the table exists and has one. */
+async function readLastRestatement(db: AsyncExecutor): Promise<DocsRestatement | undefined> {
+  try {
+    const row = (
+      await db.query(
+        'SELECT restated_at, reason, printers, since, reports, skipped FROM raw_restatements ORDER BY id DESC LIMIT 1',
+      )
+    )[0];
+    if (!row) return undefined;
+    return {
+      restatedAt: String(row.restated_at),
+      reason: String(row.reason),
+      printers: String(row.printers).split(',').filter(Boolean),
+      since: row.since == null ? null : String(row.since),
+      reports: Number(row.reports),
+      skipped: Number(row.skipped),
+    };
+  } catch {
+    // An older raw layer has no such table: it was never restated.
+    return undefined;
+  }
 }
 
 /** A catalog with nothing in it, saying why and how to fill it. */

@@ -109,6 +109,19 @@ export function readCheckInterval(value: unknown, issues: string[]): number {
   return DEFAULT_CHECK_INTERVAL_S;
 }
 
+/** Days of archived reports kept; 0 keeps them all. */
+export const DEFAULT_ARCHIVE_RETENTION_DAYS = 365;
+
+export function readRetentionDays(value: unknown, issues: string[]): number {
+  if (value === undefined) return DEFAULT_ARCHIVE_RETENTION_DAYS;
+  const days = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof days === 'number' && Number.isInteger(days) && days >= 0) return days;
+  issues.push(
+    `"archive_retention_days" must be a whole number of days (0 keeps every archived report), e.g. ${DEFAULT_ARCHIVE_RETENTION_DAYS}.`,
+  );
+  return DEFAULT_ARCHIVE_RETENTION_DAYS;
+}
+
 export function readString(
   value: unknown,
   key: string,

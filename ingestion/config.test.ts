@@ -65,6 +65,20 @@ describe('parseConfig', () => {
     expect(config).toMatchObject({ schedule: '*/5 * * * *', sensorTags: ['daily'] });
   });
 
+  it('reads the report archive settings from the file or the environment', () => {
+    expect(parseConfig({ ...single, archive_dir: 'data/arch', archive_retention_days: 30 })).toMatchObject({
+      archiveDir: 'data/arch',
+      archiveRetentionDays: 30,
+    });
+    expect(
+      parseConfig(single, { BAMBUZLED_ARCHIVE_RETENTION_DAYS: '0', BAMBUZLED_ARCHIVE_DIR: '/var/arch' }),
+    ).toMatchObject({ archiveDir: '/var/arch', archiveRetentionDays: 0 });
+    expect(parseConfig(single).archiveRetentionDays).toBeUndefined();
+    expect(problem({ ...single, archive_retention_days: -3 }).message).toBe(
+      '"archive_retention_days" must be a whole number of days (0 keeps every archived report), e.g. 365.',
+    );
+  });
+
   it('returns no printers, not an error, when none is configured', () => {
     expect(parseConfig({}).printers).toEqual([]);
     expect(parseConfig(undefined).printers).toEqual([]);

@@ -9,6 +9,7 @@ import {
   readCheckInterval,
   readHost,
   readPort,
+  readRetentionDays,
   readSerial,
   readString,
   readTags,
@@ -45,6 +46,10 @@ export interface ListenerConfig {
   schedule?: string;
   /** Dataform tags the sensor runs when jobs end. */
   sensorTags?: string[];
+  /** Where the report archive goes (`archive_dir`); next to the database unless set. */
+  archiveDir?: string;
+  /** Days of archived reports kept (`archive_retention_days`, default 365); 0 keeps them all. */
+  archiveRetentionDays?: number;
 }
 
 /** A configuration the listener cannot use. The message names each key at fault and the fix, never a secret. */
@@ -71,7 +76,15 @@ const PRINTER_KEYS = [
   'ca_file',
   'insecure',
 ];
-const GLOBAL_KEYS = ['check_interval', 'db_file', 'printers', 'schedule', 'sensor_tags'];
+const GLOBAL_KEYS = [
+  'check_interval',
+  'db_file',
+  'printers',
+  'schedule',
+  'sensor_tags',
+  'archive_dir',
+  'archive_retention_days',
+];
 const TOP_LEVEL_KEYS = [...GLOBAL_KEYS, ...PRINTER_KEYS];
 
 /** Environment variables that override a key of the file (printer keys: single-printer form only). */
@@ -88,6 +101,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   BAMBUZLED_DB: 'db_file',
   BAMBUZLED_SCHEDULE: 'schedule',
   BAMBUZLED_SENSOR_TAGS: 'sensor_tags',
+  BAMBUZLED_ARCHIVE_DIR: 'archive_dir',
+  BAMBUZLED_ARCHIVE_RETENTION_DAYS: 'archive_retention_days',
 };
 
 /**
@@ -142,6 +157,16 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Listener
     printers,
     checkIntervalS: readCheckInterval(settings.check_interval, issues),
   };
+  if (settings.archive_retention_days !== undefined) {
+    config.archiveRetentionDays = readRetentionDays(settings.archive_retention_days, issues);
+  }
+  const archiveDir = readString(
+    settings.archive_dir,
+    'archive_dir',
+    issues,
+    'a folder path such as "data/print_history.archive"',
+  );
+  if (archiveDir !== undefined) config.archiveDir = archiveDir;
   const dbFile = readString(
     settings.db_file,
     'db_file',

@@ -1,5 +1,7 @@
+import { describeWriteHealth } from './listener-health.js';
 import type { ConnectionSnapshot } from './printer-connection.js';
 import type { TrustMode } from './trust.js';
+import type { WriteHealth } from './write-backlog.js';
 
 /** The slice of a tracker's current job a status line shows. */
 export interface StatusJob {
@@ -16,7 +18,11 @@ export interface TrackerStatusSlice {
   reports: number;
   currentJob: StatusJob | null;
   badInput: Record<string, number>;
+  writes?: WriteHealth;
+  writeFailures?: number;
 }
+
+const HEALTHY: WriteHealth = { failing: false, failingSince: null, lastError: null, pending: 0, dropped: 0 };
 
 /** One printer of the farm as the listener sees it: the connection and the job it is following. */
 export interface PrinterConnectionStatus {
@@ -36,6 +42,10 @@ export interface PrinterConnectionStatus {
   currentJob: StatusJob | null;
   /** Malformed or unusable reports by kind. */
   badInput: Record<string, number>;
+  /** Whether the raw layer accepts this printer's writes, and what waits in memory. */
+  writes: WriteHealth;
+  /** Write attempts the database refused since the listener started. */
+  writeFailures: number;
 }
 
 /** Combines a connection snapshot and a tracker status into one printer's status. Pure. */
@@ -63,6 +73,8 @@ export function printerStatus(
     lastError: connection.lastError,
     currentJob: tracker.currentJob,
     badInput: { ...tracker.badInput },
+    writes: { ...(tracker.writes ?? HEALTHY) },
+    writeFailures: tracker.writeFailures ?? 0,
   };
 }
 
@@ -85,6 +97,8 @@ export function formatStatusLine(status: PrinterConnectionStatus): string {
   }
   const bad = Object.values(status.badInput).reduce((sum, count) => sum + count, 0);
   if (bad > 0) parts.push(`${bad} bad report${bad === 1 ? '' : 's'}`);
+  const writes = describeWriteHealth(status.writes);
+  if (writes) parts.push(writes);
   return `${status.name} (${status.serial}): ${parts.join(', ')}`;
 }
 

@@ -8,6 +8,7 @@ import { formatStatusLine, type PrinterConnectionStatus, printerStatus } from '.
 import { type LoadedTray, loadedTrays } from './filament-trays.js';
 import { downloadFirst } from './ftps-download.js';
 import { DEFAULT_FETCH_TIMING, type FetchTiming, JobFileFetcher } from './job-file-fetcher.js';
+import { HealthFile, type ListenerHealth } from './listener-health.js';
 import {
   type ConnectionTiming,
   type MqttConnect,
@@ -21,6 +22,7 @@ import {
   type TransitionEvent,
 } from './printer-tracker.js';
 import { RawWriter, type WrittenTransition } from './raw-writer.js';
+import type { ReportArchive } from './report-archive.js';
 import { createTrustPolicy, type TrustPolicy } from './trust.js';
 
 export type { TransitionEvent };
@@ -42,6 +44,8 @@ export interface ListenerEvents {
 export interface ListenerTiming extends ConnectionTiming {
   /** How often a status line per printer is logged and the 'status' event fires. */
   statusIntervalMs: number;
+  /** How often the health file is rewritten. */
+  healthIntervalMs: number;
 }
 
 export interface ListenerOptions {
@@ -54,6 +58,10 @@ export interface ListenerOptions {
   connect?: MqttConnect;
   timers?: Timers;
   timing?: Partial<ListenerTiming>;
+  /** Every report received goes here first, with its arrival time; the listener closes it on close(). */
+  archive?: ReportArchive;
+  /** Where to publish the write health for `bambuzled status` and the status page (listenerHealthPath). */
+  healthFile?: string;
   /** Fetching each job's .3mf over FTPS for its filament: on unless `enabled: false`. */
   jobFiles?: { enabled?: boolean; timing?: Partial<FetchTiming> };
 }
@@ -62,6 +70,8 @@ export interface ListenerOptions {
 export interface Listener extends EventEmitter<ListenerEvents> {
   /** One entry per configured printer, in config order. */
   status(): PrinterConnectionStatus[];
+  /** What the health file says: each printer's write health and the archive's figures. */
+  health(): ListenerHealth;
   /**
    * Stops the status timer and every connection. Reports are written synchronously as they
    * arrive, so the write in flight has finished by the time this runs; later reports are ignored.
@@ -99,13 +109,19 @@ export function startListener(options: ListenerOptions): Listener {
 
   const emitter = new EventEmitter<ListenerEvents>();
   let closed = false;
+  const archive = options.archive;
   const members: FarmMember[] = config.printers.map((printer) => {
+    archive?.recordStart(printer.serial, now(), {
+      name: printer.name,
+      checkIntervalS: config.checkIntervalS,
+    });
     const tracker = new PrinterTracker({
       printer: { name: printer.name, serial: printer.serial },
       db,
       now,
       checkIntervalS: config.checkIntervalS,
       logger,
+      timers,
     });
     const trust = createTrustPolicy({ printer, db, logger, now });
     const files = jobFilesOf(printer, tracker, trust, options, logger, now, timers, (written) =>
@@ -125,11 +141,18 @@ export function startListener(options: ListenerOptions): Listener {
       printer,
       trust,
       onMessage: (topic, payload) => {
-        if (!closed) tracker.handleMessage(topic, payload);
+        if (closed) return;
+        // One clock reading for both, so that a replay of the archive gives the same times.
+        const at = now();
+        archive?.recordReport(printer.serial, at, topic, payload);
+        tracker.handleMessage(topic, payload, at);
       },
       // The tracker treats the next report as a state sync: right after a pushall, not on a
       // reconnect whose pushall is deferred (then the deltas that follow are live transitions).
-      onSyncRequested: () => tracker.connected(),
+      onSyncRequested: () => {
+        archive?.recordSync(printer.serial, now());
+        tracker.connected();
+      },
       logger,
       now,
       timers,
@@ -143,6 +166,27 @@ export function startListener(options: ListenerOptions): Listener {
     members.map(({ printer, tracker, connection }) =>
       printerStatus(printer, connection.snapshot(), tracker.status(), now()),
     );
+
+  const health = (): ListenerHealth => ({
+    updatedAt: now().toISOString(),
+    running: !closed,
+    pid: process.pid,
+    printers: members.map(({ printer, tracker }) => {
+      const { lastReportAt, writes, writeFailures } = tracker.status();
+      return { name: printer.name, serial: printer.serial, lastReportAt, writes, writeFailures };
+    }),
+    archive: archive?.stats() ?? null,
+  });
+  const healthFile = options.healthFile ? new HealthFile(options.healthFile) : undefined;
+  const healthIntervalMs = options.timing?.healthIntervalMs ?? 5_000;
+  let healthTimer: unknown;
+  const publishHealth = () => {
+    healthTimer = undefined;
+    if (closed || !healthFile) return;
+    healthFile.write(health());
+    healthTimer = timers.setTimeout(publishHealth, healthIntervalMs);
+  };
+  publishHealth();
 
   let statusTimer: unknown;
   const tick = () => {
@@ -165,12 +209,21 @@ export function startListener(options: ListenerOptions): Listener {
   let closing: Promise<void> | undefined;
   return Object.assign(emitter, {
     status,
+    health,
     close: () => {
       closing ??= (async () => {
         closed = true;
         if (statusTimer !== undefined) timers.clearTimeout(statusTimer);
+        if (healthTimer !== undefined) timers.clearTimeout(healthTimer);
         await Promise.all(members.map(({ connection }) => connection.close()));
+        // A last try for reports the database refused; the trackers' retry timers stop here.
+        for (const { tracker } of members) tracker.close();
         await Promise.all(members.map(({ files }) => files?.close()));
+        await archive?.close();
+        if (healthFile) {
+          healthFile.write(health());
+          healthFile.close();
+        }
       })();
       return closing;
     },

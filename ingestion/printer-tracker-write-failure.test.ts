@@ -52,7 +52,8 @@ describe('PrinterTracker after a failed write', () => {
       ['A', 'finished', 100],
     ]);
     expect(h.events().map((e) => e.event)).toEqual(['started', 'reattached', 'finished']);
-    expect(h.events()[1]!.at).toBe('2025-05-01T10:02:00.000Z'); // synced with the first report after the failure
+    // The refused sync report is replayed first, with the time it arrived.
+    expect(h.events()[1]!.at).toBe('2025-05-01T10:01:00.000Z');
   });
 
   it('records a cancel as cancelled when the report with FAILED and the cancel code could not be written', () => {
@@ -73,9 +74,59 @@ describe('PrinterTracker after a failed write', () => {
     h.send(delta({ wifi_signal: '-40dBm' }), 1000);
     h.send(delta({ print_error: 0 }), 1000);
     expect(h.jobs().map((j) => [j.status, j.print_error, j.ended_at])).toEqual([
-      ['cancelled', 50348044, '2025-05-01T10:00:02.000Z'],
+      ['cancelled', 50348044, '2025-05-01T10:00:01.000Z'],
     ]);
     expect(h.events().map((e) => e.event)).toEqual(['started', 'cancelled']);
+  });
+
+  it('writes a refused FINISH on the retry timer, with no later report, at the time it arrived', () => {
+    h = trackerHarness();
+    h.send({ msg: 0, gcode_state: 'RUNNING', subtask_name: 'A' }, START);
+    sendWhileLocked(h, delta({ gcode_state: 'FINISH' }), 1000);
+    expect(h.tracker.status().writes).toMatchObject({ failing: true, pending: 1, dropped: 0 });
+    expect(h.pendingTimers()).toBe(1);
+    h.at(30_000);
+    h.fireTimers();
+    expect(h.jobs().map((j) => [j.status, j.ended_at])).toEqual([['finished', '2025-05-01T10:00:01.000Z']]);
+    expect(h.tracker.status().writes).toMatchObject({ failing: false, pending: 0, lastError: null });
+    expect(h.pendingTimers()).toBe(0);
+  });
+
+  it('keeps the order of waiting reports: each is written with its own time', () => {
+    h = trackerHarness();
+    h.send({ msg: 0, gcode_state: 'RUNNING', subtask_name: 'A' }, START);
+    h.db.pragma('busy_timeout = 0');
+    blocker = openDatabase(h.dbPath);
+    blocker.exec('BEGIN IMMEDIATE');
+    h.send(delta({ gcode_state: 'PAUSE' }), 1000);
+    h.send(delta({ gcode_state: 'RUNNING' }), 1000);
+    h.send(delta({ gcode_state: 'FINISH' }), 1000);
+    expect(h.tracker.status().writes.pending).toBe(3);
+    blocker.exec('ROLLBACK');
+    h.fireTimers();
+    expect(h.events().map((e) => [e.event, e.at])).toEqual([
+      ['started', '2025-05-01T10:00:00.000Z'],
+      ['paused', '2025-05-01T10:00:01.000Z'],
+      ['resumed', '2025-05-01T10:00:02.000Z'],
+      ['finished', '2025-05-01T10:00:03.000Z'],
+    ]);
+  });
+
+  it('folds reports past the bound into the newest kept one and counts them as dropped', () => {
+    h = trackerHarness({ maxPendingReports: 3, checkIntervalS: 0 });
+    h.send({ msg: 0, gcode_state: 'RUNNING', subtask_name: 'A' }, START);
+    h.db.pragma('busy_timeout = 0');
+    blocker = openDatabase(h.dbPath);
+    blocker.exec('BEGIN IMMEDIATE');
+    for (let i = 1; i <= 5; i++) h.send(delta({ mc_percent: i * 10 }), 1000);
+    h.send(delta({ gcode_state: 'FINISH', mc_percent: 100 }), 1000);
+    expect(h.tracker.status().writes).toMatchObject({ pending: 3, dropped: 3 });
+    blocker.exec('ROLLBACK');
+    h.fireTimers();
+    // Nothing the folded reports said is lost: the FINISH is there, at the time of the report it joined.
+    expect(h.jobs().map((j) => [j.status, j.progress_percent, j.ended_at])).toEqual([
+      ['finished', 100, '2025-05-01T10:00:03.000Z'],
+    ]);
   });
 
   it('still retries a plain transition once the lock is gone', () => {
@@ -84,7 +135,8 @@ describe('PrinterTracker after a failed write', () => {
     sendWhileLocked(h, delta({ gcode_state: 'FINISH' }), 1000);
     sendWhileLocked(h, delta({ mc_percent: 100 }), 1000);
     h.send(delta({ wifi_signal: '-40dBm' }), 1000);
-    expect(h.jobs().map((j) => [j.status, j.ended_at])).toEqual([['finished', '2025-05-01T10:00:03.000Z']]);
+    // The FINISH keeps the time it arrived, not the time it could be written.
+    expect(h.jobs().map((j) => [j.status, j.ended_at])).toEqual([['finished', '2025-05-01T10:00:01.000Z']]);
     expect(h.ended.map((e) => e.event)).toEqual(['finished']);
   });
 });

@@ -6,9 +6,16 @@ import { ENDED_JOB_STATUSES, type JobStatus } from './raw-schema.js';
 import { RawWriter } from './raw-writer.js';
 import { type BadInputKind, type JsonObject, parseReport } from './report-parser.js';
 import { mergeState } from './state-merge.js';
+import { realTimers, type Timers } from './timers.js';
 import { TypedEmitter } from './typed-emitter.js';
+import {
+  DEFAULT_MAX_PENDING_REPORTS,
+  type PendingReport,
+  WriteBacklog,
+  type WriteHealth,
+} from './write-backlog.js';
 
-export type { JobEvent };
+export type { JobEvent, WriteHealth };
 
 /** A job's state change, as written to job_events_raw (`seq` is its change sequence). */
 export interface TransitionEvent {
@@ -50,8 +57,10 @@ export interface PrinterStatus {
   currentJob: CurrentJob | null;
   /** Messages refused or repaired, per kind. */
   badInput: Record<string, number>;
-  /** Reports whose rows could not be written (the database refused); they are retried with the next report. */
+  /** Write attempts the database refused (busy, disk full…); the reports are kept and retried. */
   writeFailures: number;
+  /** Whether writes are failing now, and how many reports wait in memory or had to be folded. */
+  writes: WriteHealth;
 }
 
 export type TrackerEvents = {
@@ -69,6 +78,10 @@ export interface PrinterTrackerOptions {
   /** Seconds between two progress writes of the same job; transitions are always written at once. */
   checkIntervalS: number;
   logger?: Logger;
+  /** Retries writes the database refused; real timers unless given (a replay passes none: it never retries). */
+  timers?: Timers | null;
+  /** Reports kept in memory while writes fail, before they are folded into one (and counted). */
+  maxPendingReports?: number;
 }
 
 const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -76,8 +89,10 @@ const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} }
 /**
  * Follows one printer: parses each report, merges it into the printer's state, runs the job state
  * machine and writes the raw layer, one transaction per report. It never throws from
- * `handleMessage`: bad input is a 'bad-input' event and a counter, a database failure is logged and
- * retried with the next report.
+ * `handleMessage`: bad input is a 'bad-input' event and a counter. A report the database refuses
+ * (busy, disk full) is kept in a bounded backlog and retried on a timer and with every later report,
+ * in arrival order and each with its own arrival time as the clock, so that a transition written late
+ * still carries the time it happened.
  */
 export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   private readonly printer: { name: string; serial: string };
@@ -85,16 +100,15 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   private readonly now: () => Date;
   private readonly checkIntervalS: number;
   private readonly logger: Logger;
+  private readonly timers: Timers | null;
+  private readonly backlog: WriteBacklog;
+  private retryTimer: unknown;
+  private closed = false;
   private machine: MachineState = initialMachineState();
+  /** The printer's merged state as reported, whatever happened to the writes. */
   private state: JsonObject | undefined;
   /** The merged state as of the last report whose rows were written. */
   private committedState: JsonObject | undefined;
-  /**
-   * Reports since then whose write failed, folded into one delta: the next report is stepped as if
-   * they had arrived with it, so that nothing they brought (a gcode_state that completes a sync, a
-   * cancel code) is lost with the failed write.
-   */
-  private uncommitted: { report: JsonObject; full: boolean } | undefined;
   private lastReportAt: string | null = null;
   /** The slot mapping of the last project_file echo, until a job takes it or one ends. */
   private sentMapping: string | null = null;
@@ -110,17 +124,28 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     this.now = options.now ?? (() => new Date());
     this.checkIntervalS = options.checkIntervalS;
     this.logger = options.logger ?? silentLogger;
+    this.timers = options.timers === undefined ? realTimers : options.timers;
+    this.backlog = new WriteBacklog(options.maxPendingReports ?? DEFAULT_MAX_PENDING_REPORTS);
   }
 
   /** Call on every (re)connect: the next status report is a state sync, not a transition. */
   connected(): void {
+    if (this.backlog.size > 0) {
+      // The sync belongs after the reports still waiting: mark the newest one, so it is replayed in place.
+      this.backlog.markSyncAfterLast();
+      return;
+    }
     this.machine = { ...this.machine, syncPending: true };
   }
 
-  /** Handles one message from `device/{serial}/report`. Never throws. */
-  handleMessage(topic: string, payload: Buffer | string): void {
+  /**
+   * Handles one message from `device/{serial}/report`, arrived at `at` (the tracker's clock unless
+   * given: the listener passes the time it also archives). Never throws.
+   */
+  handleMessage(topic: string, payload: Buffer | string, at?: Date): void {
+    if (this.closed) return;
     try {
-      this.handle(topic, payload);
+      this.handle(topic, payload, at ?? this.now());
     } catch (error) {
       // A bug of ours must not take the listener down; the report is lost, the state stays consistent.
       this.reportBad({
@@ -128,6 +153,24 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         message: error instanceof Error ? error.message : String(error),
       });
     }
+  }
+
+  /** Tries once more to write what waits, then stops the retry timer; returns how many reports were left. */
+  close(): number {
+    if (!this.closed) {
+      this.cancelRetry();
+      this.drain();
+      this.cancelRetry();
+      this.closed = true;
+      const left = this.backlog.size;
+      if (left > 0) {
+        this.logger.error(
+          `[${this.printer.name}] stopping with ${left} report(s) not written to the raw layer; ` +
+            'the report archive has them: `bambuzled restate` rebuilds the raw layer from it.',
+        );
+      }
+    }
+    return this.backlog.size;
   }
 
   /** The printer's merged state as of the last report (read-only: for matching filament to trays). */
@@ -155,10 +198,11 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         : null,
       badInput: { ...this.badInput },
       writeFailures: this.writeFailures,
+      writes: this.backlog.health(),
     };
   }
 
-  private handle(topic: string, payload: Buffer | string): void {
+  private handle(topic: string, payload: Buffer | string, now: Date): void {
     const parsed = parseReport(topic, payload, this.printer.serial);
     if (parsed.kind === 'ignored') {
       if (parsed.sentMapping) this.sentMapping = JSON.stringify({ ams_mapping: parsed.sentMapping });
@@ -170,19 +214,62 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     }
     for (const dropped of parsed.dropped) this.reportBad(dropped);
 
-    const now = this.now();
-    const at = now.toISOString();
-    // The merged state is the printer's truth whatever happens to the write below.
     this.state = mergeState(this.state, parsed.print, parsed.full);
     this.reports++;
-    this.lastReportAt = at;
-    const pending = this.uncommitted;
-    const report = pending ? mergeState(pending.report, parsed.print, parsed.full) : parsed.print;
-    const full = parsed.full || (pending?.full ?? false);
+    this.lastReportAt = now.toISOString();
+    // With nothing waiting, the state merged just now is the one this report is stepped with: no second merge.
+    const merged = this.backlog.size === 0 ? this.state : undefined;
+    this.backlog.push({ report: parsed.print, full: parsed.full, at: now, ...(merged ? { merged } : {}) });
+    // Reports that wait go first: a newer report is never written before an older one.
+    this.drain();
+  }
 
+  /** Writes the waiting reports in order until one fails; then schedules a retry. */
+  private drain(): void {
+    for (let entry = this.backlog.peek(); entry; entry = this.backlog.peek()) {
+      let error: Error | undefined;
+      try {
+        error = this.apply(entry);
+      } catch (bug) {
+        // A bug of ours, not the database: retrying would block every later report behind this one.
+        this.backlog.shift();
+        this.reportBad({ kind: 'internal-error', message: bug instanceof Error ? bug.message : String(bug) });
+        continue;
+      }
+      if (error) {
+        const firstOfOutage = !this.backlog.health().failing;
+        this.writeFailures++;
+        const wait = this.backlog.failed(error.message, entry.at);
+        // Once per outage: a full disk refuses every retry until space returns.
+        if (firstOfOutage) {
+          this.logger.error(
+            `[${this.printer.name}] could not write the raw layer (${error.message}); keeping the reports in memory and retrying.`,
+          );
+        }
+        this.scheduleRetry(wait);
+        return;
+      }
+      const wasFailing = this.backlog.health().failing;
+      this.backlog.shift();
+      if (wasFailing && this.backlog.size === 0) {
+        const dropped = this.backlog.health().dropped;
+        this.logger.info(
+          `[${this.printer.name}] the raw layer accepts writes again: every waiting report is written` +
+            `${dropped > 0 ? ` (${dropped} folded into another since the listener started)` : ''}.`,
+        );
+      }
+    }
+    this.cancelRetry();
+  }
+
+  /** Steps and writes one report, with its own arrival time as the clock. Returns the database's refusal. */
+  private apply(entry: PendingReport): Error | undefined {
+    const { report, full, at: now } = entry;
+    const at = now.toISOString();
+    const merged = entry.merged ?? mergeState(this.committedState, report, full);
+    const touchPrinter = now.getTime() - this.printerWrittenAtMs >= this.checkIntervalS * 1000;
     let result: ReturnType<typeof step>;
     let written: ReturnType<RawWriter['write']>;
-    const touchPrinter = now.getTime() - this.printerWrittenAtMs >= this.checkIntervalS * 1000;
     try {
       result = step(this.machine, {
         serial: this.printer.serial,
@@ -190,7 +277,7 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         report,
         full,
         previous: this.committedState,
-        merged: this.state,
+        merged,
         openJobs: () => this.writer.openJobs(this.printer.serial),
         keyTaken: (key) => this.writer.keyTaken(key),
         checkIntervalS: this.checkIntervalS,
@@ -200,25 +287,25 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         printer: this.printer,
         at,
         writes: result.writes,
-        state: this.state,
+        state: merged,
         touchPrinter,
       });
     } catch (error) {
       if (!isDatabaseError(error)) throw error;
-      // The machine state is not advanced and the report is kept, so the next report retries both.
-      this.uncommitted = { report, full };
-      this.writeFailures++;
-      this.logger.error(`[${this.printer.name}] could not write the raw layer: ${error.message}`);
-      return;
+      // The machine state is not advanced and the report stays at the head, so the retry redoes both.
+      return error;
     }
     if (result.machine.job?.amsMapping === this.sentMapping || result.writes.some((w) => w.job.endedAt)) {
       this.sentMapping = null;
     }
-    this.machine = result.machine;
-    this.committedState = this.state;
-    this.uncommitted = undefined;
+    this.machine = entry.syncAfter ? { ...result.machine, syncPending: true } : result.machine;
+    this.committedState = merged;
     if (touchPrinter) this.printerWrittenAtMs = now.getTime();
+    this.emitTransitions(written);
+    return undefined;
+  }
 
+  private emitTransitions(written: ReturnType<RawWriter['write']>): void {
     for (const transition of written) {
       const event: TransitionEvent = {
         ...transition,
@@ -233,6 +320,28 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         this.safeEmit('job-ended', event);
       }
     }
+  }
+
+  private scheduleRetry(ms: number): void {
+    if (this.closed || !this.timers || this.retryTimer !== undefined) return;
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      try {
+        this.drain();
+      } catch (error) {
+        this.reportBad({
+          kind: 'internal-error',
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }, ms);
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer === undefined || !this.timers) return;
+    this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private reportBad(bad: BadInputEvent): void {

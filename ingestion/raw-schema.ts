@@ -65,6 +65,19 @@ export const RAW_MIGRATIONS: readonly string[] = [
     first_seen_at        TEXT NOT NULL,
     last_report_at       TEXT
   )`,
+  // When and why the raw layer was rebuilt from the report archive (`bambuzled restate`).
+  `
+  CREATE TABLE IF NOT EXISTS raw_restatements (
+    id             INTEGER PRIMARY KEY,
+    restated_at    TEXT    NOT NULL,  -- listener-style clock, YYYY-MM-DDTHH:MM:SS.sssZ
+    reason         TEXT    NOT NULL,
+    printers       TEXT    NOT NULL,  -- the serials replayed, comma-separated
+    since          TEXT,              -- rows of jobs started from then on were replaced; NULL: all archived
+    reports        INTEGER NOT NULL,  -- archived reports replayed
+    skipped        INTEGER NOT NULL,  -- damaged archive blocks or lines skipped
+    jobs_replaced  INTEGER NOT NULL,  -- jobs_raw rows removed
+    jobs_written   INTEGER NOT NULL   -- jobs_raw rows written from the replay
+  )`,
   // Honest durations (issue 12): the time of each phase is accumulated on the job row as it
   // happens, so that preparing + printing + paused always adds up to ended_at - started_at.
   `

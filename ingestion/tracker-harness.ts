@@ -26,6 +26,10 @@ export interface TrackerHarness {
   send(print: unknown, time?: string | number): void;
   /** Publishes raw bytes or text on the report topic. */
   sendRaw(payload: Buffer | string, topic?: string): void;
+  /** Fires the retry timers the tracker has set (they never fire by themselves in the harness). */
+  fireTimers(): void;
+  /** Retry timers set and not yet fired or cleared. */
+  pendingTimers(): number;
   /** A fresh tracker on a fresh connection to the same file: the listener restarted. */
   restart(): void;
   jobs(): Array<Record<string, unknown>>;
@@ -38,6 +42,7 @@ export interface HarnessOptions {
   name?: string;
   checkIntervalS?: number;
   start?: string;
+  maxPendingReports?: number;
 }
 
 export function trackerHarness(options: HarnessOptions = {}): TrackerHarness {
@@ -50,6 +55,8 @@ export function trackerHarness(options: HarnessOptions = {}): TrackerHarness {
   const transitions: TransitionEvent[] = [];
   const ended: TransitionEvent[] = [];
   const bad: BadInputEvent[] = [];
+  const timers = new Map<number, () => void>();
+  let nextTimer = 0;
 
   const make = (db: SqliteDatabase) => {
     // Tests need the file, not its crash-safety: skip the fsync on every commit.
@@ -60,6 +67,15 @@ export function trackerHarness(options: HarnessOptions = {}): TrackerHarness {
       now: () => new Date(clock),
       checkIntervalS: options.checkIntervalS ?? 60,
       logger,
+      timers: {
+        setTimeout: (callback) => {
+          nextTimer += 1;
+          timers.set(nextTimer, callback);
+          return nextTimer;
+        },
+        clearTimeout: (handle) => timers.delete(handle as number),
+      },
+      ...(options.maxPendingReports ? { maxPendingReports: options.maxPendingReports } : {}),
     });
     tracker.on('transition', (event) => transitions.push(event));
     tracker.on('job-ended', (event) => ended.push(event));
@@ -89,7 +105,14 @@ export function trackerHarness(options: HarnessOptions = {}): TrackerHarness {
     sendRaw(payload, topic = harness.topic) {
       harness.tracker.handleMessage(topic, payload);
     },
+    fireTimers() {
+      const due = [...timers.entries()];
+      timers.clear();
+      for (const [, callback] of due) callback();
+    },
+    pendingTimers: () => timers.size,
     restart() {
+      harness.tracker.close();
       harness.db.close();
       harness.db = openDatabase(dbPath);
       harness.tracker = make(harness.db);
@@ -99,6 +122,7 @@ export function trackerHarness(options: HarnessOptions = {}): TrackerHarness {
     events: () =>
       harness.db.prepare('SELECT * FROM job_events_raw ORDER BY seq').all() as Array<Record<string, unknown>>,
     close() {
+      harness.tracker.close();
       harness.db.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -64,3 +64,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): S
   }
   return db;
 }
+
+/** Changes how long `db` waits for another connection's write lock (ms); 0 never waits. */
+export function setBusyTimeout(db: SqliteDatabase, ms: number): void {
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+}

@@ -10,6 +10,8 @@ export interface ScheduleServiceOptions extends SchedulerOptions {
   /** Host names the status page answers to besides its own (a reverse proxy's, a LAN name). */
   allowedHosts?: readonly string[];
   logger?: Logger;
+  /** The listener's health file, so that the page says when its writes fail. */
+  listenerHealthFile?: string;
 }
 
 export interface ScheduleService {
@@ -45,6 +47,7 @@ export async function startScheduleService(options: ScheduleServiceOptions): Pro
       ...(options.allowedHosts?.length ? { allowedHosts: options.allowedHosts } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.listenerHealthFile ? { listenerHealthFile: options.listenerHealthFile } : {}),
     });
   } catch (error) {
     await scheduler.close();

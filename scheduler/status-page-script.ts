@@ -199,6 +199,15 @@ function renderPrinters(list) {
     return row([printer, last, now]);
   }));
 }
+function renderWrites(listener) {
+  var warning = document.getElementById('writes-warning');
+  var troubled = listener && listener.fresh ? listener.printers.filter(function (p) { return p.writes.failing || p.writes.pending > 0; }) : [];
+  warning.hidden = troubled.length === 0;
+  warning.textContent = troubled.length === 0 ? '' : 'The listener cannot write the database: ' + troubled.map(function (p) {
+    return p.name + ' (' + p.serial + ') ' + p.writes.pending + ' report(s) waiting, ' + p.writes.dropped + ' dropped' +
+      (p.writes.lastError ? ' (' + p.writes.lastError + ')' : '') + (p.writes.failingSince ? ' since ' + when(p.writes.failingSince) : '');
+  }).join('; ') + '. They are kept in memory and written as soon as the database accepts them.';
+}
 function renderAssertions(list) {
   fill('assertions', list.length ? list.map(function (a) {
     return row([a.name, el('span', a.status, a.status), a.failingRows, when(a.endedAt), a.error]);
@@ -258,7 +267,7 @@ function chartWidth() { return Math.max(320, Math.floor(document.getElementById(
 function refresh() {
   return Promise.all([api('/api/status'), api('/api/runs?limit=20'), api('/api/ticks?limit=30'), api('/api/history?width=' + chartWidth()),
     api('/api/jobs?limit=15'), api('/api/printers')]).then(function (all) {
-    renderSensor(all[0].sensor); renderAssertions(all[0].assertions); renderRuns(all[1].runs); renderTicks(all[2].ticks);
+    renderSensor(all[0].sensor); renderWrites(all[0].listener); renderAssertions(all[0].assertions); renderRuns(all[1].runs); renderTicks(all[2].ticks);
     document.getElementById('chart').innerHTML = all[3].svg;
     renderJobs(all[4]); renderPrinters(all[5].printers);
     document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();

@@ -18,6 +18,7 @@ export function renderStatusPage(options: { csrfToken: string; nonce: string }):
 <body>
 <header><h1>Bambuzled scheduler</h1><span id="sensor-badge" class="badge">…</span><span id="updated" class="muted"></span></header>
 <p id="message" role="status" class="message" hidden></p>
+<p id="writes-warning" role="alert" class="message error" hidden></p>
 <main>
 <section class="card" id="sensor">
   <h2>Sensor</h2>

@@ -5,7 +5,9 @@ import type { AsyncExecutor, RunHistory } from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
 import { chartLibrary } from './chart-library.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
+import { answerHistory, moonrakerError } from './history-api.js';
 import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
+import { listenerWrites } from './listener-writes.js';
 import { ownersFigures } from './owners-figures.js';
 import { type PageReader, printersSeen, recentJobs } from './print-history.js';
 import {
@@ -40,6 +42,8 @@ export interface StatusServerOptions {
   machine?: MachineNames;
   logger?: Logger;
   now?: () => Date;
+  /** The listener's health file (ingestion's listenerHealthPath): the page says when its writes fail. */
+  listenerHealthFile?: string;
 }
 
 export interface StatusServer {
@@ -64,9 +68,10 @@ const MAX_BODY_BYTES = 64 * 1024;
 /**
  * The status page and its JSON API (the role of the Dagster UI), on node:http with no framework.
  * GET /, /assets/chart.umd.min.js, /api/status, /api/runs, /api/runs/:id, /api/ticks, /api/history,
- * /api/jobs, /api/printers, /api/owners; POST /api/run, /api/run/cancel, /api/sensor/reset,
- * /api/sensor/start, /api/sensor/stop. Every read goes through one async connection, so the page
- * never waits on a statement of a run.
+ * /api/jobs, /api/printers, /api/owners, and Moonraker's /server/history/list, /job, /totals
+ * (history-api.ts); POST /api/run, /api/run/cancel, /api/sensor/reset, /api/sensor/start,
+ * /api/sensor/stop. Every read goes through one async connection, so the page never waits on a
+ * statement of a run.
  */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const host = options.host ?? '127.0.0.1';
@@ -145,6 +150,26 @@ async function handle(
     response.end(method === 'HEAD' ? undefined : library);
     return;
   }
+  if (path.startsWith('/server/history/')) {
+    // Moonraker's history API: its own error shape, the same token as the rest of the API.
+    const token = checkToken(request.headers, guard);
+    if (!token.ok) return sendJson(response, token.status, moonrakerError(token.status, token.message));
+    if (method !== 'GET') {
+      return sendJson(
+        response,
+        405,
+        moonrakerError(405, `${method} is not supported here: the history is read-only.`),
+      );
+    }
+    const executor = options.executor ?? (await options.scheduler.control());
+    const answer = await answerHistory(
+      path,
+      url.searchParams,
+      (sql, params) => executor.query(sql, params),
+      options.now?.() ?? new Date(),
+    );
+    return sendJson(response, answer.status, answer.body);
+  }
   if (!path.startsWith('/api/')) throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
   refuseUnless(checkToken(request.headers, guard));
   const { scheduler } = options;
@@ -162,6 +187,9 @@ async function handle(
       sendJson(response, 200, {
         sensor: { ...sensor, selectionFlags: selectionFlags(sensor.selection) },
         assertions: await assertionResults(history),
+        listener: options.listenerHealthFile
+          ? listenerWrites(options.listenerHealthFile, options.now?.() ?? new Date())
+          : null,
       });
       return;
     }

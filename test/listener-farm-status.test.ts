@@ -35,6 +35,32 @@ describe('a farm status line', () => {
     );
   });
 
+  it('says when writes fail and how many reports wait', () => {
+    const status = printerStatus(
+      { name: 'garage', serial: '01P00A1' },
+      connection(),
+      {
+        lastReportAt: '2026-05-01T10:00:07.000Z',
+        reports: 10,
+        currentJob: null,
+        badInput: {},
+        writeFailures: 3,
+        writes: {
+          failing: true,
+          failingSince: '2026-05-01T10:00:01.000Z',
+          lastError: 'database or disk is full',
+          pending: 6,
+          dropped: 0,
+        },
+      },
+      new Date('2026-05-01T10:00:10.000Z'),
+    );
+
+    expect(formatStatusLine(status)).toBe(
+      'garage (01P00A1): connected, last report 3 s ago, no job, writes failing since 2026-05-01T10:00:01.000Z (database or disk is full): 6 report(s) waiting, 0 dropped',
+    );
+  });
+
   it('says why a printer is disconnected and that nothing was heard yet', () => {
     const status = printerStatus(
       { name: 'attic', serial: 'S2' },

@@ -60,4 +60,6 @@ export interface Dialect {
   refusesTransaction?(sql: string): string | undefined;
   /** The column definition of a table's auto-numbered primary key (the run history's run_id). */
   autoIncrementKey: string;
+  /** A query whose `name` column lists the user's tables and views, as objectName writes them. */
+  listObjectsSql: string;
 }

@@ -1,11 +1,20 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
+import { listenerHealthPath } from '../../ingestion/listener-health.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
+import { archiveForConfig } from '../../ingestion/report-archive.js';
 import { TrustConfigError } from '../../ingestion/trust.js';
 import { consoleLogger } from '../../lib/logger.js';
-import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
+import { DatabaseOpenError, openDatabase, setBusyTimeout } from '../../lib/sqlite.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+
+/**
+ * The listener's connection never waits for SQLite's write lock: a transformation run may hold it for
+ * seconds (a full refresh), and a wait would stall the event loop that takes every printer's reports.
+ * A refused write waits in the tracker's backlog, with its report's own time, and is retried soon.
+ */
+export const LISTENER_BUSY_TIMEOUT_MS = 0;
 
 export interface ListenOptions {
   config: string;
@@ -47,7 +56,9 @@ export async function runListen(
   let db: ReturnType<typeof openDatabase>;
   try {
     db = openDatabase(dbPath);
+    // The migration may wait for a run's write lock; the reports that follow never do.
     migrateRawSchema(db);
+    setBusyTimeout(db, LISTENER_BUSY_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof DatabaseOpenError) {
       console.error(error.message);
@@ -57,7 +68,13 @@ export async function runListen(
   }
   let listener: ReturnType<typeof startListener>;
   try {
-    listener = startListener({ config, db, logger });
+    listener = startListener({
+      config,
+      db,
+      logger,
+      archive: archiveForConfig(config, dbPath, logger),
+      healthFile: listenerHealthPath(dbPath),
+    });
   } catch (error) {
     db.close();
     if (error instanceof TrustConfigError) {

@@ -121,8 +121,8 @@ export function formatRunSummary(result: RunResult): string {
   const refresh = result.fullRefresh ? ' (full refresh)' : '';
   const tail = result.dryRun ? ' (rolled back: nothing was changed or recorded)' : '';
   const cancelled = count('CANCELLED') > 0 ? `, ${count('CANCELLED')} cancelled` : '';
-  const id = result.runId > 0 ? ` (run ${result.runId})` : '';
-  return `${what} ${result.status}${id}${refresh} in ${((result.durationMs ?? 0) / 1000).toFixed(1)}s: ${count('SUCCESSFUL')} succeeded, ${count('FAILED')} failed${cancelled}, ${count('SKIPPED')} skipped, ${count('DISABLED')} disabled${tail}`;
+  const id = result.runId > 0 ? ` (run ${result.runId} in \`bambuzled runs\`)` : '';
+  return `${what} ${result.status}${refresh} in ${((result.durationMs ?? 0) / 1000).toFixed(1)}s: ${count('SUCCESSFUL')} succeeded, ${count('FAILED')} failed${cancelled}, ${count('SKIPPED')} skipped, ${count('DISABLED')} disabled${tail}${id}`;
 }
 
 /** The selection as the run flags that make it (`--tags bronze --include-dependents`), or `(everything)`. */

@@ -11,6 +11,7 @@ import {
   withoutPassword,
 } from '../../adapter/index.js';
 import { ConfigError, type ListenerConfig, loadConfig } from '../../ingestion/config.js';
+import { listenerHealthPath } from '../../ingestion/listener-health.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
@@ -136,6 +137,7 @@ export function registerSchedule(program: Command): void {
       try {
         service = await startScheduleService({
           engine,
+          listenerHealthFile: listenerHealthPath(dbPath),
           projectDir: project,
           schedule,
           selection: { tags, includeDependents: true },

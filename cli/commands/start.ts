@@ -5,16 +5,15 @@ import { EngineError, isServerUrl, openEngine, withoutPassword } from '../../ada
 import { serveDocs } from '../../docs-site/index.js';
 import { ConfigError, type ListenerConfig, loadConfig, parseConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
+import { listenerHealthPath } from '../../ingestion/listener-health.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
+import { archiveForConfig } from '../../ingestion/report-archive.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
 import { startScheduleService } from '../../scheduler/index.js';
 import { type Demo, startDemo } from '../../simulator/demo.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
-import { onStopSignal } from './listen.js';
-
-/** The listener's busy timeout in `start` (ms): short, see runStart. */
-const LISTENER_BUSY_TIMEOUT_MS = 20;
+import { LISTENER_BUSY_TIMEOUT_MS, onStopSignal } from './listen.js';
 
 /** Where the demo's jobs go unless --db or BAMBUZLED_DB says otherwise. */
 export const DEMO_DB_PATH = 'data/demo.db';
@@ -121,6 +120,7 @@ export async function runStart(
   try {
     schedule = await startScheduleService({
       engine,
+      listenerHealthFile: listenerHealthPath(dbPath),
       projectDir,
       port,
       host: options.host,
@@ -155,13 +155,16 @@ export async function runStart(
     db.close();
     return 2;
   }
+  const listenLogger = consoleLogger(
+    'listen',
+    config.printers.map((p) => p.accessCode),
+  );
   const listener = startListener({
     config,
     db,
-    logger: consoleLogger(
-      'listen',
-      config.printers.map((p) => p.accessCode),
-    ),
+    logger: listenLogger,
+    archive: archiveForConfig(config, dbPath, listenLogger),
+    healthFile: listenerHealthPath(dbPath),
   });
   // The fast path: a job's end wakes the sensor at once instead of at the next tick.
   listener.on('job-ended', (event) => schedule.scheduler.wake(`job ${event.jobKey} ${event.event}`));

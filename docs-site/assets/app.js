@@ -16,6 +16,15 @@
     el.title = catalog.dbPath || '';
     $('refresh').hidden = !state.data.live;
 
+    const restated = $('restated');
+    const last = catalog.lastRestatement;
+    restated.hidden = !last;
+    restated.textContent = last
+      ? `History restated from the report archive on ${formatTime(last.restatedAt)}: ${last.reason}` +
+        ` (${last.printers.length} printer${last.printers.length === 1 ? '' : 's'}, ${last.reports} reports replayed` +
+        `${last.skipped ? `, ${last.skipped} damaged skipped` : ''}${last.since ? `, jobs since ${formatTime(last.since)}` : ''}).`
+      : '';
+
     const banner = $('banner');
     banner.replaceChildren();
     const errors = state.data.model.compilationErrors || [];
