@@ -240,11 +240,18 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         const firstOfOutage = !this.backlog.health().failing;
         this.writeFailures++;
         const wait = this.backlog.failed(error.message, entry.at);
-        // Once per outage: a full disk refuses every retry until space returns.
+        // Once per outage: a full disk refuses every retry until space returns. A busy database is
+        // a run holding the write lock for a while (a rebuild), as designed: news, not a failure.
         if (firstOfOutage) {
-          this.logger.error(
-            `[${this.printer.name}] could not write the raw layer (${error.message}); keeping the reports in memory and retrying.`,
-          );
+          if (isBusy(error)) {
+            this.logger.info(
+              `[${this.printer.name}] the database is busy (a run holds its write lock); keeping the reports in memory, with their times, until it is free.`,
+            );
+          } else {
+            this.logger.error(
+              `[${this.printer.name}] could not write the raw layer (${error.message}); keeping the reports in memory and retrying.`,
+            );
+          }
         }
         this.scheduleRetry(wait);
         return;
@@ -365,6 +372,12 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       );
     }
   }
+}
+
+/** SQLite's "another connection holds the write lock" (the listener never waits for it). */
+function isBusy(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 /** better-sqlite3 raises SqliteError for SQLite's errors (busy, full disk…) and a TypeError once closed. */
