@@ -1,0 +1,24 @@
+/** The repository's own Dataform unit tests (definitions/tests/), as `bambuzled test` runs them. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { compileProject, graphTests } from '../adapter/index.js';
+import { unitTestsOf } from '../cli/commands/test.js';
+
+const PROJECT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+describe("the project's unit tests", () => {
+  it('cover the silver outcomes and the gold daily figures, and pass', async () => {
+    const compiled = await compileProject({ projectDir: PROJECT_DIR });
+    if (!compiled.ok) throw new Error(compiled.message);
+    expect(
+      graphTests(compiled.graph)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['jobs_slv_test', 'printer_daily_gld_test']);
+    const results = await unitTestsOf(compiled.graph);
+    expect(
+      results.filter((r) => r.status !== 'SUCCESSFUL').map((r) => [r.name, r.error, r.differences]),
+    ).toEqual([]);
+  });
+});
