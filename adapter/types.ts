@@ -78,6 +78,9 @@ export interface ProjectConfig {
   defaultDatabase?: string;
   defaultSchema?: string;
   assertionSchema?: string;
+  /** `--schema-suffix` / `--table-prefix` (or workflow_settings.yaml's): a separate environment. */
+  schemaSuffix?: string;
+  tablePrefix?: string;
   vars?: Record<string, string>;
 }
 

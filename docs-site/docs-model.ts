@@ -64,6 +64,8 @@ export interface DocsEdge {
 export interface DocsModel {
   projectName: string;
   defaultSchema: string;
+  /** Which copy of the tables the site reads: `schema suffix dev, table prefix me`, or null for the plain one. */
+  environment: string | null;
   dataformCoreVersion: string;
   actions: DocsAction[];
   edges: DocsEdge[];
@@ -222,9 +224,19 @@ export function buildDocsModel(
   return {
     projectName: config?.defaultDatabase ?? '',
     defaultSchema: config?.defaultSchema ?? '',
+    environment: environmentOf(config),
     dataformCoreVersion: graph.dataformCoreVersion ?? '',
     actions,
     edges,
     compilationErrors: [...(graph.graphErrors?.compilationErrors ?? [])],
   };
+}
+
+/** The environment a compile with --schema-suffix / --table-prefix builds, in words; null for none. */
+export function environmentOf(config: CompiledGraph['projectConfig']): string | null {
+  const parts = [
+    ...(config?.schemaSuffix ? [`schema suffix ${config.schemaSuffix}`] : []),
+    ...(config?.tablePrefix ? [`table prefix ${config.tablePrefix}`] : []),
+  ];
+  return parts.length > 0 ? parts.join(', ') : null;
 }

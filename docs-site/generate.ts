@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { AsyncExecutor, CompilationError, CompiledGraph } from '../adapter/index.js';
+import type { AsyncExecutor, CompilationError, CompiledGraph, CompileOverrides } from '../adapter/index.js';
 import { type DocsCatalog, emptyCatalog, readCatalogSnapshot } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel } from './docs-model.js';
@@ -23,6 +23,8 @@ export interface GenerateDocsOptions {
   outDir: string;
   adapter?: DocsAdapter;
   now?: () => Date;
+  /** `--schema-suffix`, `--table-prefix`, …: document (and read the catalog of) that environment. */
+  overrides?: CompileOverrides;
 }
 
 export interface WriteDocsOptions extends Omit<GenerateDocsOptions, 'projectDir'> {
@@ -103,7 +105,10 @@ export async function writeDocsSite(options: WriteDocsOptions): Promise<Generate
 export async function generateDocsSite(options: GenerateDocsOptions): Promise<GenerateDocsResult> {
   const started = performance.now();
   const adapter = options.adapter ?? defaultDocsAdapter;
-  const compiled = await adapter.compileProject({ projectDir: options.projectDir });
+  const compiled = await adapter.compileProject({
+    projectDir: options.projectDir,
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+  });
   if (!compiled.ok) {
     return {
       ok: false,

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { type CompilationError, type CompiledGraph, isServerUrl, withoutPassword } from '../adapter/index.js';
+import {
+  type CompilationError,
+  type CompiledGraph,
+  type CompileOverrides,
+  isServerUrl,
+  withoutPassword,
+} from '../adapter/index.js';
 import type { Logger } from '../lib/logger.js';
 import { readCatalogFile } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
@@ -24,6 +30,8 @@ export interface ServeDocsOptions {
   adapter?: DocsAdapter;
   logger?: Logger;
   now?: () => Date;
+  /** `--schema-suffix`, `--table-prefix`, …: document (and read the catalog of) that environment. */
+  overrides?: CompileOverrides;
 }
 
 export interface DocsServer {
@@ -69,7 +77,10 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
   let inFlight: Promise<{ site: CompiledSite | undefined; errors: CompilationError[] }> | undefined;
 
   const compile = async (): Promise<{ site: CompiledSite | undefined; errors: CompilationError[] }> => {
-    const outcome = await adapter.compileProject({ projectDir: options.projectDir });
+    const outcome = await adapter.compileProject({
+      projectDir: options.projectDir,
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+    });
     if (!outcome.ok) {
       logger.warn(`compilation failed: ${outcome.message}`);
       const errors = outcome.errors.length ? outcome.errors : [{ message: outcome.message }];
@@ -103,6 +114,7 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
       ? { ...site.model, compilationErrors: [...site.model.compilationErrors, ...errors] }
       : {
           projectName: '',
+          environment: null,
           defaultSchema: '',
           dataformCoreVersion: '',
           actions: [],

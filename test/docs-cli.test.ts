@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { registerDocs } from '../cli/commands/docs.js';
 import type { DocsSiteData } from '../docs-site/index.js';
 import { compileFixture, fillFixtureDatabase, writeFixtureProject } from './docs-fixture.js';
+import { launchChromium } from './helpers/browser.js';
 
 let root: string;
 let projectDir: string;
@@ -48,6 +49,39 @@ describe('bambuzled docs generate', () => {
     expect(run.out).toContain('Catalog read from');
     const data = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
     expect(data.catalog.entries['main.jobs_brz']?.rowCount).toBe(2);
+  });
+
+  it('documents the environment --schema-suffix builds, says so, and reads that copy of the tables', async () => {
+    const outDir = join(root, 'out-dev');
+    const run = await bambuzled(
+      'docs',
+      'generate',
+      projectDir,
+      '--out',
+      outDir,
+      '--db',
+      dbPath,
+      '--schema-suffix',
+      'dev',
+    );
+    expect(run.code).toBe(0);
+    const data = JSON.parse(readFileSync(join(outDir, 'docs-data.json'), 'utf8')) as DocsSiteData;
+    expect(data.model.environment).toBe('schema suffix dev');
+    // The dev copy was never built in this database: its tables are missing, not production's.
+    const devEntry = Object.values(data.catalog.entries).find((e) => e.sqliteName === 'main_dev__jobs_brz');
+    expect(devEntry?.exists).toBe(false);
+    // And the page says so, where a person reads which project and schema this is.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${join(outDir, 'index.html')}`);
+      await page.waitForSelector('body[data-ready="true"]');
+      expect(await page.locator('#details p.muted').first().textContent()).toContain(
+        'Default schema main · environment: schema suffix dev',
+      );
+    } finally {
+      await browser.close();
+    }
   });
 
   it('refuses a --db that does not exist instead of silently writing an empty catalog', async () => {

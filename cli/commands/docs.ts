@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
+import type { CompileOverrides } from '../../adapter/index.js';
 import {
   type AsyncExecutor,
   EngineError,
@@ -19,13 +20,14 @@ import {
 } from '../../docs-site/index.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { resolveDbPath } from '../db-path.js';
+import type { CompileFlags } from './compile-flags.js';
 
-interface GenerateFlags {
+interface GenerateFlags extends CompileFlags {
   out: string;
   db?: string;
 }
 
-interface ServeFlags {
+interface ServeFlags extends CompileFlags {
   port: string;
   host: string;
   db?: string;
@@ -59,6 +61,7 @@ async function generate(projectDir: string, flags: GenerateFlags): Promise<numbe
     const result = await generateDocsSite({
       projectDir,
       outDir: flags.out,
+      overrides: overridesOf(flags),
       ...(db ? { db, dbPath: shown } : {}),
     });
     if (!result.ok) {
@@ -96,7 +99,14 @@ async function serve(projectDir: string, flags: ServeFlags): Promise<number> {
   const logger = consoleLogger('docs');
   let server: DocsServer;
   try {
-    server = await serveDocs({ projectDir, dbPath, port, host: flags.host, logger });
+    server = await serveDocs({
+      projectDir,
+      dbPath,
+      port,
+      host: flags.host,
+      logger,
+      overrides: overridesOf(flags),
+    });
   } catch (error) {
     if (!(error instanceof DocsServerListenError)) throw error;
     console.error(error.message);
@@ -115,13 +125,34 @@ async function serve(projectDir: string, flags: ServeFlags): Promise<number> {
   return 0;
 }
 
+/** The flags that pick an environment (as `run` builds it), so that the docs read that copy of the tables. */
+function environmentFlags(command: Command): Command {
+  return command
+    .option('--schema-suffix <suffix>', 'document the environment `run --schema-suffix` builds')
+    .option('--table-prefix <prefix>', 'document the environment `run --table-prefix` builds')
+    .option('--default-schema <schema>', "override workflow_settings.yaml's default schema, as `run` does")
+    .option(
+      '--assertion-schema <schema>',
+      "override workflow_settings.yaml's assertion schema, as `run` does",
+    );
+}
+
+function overridesOf(flags: CompileFlags): CompileOverrides {
+  return {
+    ...(flags.schemaSuffix ? { schemaSuffix: flags.schemaSuffix } : {}),
+    ...(flags.tablePrefix ? { tablePrefix: flags.tablePrefix } : {}),
+    ...(flags.defaultSchema ? { defaultSchema: flags.defaultSchema } : {}),
+    ...(flags.assertionSchema ? { assertionSchema: flags.assertionSchema } : {}),
+  };
+}
+
 /** `bambuzled docs generate|serve`: the lineage, column docs and catalog of a Dataform project. */
 export function registerDocs(program: Command): void {
   const docs = program
     .command('docs')
     .description('Documentation site: lineage graph, column docs and the SQLite catalog (like dbt docs).');
 
-  docs
+  const generateCommand = docs
     .command('generate')
     .description('Write a static docs site (open index.html, or serve the folder).')
     .argument('[project-dir]', 'the Dataform project', '.')
@@ -129,12 +160,12 @@ export function registerDocs(program: Command): void {
     .option(
       '--db <path>',
       'the SQLite database to read the catalog from (default: BAMBUZLED_DB or data/print_history.db)',
-    )
-    .action(async (projectDir: string, flags: GenerateFlags) => {
-      process.exitCode = await generate(projectDir, flags);
-    });
+    );
+  environmentFlags(generateCommand).action(async (projectDir: string, flags: GenerateFlags) => {
+    process.exitCode = await generate(projectDir, flags);
+  });
 
-  docs
+  const serveCommand = docs
     .command('serve')
     .description('Serve the docs; the catalog is read live, so new tables and row counts show on reload.')
     .argument('[project-dir]', 'the Dataform project', '.')
@@ -143,8 +174,8 @@ export function registerDocs(program: Command): void {
     .option(
       '--db <path>',
       'the SQLite database (default: BAMBUZLED_DB or data/print_history.db); may not exist yet',
-    )
-    .action(async (projectDir: string, flags: ServeFlags) => {
-      process.exitCode = await serve(projectDir, flags);
-    });
+    );
+  environmentFlags(serveCommand).action(async (projectDir: string, flags: ServeFlags) => {
+    process.exitCode = await serve(projectDir, flags);
+  });
 }

@@ -224,7 +224,7 @@
       h(
         'p',
         { class: 'muted' },
-        `Default schema ${model.defaultSchema || '\u2014'} \u00b7 @dataform/core ${model.dataformCoreVersion || '?'} \u00b7 generated ${formatTime(state.data.generatedAt)}`,
+        `Default schema ${model.defaultSchema || '\u2014'}${model.environment ? ` \u00b7 environment: ${model.environment}` : ''} \u00b7 @dataform/core ${model.dataformCoreVersion || '?'} \u00b7 generated ${formatTime(state.data.generatedAt)}`,
       ),
       h(
         'div',
