@@ -121,6 +121,9 @@ export const RAW_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (job_key, source, slot)
   );
   `,
+  // The bronze models read these incrementally by change sequence, as they read jobs_raw.
+  `CREATE INDEX IF NOT EXISTS job_files_raw_change_seq ON job_files_raw (change_seq);
+  CREATE INDEX IF NOT EXISTS job_filaments_raw_change_seq ON job_filaments_raw (change_seq)`,
 ];
 
 /** The statuses a job in jobs_raw can have; the terminal ones mean the job has ended. */
