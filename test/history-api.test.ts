@@ -267,14 +267,14 @@ describe("Moonraker's history API on the status server", () => {
   });
 
   it('answers an empty history before the first run', async () => {
-    const { db, dbPath } = tempDatabase();
+    const { dbPath } = tempDatabase();
     const server = await serve(dbPath);
     expect((await get(server, '/server/history/list')).body).toEqual({ result: { count: 0, jobs: [] } });
     expect((await get(server, '/server/history/totals')).body.result.job_totals.total_jobs).toBe(0);
   });
 
   it('refuses bad query parameters with a 400 that says what to send', async () => {
-    const { db, dbPath } = tempDatabase();
+    const { dbPath } = tempDatabase();
     const server = await serve(dbPath);
     const cases: [string, string][] = [
       ['/server/history/list?limit=ten', 'Invalid `limit` value "ten": use a whole number of 0 or more.'],
@@ -299,7 +299,7 @@ describe("Moonraker's history API on the status server", () => {
   });
 
   it('needs the token when the server has one, like the rest of the API', async () => {
-    const { db, dbPath } = tempDatabase();
+    const { dbPath } = tempDatabase();
     const server = await serve(dbPath, 's3cret-token');
     const refused = await get(server, '/server/history/totals');
     expect(refused.status).toBe(401);
