@@ -158,13 +158,17 @@ export function buildTasks(
  * The statement that creates an assertion's view, with its full query: also how a run recognizes,
  * in the run history, that an assertion is the same as the one that last passed.
  */
-export function assertionViewSql(action: GraphAction, rewrite: RefRewriter): string {
+export function assertionViewSql(
+  action: GraphAction,
+  rewrite: RefRewriter,
+  quote: (name: string) => string = q,
+): string {
   if (action.kind !== 'assertion') throw new BuildTaskError(`${action.name} is not an assertion.`);
   const written = requireQuery(action, action.assertion.query, rewrite);
   // Only built-in assertions (those with a parent) carry the compiler's BigQuery-escaped literal;
-  // a hand-written assertion is SQLite SQL already, where a backslash is an ordinary character.
+  // a hand-written assertion is the engine's SQL already, where a backslash is an ordinary character.
   const query = action.assertion.parentAction ? fixRowConditionLiterals(written) : written;
-  return `CREATE VIEW ${q(action.sqliteName)} AS\n${query}`;
+  return `CREATE VIEW ${quote(action.sqliteName)} AS\n${query}`;
 }
 
 /**

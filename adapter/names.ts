@@ -50,12 +50,20 @@ export function knownTargets(graph: CompiledGraph): Target[] {
  *
  * `substitutes` (by `targetKey`) replace a target's identifier with other SQL, e.g. a parenthesized
  * subquery over the table: this is how a built-in assertion is scoped to the rows a run wrote.
+ * `naming` is the engine's (SQLite's by default): how it names and quotes a target.
  */
-export function refRewriterFor(graph: CompiledGraph, substitutes?: ReadonlyMap<string, string>): RefRewriter {
+export function refRewriterFor(
+  graph: CompiledGraph,
+  substitutes?: ReadonlyMap<string, string>,
+  naming: { objectName: typeof sqliteNameOf; quote: (name: string) => string } = {
+    objectName: sqliteNameOf,
+    quote: quoteIdentifier,
+  },
+): RefRewriter {
   const config = graph.projectConfig;
   const replacements = new Map<string, string>();
   for (const target of knownTargets(graph)) {
-    const quoted = substitutes?.get(targetKey(target)) ?? quoteIdentifier(sqliteNameOf(target, config));
+    const quoted = substitutes?.get(targetKey(target)) ?? naming.quote(naming.objectName(target, config));
     if (target.database) replacements.set(`${target.database}.${target.schema ?? ''}.${target.name}`, quoted);
     if (target.schema) replacements.set(`${target.schema}.${target.name}`, quoted);
   }

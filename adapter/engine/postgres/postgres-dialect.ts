@@ -3,38 +3,25 @@
  * is `"main"."jobs_brz"`. The statements are written in postgres-tasks.ts. Built-in assertions check the
  * whole table on PostgreSQL (it has no rowid to find what a merge inserted).
  */
-import { incrementalSourceQuery, writesIncrementally } from '../../build-tasks.js';
-import { knownTargets, targetKey } from '../../names.js';
-import type { CompiledGraph, ProjectConfig, Target } from '../../types.js';
+import { assertionViewSql, incrementalSourceQuery, writesIncrementally } from '../../build-tasks.js';
+import { refRewriterFor } from '../../names.js';
+import type { ProjectConfig, Target } from '../../types.js';
 import type { Dialect } from '../dialect.js';
-import { pgAssertionViewSql, pgBuildTasks, pgQuote } from './postgres-tasks.js';
+import { pgBuildTasks, pgQuote } from './postgres-tasks.js';
 
 function objectName(target: Target, config: ProjectConfig | undefined): string {
   return `${target.schema || config?.defaultSchema || 'public'}.${target.name}`;
-}
-
-function refRewriter(
-  graph: CompiledGraph,
-  substitutes?: ReadonlyMap<string, string>,
-): (sql: string) => string {
-  const replacements = new Map<string, string>();
-  for (const target of knownTargets(graph)) {
-    const quoted = substitutes?.get(targetKey(target)) ?? pgQuote(objectName(target, graph.projectConfig));
-    if (target.database) replacements.set(`${target.database}.${target.schema ?? ''}.${target.name}`, quoted);
-    if (target.schema) replacements.set(`${target.schema}.${target.name}`, quoted);
-  }
-  return (sql) => sql.replace(/`([^`\n]+)`/g, (whole, inner: string) => replacements.get(inner) ?? whole);
 }
 
 export const postgresDialect: Dialect = {
   name: 'postgresql',
   objectName,
   quote: pgQuote,
-  refRewriter,
+  refRewriter: (graph, substitutes) => refRewriterFor(graph, substitutes, { objectName, quote: pgQuote }),
   writesIncrementally,
   incrementalSourceQuery,
   buildTasks: pgBuildTasks,
-  assertionViewSql: pgAssertionViewSql,
+  assertionViewSql: (action, rewrite) => assertionViewSql(action, rewrite, pgQuote),
   scopedParent: () => undefined,
   stageOf: (name) => `${name.slice(name.indexOf('.') + 1)}__bambuzled_stage`,
   dropStage: (stage) => `DROP TABLE IF EXISTS pg_temp.${pgQuote(stage)}`,

@@ -6,7 +6,7 @@
  * staged rows that are de-duplicated on the key first.
  */
 import {
-  BuildTaskError,
+  assertionViewSql,
   type BuildTaskOptions,
   cleanQuery,
   type ExistingObject,
@@ -109,19 +109,12 @@ export function pgBuildTasks(
               ),
             ]
           : []),
-        execute(pgAssertionViewSql(action, rewrite)),
+        execute(assertionViewSql(action, rewrite, pgQuote)),
         { role: 'assertion-count', sql: `SELECT count(*) AS row_count FROM ${scoped}` },
         { role: 'assertion-sample', sql: `SELECT * FROM ${scoped} LIMIT ${options.sampleSize ?? 5}` },
       ];
     }
   }
-}
-
-export function pgAssertionViewSql(action: GraphAction, rewrite: RefRewriter): string {
-  if (action.kind !== 'assertion') throw new BuildTaskError(`${action.name} is not an assertion.`);
-  const written = requireQuery(action, action.assertion.query, rewrite);
-  const query = action.assertion.parentAction ? fixRowConditionLiterals(written) : written;
-  return `CREATE VIEW ${pgQuote(action.sqliteName)} AS\n${query}`;
 }
 
 /** Build beside, then swap in: the new table takes the old one's name, its dependent views come back. */
