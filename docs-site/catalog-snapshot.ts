@@ -7,8 +7,8 @@ import {
   isServerUrl,
   openEngine,
   type Statements,
-  withoutPassword,
 } from '../adapter/index.js';
+import { databaseShownAs, hideMachinePaths, pathReplacements } from './machine-paths.js';
 
 /** What the database holds for one action: the catalog half of the docs' data. */
 export interface DocsCatalogEntry {
@@ -114,15 +114,17 @@ export async function readCatalogSnapshot(
     };
   }
   const lastRestatement = await readLastRestatement(db);
-  return {
+  const catalog: DocsCatalog = {
     status: 'ready',
-    dbPath: options.dbPath ?? null,
+    dbPath: options.dbPath ? databaseShownAs(options.dbPath) : null,
     readAt,
     ...(historyError ? { message: historyError } : {}),
     entries,
     results,
     ...(lastRestatement ? { lastRestatement } : {}),
   };
+  // Engine and run errors may quote the database's path; the pages name it by its file name.
+  return options.dbPath ? hideMachinePaths(catalog, pathReplacements({ dbPath: options.dbPath })) : catalog;
 }
 
 /** The newest row of raw_restatements (the listener's raw layer), if the table exists and has one. */
@@ -170,21 +172,24 @@ export async function readCatalogFile(
   now: () => Date = () => new Date(),
 ): Promise<DocsCatalog> {
   // A server (postgres://) is asked; a SQLite file that is not there yet is "no database".
-  const shown = isServerUrl(dbPath) ? withoutPassword(dbPath) : dbPath;
+  const shown = databaseShownAs(dbPath);
   if (!isServerUrl(dbPath) && !existsSync(dbPath)) {
     return emptyCatalog(
       'no-database',
-      dbPath,
-      `The catalog is empty: there is no database at ${dbPath} yet. ${EMPTY_CATALOG_HINT}`,
+      shown,
+      `The catalog is empty: there is no database ${shown} yet. ${EMPTY_CATALOG_HINT}`,
       now,
     );
   }
   let db: AsyncExecutor | undefined;
   try {
     db = await openEngine(dbPath).connect({ readonly: true });
-    return await readCatalogSnapshot(db, graph, readers, { dbPath: shown, now });
+    return await readCatalogSnapshot(db, graph, readers, { dbPath, now });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = hideMachinePaths(
+      error instanceof Error ? error.message : String(error),
+      pathReplacements({ dbPath }),
+    );
     return emptyCatalog('error', shown, `Cannot read the catalog from ${shown}: ${reason}`, now);
   } finally {
     await db?.close().catch(() => undefined);

@@ -9,11 +9,9 @@ import type {
   Target,
 } from '../adapter/index.js';
 
-/** The colour group a node gets in the lineage graph and the legend. */
-export type DocsLayer = 'source' | 'bronze' | 'silver' | 'gold' | 'model' | 'assertion';
+import type { DocsLayer } from './layers.js';
 
-/** Layers in the order the legend lists them (and data flows through them). */
-export const DOCS_LAYERS: readonly DocsLayer[] = ['source', 'bronze', 'silver', 'gold', 'model', 'assertion'];
+export { DOCS_LAYERS, type DocsLayer } from './layers.js';
 
 export interface DocsColumn {
   name: string;

@@ -5,6 +5,7 @@ import { type DocsCatalog, emptyCatalog, readCatalogSnapshot } from './catalog-s
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel } from './docs-model.js';
 import { layoutSite } from './layout.js';
+import { hideMachinePaths, pathReplacements } from './machine-paths.js';
 import { siteAssetFiles } from './site-assets.js';
 import { type DocsSiteData, dataScript } from './site-data.js';
 
@@ -29,6 +30,8 @@ export interface GenerateDocsOptions {
 
 export interface WriteDocsOptions extends Omit<GenerateDocsOptions, 'projectDir'> {
   graph: CompiledGraph;
+  /** The project's folder: the pages name it by its folder name wherever a message quotes it. */
+  projectDir?: string;
 }
 
 export type GenerateDocsResult =
@@ -45,7 +48,14 @@ export type GenerateDocsResult =
 /** Builds the data file's content: model, elkjs layouts and the catalog (empty without a database). */
 export async function buildSiteData(
   graph: CompiledGraph,
-  options: { db?: AsyncExecutor; dbPath?: string; adapter?: DocsAdapter; live?: boolean; now?: () => Date },
+  options: {
+    db?: AsyncExecutor;
+    dbPath?: string;
+    projectDir?: string;
+    adapter?: DocsAdapter;
+    live?: boolean;
+    now?: () => Date;
+  },
 ): Promise<DocsSiteData> {
   const adapter = options.adapter ?? defaultDocsAdapter;
   const now = options.now ?? (() => new Date());
@@ -62,7 +72,7 @@ export async function buildSiteData(
           '`bambuzled docs generate`, or use `bambuzled docs serve`, which reads the database live.',
         now,
       );
-  return {
+  const data: DocsSiteData = {
     generatedAt: now().toISOString(),
     live: Boolean(options.live),
     model,
@@ -70,6 +80,14 @@ export async function buildSiteData(
     compactLayout,
     catalog,
   };
+  // The site may be shared: no absolute path of this machine in it (compiler messages quote them).
+  return hideMachinePaths(
+    data,
+    pathReplacements({
+      ...(options.projectDir ? { projectDir: options.projectDir } : {}),
+      ...(options.dbPath ? { dbPath: options.dbPath } : {}),
+    }),
+  );
 }
 
 /** Writes the static site for an already compiled graph (the scale tests skip compiling 500 files). */

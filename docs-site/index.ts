@@ -2,6 +2,8 @@
  * The docs site: lineage graph, per-action docs and a catalog read from SQLite. `generateDocsSite` writes
  * a static copy; `serveDocs` serves it with the catalog read live.
  */
+
+export { BuiltAssetsMissingError as DocsAssetsMissingError } from '../lib/built-assets.js';
 export type { DocsCatalog, DocsCatalogEntry, DocsRunResult } from './catalog-snapshot.js';
 export { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 export type { DocsAction, DocsLayer, DocsModel } from './docs-model.js';
@@ -22,6 +24,5 @@ export {
   type ServeDocsOptions,
   serveDocs,
 } from './server.js';
-export { DocsAssetsMissingError } from './site-assets.js';
 export type { DocsSiteData } from './site-data.js';
 export { syntheticGraph } from './synthetic-graph.js';

@@ -1,6 +1,7 @@
 import ElkBundle from 'elkjs/lib/elk.bundled.js';
 import type { ElkNode } from 'elkjs/lib/elk-api.js';
-import type { DocsAction, DocsModel } from './docs-model.js';
+import type { DocsModel } from './docs-model.js';
+import { lineageLayoutOptions, NODE_HEIGHT, nodeLayoutOptions, nodeWidth } from './layout-options.js';
 
 export interface NodeBox {
   x: number;
@@ -30,55 +31,6 @@ export interface LayoutLineageOptions {
    * them as a badge on the node they check and the graph stays narrow enough to read at first sight.
    */
   assertions?: boolean;
-}
-
-/** Node geometry, shared with the page (assets/graph.js draws the same sizes). */
-export const NODE_HEIGHT = 34;
-/** An upper bound of a 12 px system-ui character (DejaVu Sans, the widest common one, is about 6.8). */
-const CHAR_WIDTH = 7;
-/** The layer bar and the gap before the label. */
-const LABEL_LEFT = 13;
-/** Room on the right for the last-run dot. */
-const DOT_ROOM = 16;
-/** The assertion badge (a 24-unit pill) and the gap before it. */
-export const BADGE_ROOM = 30;
-const MIN_WIDTH = 80;
-const ORTHOGONAL_EDGE_LIMIT = 300;
-
-/** Node widths follow the label so that names stay readable; the browser draws the same text. */
-export function nodeWidth(label: string, badge = false): number {
-  const width = Math.round(LABEL_LEFT + label.length * CHAR_WIDTH + DOT_ROOM + (badge ? BADGE_ROOM : 0));
-  return Math.max(MIN_WIDTH, width);
-}
-
-/**
- * The elkjs options of every lineage layout. The page lays out a selection's lineage with the same
- * settings (assets/graph.js, `lineageLayout`), so keep the two in step.
- */
-export function lineageLayoutOptions(edgeCount: number): Record<string, string> {
-  return {
-    'elk.algorithm': 'layered',
-    'elk.direction': 'RIGHT',
-    // Orthogonal routes read best, but each edge claims its own channel between layers; past a few
-    // hundred edges that makes the graph several times wider, so big projects get straight segments.
-    'elk.edgeRouting': edgeCount > ORTHOGONAL_EDGE_LIMIT ? 'POLYLINE' : 'ORTHOGONAL',
-    // Narrow gaps between layers: a medallion project is wide, and every unit here costs label size
-    // when the graph is fitted to the pane.
-    'elk.layered.spacing.nodeNodeBetweenLayers': '40',
-    'elk.layered.spacing.edgeNodeBetweenLayers': '12',
-    'elk.spacing.nodeNode': '14',
-    'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-    // Fewer crossing-minimisation passes: a 500-action graph lays out in about a second, barely less tidy.
-    'elk.layered.thoroughness': '3',
-    // One layered graph rather than packed components: sources are pinned to the first layer (below),
-    // so a declaration nothing reads yet sits with the other sources instead of floating on its own.
-    'elk.separateConnectedComponents': 'false',
-  };
-}
-
-/** Sources (declarations) start the lineage whatever reads them, even when nothing does. */
-export function nodeLayoutOptions(action: Pick<DocsAction, 'layer'>): Record<string, string> | undefined {
-  return action.layer === 'source' ? { 'elk.layered.layering.layerConstraint': 'FIRST' } : undefined;
 }
 
 /**

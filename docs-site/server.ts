@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import {
@@ -9,11 +9,18 @@ import {
   isServerUrl,
   withoutPassword,
 } from '../adapter/index.js';
+import {
+  contentSecurityPolicy,
+  createGuardedServer,
+  type MachineNames,
+  sendPlain,
+} from '../lib/http/index.js';
 import type { Logger } from '../lib/logger.js';
 import { readCatalogFile } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel, type DocsModel } from './docs-model.js';
 import { type LineageLayout, layoutSite } from './layout.js';
+import { hideMachinePaths, pathReplacements } from './machine-paths.js';
 import { contentTypeOf, type SiteFile, siteAssetFiles } from './site-assets.js';
 import { type DocsSiteData, dataScript } from './site-data.js';
 
@@ -32,6 +39,13 @@ export interface ServeDocsOptions {
   now?: () => Date;
   /** `--schema-suffix`, `--table-prefix`, …: document (and read the catalog of) that environment. */
   overrides?: CompileOverrides;
+  /**
+   * Host names accepted besides the bind address's own (`--allowed-host`: a reverse proxy, a LAN
+   * name); any other Host header is refused, as on the status server.
+   */
+  allowedHosts?: readonly string[];
+  /** The machine's names and addresses (read from the OS at start unless given). */
+  machine?: MachineNames;
 }
 
 export interface DocsServer {
@@ -71,6 +85,8 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
   // A server URL (postgres://) is used as it is; a file path is made absolute for the messages.
   const dbPath = isServerUrl(options.dbPath) ? options.dbPath : resolve(options.dbPath);
   const assets = new Map<string, SiteFile>(siteAssetFiles().map((file) => [`/${file.path}`, file]));
+  // The pages name the project and the database; they never show this machine's folders.
+  const hidden = pathReplacements({ projectDir: options.projectDir, dbPath });
 
   let lastGood: CompiledSite | undefined;
   let lastKey = '';
@@ -123,32 +139,39 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
         };
     const empty: LineageLayout = { width: 0, height: 0, nodes: {}, edges: [] };
     const catalog = await readCatalogFile(dbPath, site?.graph ?? {}, adapter, now);
-    return {
-      generatedAt: now().toISOString(),
-      live: true,
-      model,
-      layout: site?.layout ?? empty,
-      compactLayout: site?.compactLayout ?? empty,
-      catalog,
-    };
+    return hideMachinePaths(
+      {
+        generatedAt: now().toISOString(),
+        live: true,
+        model,
+        layout: site?.layout ?? empty,
+        compactLayout: site?.compactLayout ?? empty,
+        catalog,
+      },
+      hidden,
+    );
   };
 
   const send = (res: ServerResponse, status: number, contentType: string, body: string) => {
-    res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': contentType,
+      // The page's scripts and styles are files of this site: nothing inline runs.
+      'content-security-policy': contentSecurityPolicy(),
+    });
     res.end(body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
+    // The docs only read: a POST from anywhere (a cross-site form included) changes nothing.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return send(res, 405, 'text/plain; charset=utf-8', 'The docs site only answers GET and HEAD.\n');
+    }
     if (path === '/api/catalog') {
       const { site } = await currentSite();
-      return send(
-        res,
-        200,
-        contentTypeOf('.json'),
-        JSON.stringify(await readCatalogFile(dbPath, site?.graph ?? {}, adapter, now)),
-      );
+      const catalog = await readCatalogFile(dbPath, site?.graph ?? {}, adapter, now);
+      return send(res, 200, contentTypeOf('.json'), JSON.stringify(hideMachinePaths(catalog, hidden)));
     }
     if (path === '/docs-data.json')
       return send(res, 200, contentTypeOf('.json'), JSON.stringify(await siteData()));
@@ -161,13 +184,16 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
     return send(res, 404, 'text/plain; charset=utf-8', `Not found: ${path}\n`);
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+  // The HTTP layer the status server uses too: foreign Host names refused, security headers on every answer.
+  const { server } = createGuardedServer({
+    host,
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.machine ? { machine: options.machine } : {}),
+    handle,
+    onError: (error, req, res) => {
       logger.error(`request ${req.url} failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent)
-        send(res, 500, 'text/plain; charset=utf-8', 'Internal error; see the server log.\n');
-      else res.end();
-    });
+      sendPlain(res, 500, 'Internal error; see the server log.');
+    },
   });
   const requestedPort = options.port ?? DEFAULT_DOCS_PORT;
   await new Promise<void>((resolveListen, reject) => {

@@ -1,24 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtAssetsDir } from '../lib/built-assets.js';
 
 /** One file of the site: its path under the site root, its MIME type and its bytes. */
 export interface SiteFile {
   path: string;
   contentType: string;
   body: string;
-}
-
-/** Raised when the site's own files are missing from the installation (a broken checkout or package). */
-export class DocsAssetsMissingError extends Error {
-  constructor(readonly looked: string[]) {
-    super(
-      `The docs site's assets were not found (looked in ${looked.join(', ')}). ` +
-        'Reinstall bambuzled or run it from a complete checkout.',
-    );
-    this.name = 'DocsAssetsMissingError';
-  }
 }
 
 const TYPES: Record<string, string> = {
@@ -32,13 +21,12 @@ export function contentTypeOf(path: string): string {
   return TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream';
 }
 
-/** docs-site/assets, whether this module runs from the sources (vitest) or from dist/docs-site. */
+/**
+ * The site's own files as `npm run build` wrote them (dist/docs-site/assets: the page, its styles and
+ * app.js, the bundle of docs-site/browser/), whether this module runs from dist/ or from the sources.
+ */
 function assetsDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'assets'), join(here, '..', '..', 'docs-site', 'assets')];
-  const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
-  if (!found) throw new DocsAssetsMissingError(candidates);
-  return found;
+  return builtAssetsDir(import.meta.url, 'app.js', "The docs site's page and script (app.js)");
 }
 
 /**
@@ -49,15 +37,7 @@ function wrapCommonJs(source: string, assign: string): string {
   return `(function () {\nvar module = { exports: {} };\nvar exports = module.exports;\n${source}\n;${assign}\n})();\n`;
 }
 
-const APP_FILES = [
-  'index.html',
-  'style.css',
-  'core.js',
-  'graph.js',
-  'search.js',
-  'panels.js',
-  'app.js',
-] as const;
+const APP_FILES = ['index.html', 'style.css', 'app.js'] as const;
 
 /** Every static file of the site: the page, its styles and scripts, and vendored highlight.js and elkjs. */
 export function siteAssetFiles(): SiteFile[] {

@@ -1,9 +1,23 @@
-import { STATUS_PAGE_SCRIPT } from './status-page-script.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtAssetsDir } from '../lib/built-assets.js';
+
+let script: string | undefined;
+
+/** The page's script: scheduler/browser/ bundled by `npm run build` (dist/scheduler/assets/status-page.js). */
+export function statusPageScript(): string {
+  script ??= readFileSync(
+    join(builtAssetsDir(import.meta.url, 'status-page.js', "The status page's script"), 'status-page.js'),
+    'utf8',
+  );
+  return script;
+}
 
 /**
- * The status page: one self-contained HTML document (inline CSS and script, no CDN) that reads the
- * JSON API and renders every value with textContent, so that nothing from the database becomes markup.
- * The chart is the one exception: an SVG the server builds with its text escaped.
+ * The status page: one HTML document (inline CSS; its script, scheduler/browser/, bundled at build time
+ * and served from the same origin; no CDN) that reads the JSON API and renders every value with
+ * textContent, so that nothing from the database becomes markup. The chart is the one exception: an SVG
+ * the server builds with its text escaped.
  */
 export function renderStatusPage(options: { csrfToken: string; nonce: string }): string {
   return `<!doctype html>
@@ -78,7 +92,7 @@ export function renderStatusPage(options: { csrfToken: string; nonce: string }):
 </section>
 </main>
 <script src="/assets/chart.umd.min.js"></script>
-<script nonce="${escapeAttribute(options.nonce)}">${STATUS_PAGE_SCRIPT}</script>
+<script src="/assets/status-page.js"></script>
 </body>
 </html>
 `;

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AsyncExecutor, RunHistory } from '../adapter/index.js';
+import {
+  checkPost,
+  checkToken,
+  contentSecurityPolicy,
+  createGuardedServer,
+  type GuardSettings,
+  type MachineNames,
+} from '../lib/http/index.js';
 import type { Logger } from '../lib/logger.js';
 import { chartLibrary } from './chart-library.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
@@ -10,19 +18,9 @@ import { jobsPerDay, renderJobsChart } from './jobs-chart.js';
 import { listenerWrites } from './listener-writes.js';
 import { ownersFigures } from './owners-figures.js';
 import { type PageReader, printersSeen, recentJobs } from './print-history.js';
-import {
-  acceptedHostsFor,
-  checkHost,
-  checkPost,
-  checkToken,
-  type GuardSettings,
-  isWildcardBind,
-  type MachineNames,
-  machineNames,
-} from './request-guard.js';
 import type { RunNowRequest, Scheduler } from './scheduler.js';
 import { selectionFlags } from './selection-flags.js';
-import { renderStatusPage } from './status-page.js';
+import { renderStatusPage, statusPageScript } from './status-page.js';
 
 export interface StatusServerOptions {
   scheduler: Scheduler;
@@ -79,22 +77,18 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65_535) {
     throw new SchedulerConfigError(`The port ${requestedPort} is not valid; use a number from 1 to 65535.`);
   }
-  const csrfToken = randomBytes(24).toString('base64url');
-  const guard: GuardSettings = {
-    csrfToken,
+  // The shared HTTP layer refuses foreign Host names and sets the security headers on every answer.
+  const { server } = createGuardedServer({
+    host,
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.machine ? { machine: options.machine } : {}),
     ...(options.token ? { token: options.token } : {}),
-    allowedHosts: acceptedHostsFor(host, {
-      ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
-      machine: options.machine ?? machineNames(),
-    }),
-    wildcardBind: isWildcardBind(host),
-  };
-  const server = createServer((request, response) => {
-    handle(request, response, options, guard).catch((error: unknown) => {
+    handle: (request, response, guard) => handle(request, response, options, guard),
+    onError: (error, _request, response) => {
       const status = error instanceof HttpError ? error.status : statusOf(error);
       if (status >= 500) options.logger?.error(`status page: ${messageOf(error)}`);
       sendJson(response, status, { error: messageOf(error) });
-    });
+    },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -125,17 +119,21 @@ async function handle(
   const url = new URL(request.url ?? '/', 'http://status.invalid');
   const path = url.pathname;
   const method = request.method ?? 'GET';
-  refuseUnless(checkHost(request.headers, guard));
 
   if (path === '/' && (method === 'GET' || method === 'HEAD')) {
     const nonce = randomBytes(16).toString('base64');
     response.writeHead(200, {
-      ...commonHeaders(),
       'content-type': 'text/html; charset=utf-8',
-      // 'self' for the charting library, served below from node_modules (never a CDN).
-      'content-security-policy': `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      // Scripts are files from this origin: the page's bundle and the charting library, both served
+      // below (never a CDN); the nonce is for the page's one inline stylesheet.
+      'content-security-policy': contentSecurityPolicy({ nonce, images: 'data:' }),
     });
     response.end(method === 'HEAD' ? undefined : renderStatusPage({ csrfToken: guard.csrfToken, nonce }));
+    return;
+  }
+  if (path === '/assets/status-page.js' && (method === 'GET' || method === 'HEAD')) {
+    response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+    response.end(method === 'HEAD' ? undefined : statusPageScript());
     return;
   }
   if (path === '/assets/chart.umd.min.js' && (method === 'GET' || method === 'HEAD')) {
@@ -143,7 +141,6 @@ async function handle(
     if (library === null)
       throw new HttpError(404, 'The charting library (chart.js) is not installed: run npm install.');
     response.writeHead(200, {
-      ...commonHeaders(),
       'cache-control': 'public, max-age=86400',
       'content-type': 'text/javascript; charset=utf-8',
     });
@@ -347,20 +344,12 @@ function statusOf(error: unknown): number {
   return 500;
 }
 
-function commonHeaders(): Record<string, string> {
-  return {
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  };
-}
-
 function sendJson(response: ServerResponse, status: number, payload: unknown): void {
   if (response.headersSent) {
     response.end();
     return;
   }
-  response.writeHead(status, { ...commonHeaders(), 'content-type': 'application/json; charset=utf-8' });
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   response.end(JSON.stringify(payload));
 }
 

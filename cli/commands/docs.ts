@@ -31,6 +31,7 @@ interface ServeFlags extends CompileFlags {
   port: string;
   host: string;
   db?: string;
+  allowedHost?: string[];
 }
 
 function parsePort(text: string): number | undefined {
@@ -104,6 +105,7 @@ async function serve(projectDir: string, flags: ServeFlags): Promise<number> {
       dbPath,
       port,
       host: flags.host,
+      ...(flags.allowedHost ? { allowedHosts: flags.allowedHost } : {}),
       logger,
       overrides: overridesOf(flags),
     });
@@ -174,6 +176,10 @@ export function registerDocs(program: Command): void {
     .option(
       '--db <path>',
       'the SQLite database (default: BAMBUZLED_DB or data/print_history.db); may not exist yet',
+    )
+    .option(
+      '--allowed-host <name...>',
+      'a host name the docs answer to besides the bind address (a reverse proxy, a LAN name); others are refused',
     );
   environmentFlags(serveCommand).action(async (projectDir: string, flags: ServeFlags) => {
     process.exitCode = await serve(projectDir, flags);
