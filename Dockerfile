@@ -18,6 +18,8 @@ COPY ingestion ./ingestion
 COPY lib ./lib
 COPY scheduler ./scheduler
 COPY simulator ./simulator
+# esbuild bundles the pages' browser code (docs-site/browser, scheduler/browser) into dist/.
+COPY scripts ./scripts
 RUN npm run build
 
 FROM node:20-bookworm-slim AS prod-deps
@@ -37,7 +39,6 @@ COPY package.json workflow_settings.yaml ./
 COPY bin ./bin
 COPY definitions ./definitions
 COPY includes ./includes
-COPY docs-site/assets ./docs-site/assets
 COPY ingestion/config.example.json ./ingestion/config.example.json
 # The database volume and the compile cache must be writable by the unprivileged user.
 RUN mkdir -p /data /app/.bambuzled && chown node:node /data /app/.bambuzled

@@ -10,8 +10,10 @@ import {
   withoutPassword,
 } from '../adapter/index.js';
 import {
+  checkToken,
   contentSecurityPolicy,
   createGuardedServer,
+  type GuardSettings,
   type MachineNames,
   sendPlain,
 } from '../lib/http/index.js';
@@ -46,6 +48,12 @@ export interface ServeDocsOptions {
   allowedHosts?: readonly string[];
   /** The machine's names and addresses (read from the OS at start unless given). */
   machine?: MachineNames;
+  /**
+   * When set, the site's data (the SQL, the catalog) needs `Authorization: Bearer <token>`, as the
+   * status API does; the page asks once and keeps it for the session (or open it as /#token=<token>).
+   * Never shown or logged.
+   */
+  token?: string;
 }
 
 export interface DocsServer {
@@ -69,6 +77,9 @@ interface CompiledSite {
   layout: LineageLayout;
   compactLayout: LineageLayout;
 }
+
+/** The answers that hold the project (its SQL, the catalog): behind the token when one is set. */
+const DATA_PATHS = new Set(['/docs-data.json', '/docs-data.js', '/api/catalog']);
 
 const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -161,12 +172,17 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
     res.end(body);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, guard: GuardSettings) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     // The docs only read: a POST from anywhere (a cross-site form included) changes nothing.
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', 'The docs site only answers GET and HEAD.\n');
+    }
+    // The page and its scripts are the same for everyone; what the project holds needs the token.
+    if (DATA_PATHS.has(path)) {
+      const token = checkToken(req.headers, guard);
+      if (!token.ok) return send(res, token.status, 'text/plain; charset=utf-8', `${token.message}\n`);
     }
     if (path === '/api/catalog') {
       const { site } = await currentSite();
@@ -189,6 +205,7 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
     host,
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
     ...(options.machine ? { machine: options.machine } : {}),
+    ...(options.token ? { token: options.token } : {}),
     handle,
     onError: (error, req, res) => {
       logger.error(`request ${req.url} failed: ${error instanceof Error ? error.message : String(error)}`);

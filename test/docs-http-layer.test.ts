@@ -111,8 +111,46 @@ describe('the docs server behind the shared HTTP layer', () => {
     expect(await res.text()).toContain('only answers GET and HEAD');
   });
 
+  it('with --token keeps the SQL and the catalog behind it; a page opened as /#token=… reads them', async () => {
+    const token = 'd0cs-t0ken-xyz';
+    const guarded = await serveDocs({
+      projectDir,
+      dbPath,
+      port: 0,
+      logger: recordingLogger(),
+      machine,
+      token,
+    });
+    try {
+      expect((await fetch(new URL('/', guarded.url))).status).toBe(200);
+      for (const path of ['/docs-data.json', '/docs-data.js', '/api/catalog']) {
+        const refused = await fetch(new URL(path, guarded.url));
+        expect(refused.status, path).toBe(401);
+        const text = await refused.text();
+        expect(text, path).toContain('Authorization: Bearer');
+        expect(text, path).not.toContain('jobs_brz');
+        const wrong = await fetch(new URL(path, guarded.url), { headers: { authorization: 'Bearer nope' } });
+        expect(wrong.status, path).toBe(401);
+        const given = await fetch(new URL(path, guarded.url), {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(given.status, path).toBe(200);
+      }
+      browser ??= await launchChromium();
+      const page = await browser.newPage();
+      await page.goto(`${guarded.url}#token=${token}`);
+      await page.waitForSelector('body[data-ready="true"]');
+      expect(await page.locator('#sidebar').textContent()).toContain('jobs_brz');
+      // The token leaves the address bar once kept for the session.
+      expect(page.url()).not.toContain(token);
+      await page.close();
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('runs under its own CSP: the page, the SQL highlighting and the lineage-only layout break no directive', async () => {
-    browser = await launchChromium();
+    browser ??= await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
     const problems: string[] = [];
     page.on('console', (message) => {

@@ -32,6 +32,7 @@ interface ServeFlags extends CompileFlags {
   host: string;
   db?: string;
   allowedHost?: string[];
+  token?: string;
 }
 
 function parsePort(text: string): number | undefined {
@@ -97,7 +98,8 @@ async function serve(projectDir: string, flags: ServeFlags): Promise<number> {
     return 2;
   }
   const dbPath = resolveDbPath(flags.db);
-  const logger = consoleLogger('docs');
+  const token = flags.token ?? process.env.BAMBUZLED_DOCS_TOKEN;
+  const logger = consoleLogger('docs', [token ?? '']);
   let server: DocsServer;
   try {
     server = await serveDocs({
@@ -106,6 +108,7 @@ async function serve(projectDir: string, flags: ServeFlags): Promise<number> {
       port,
       host: flags.host,
       ...(flags.allowedHost ? { allowedHosts: flags.allowedHost } : {}),
+      ...(token ? { token } : {}),
       logger,
       overrides: overridesOf(flags),
     });
@@ -180,6 +183,10 @@ export function registerDocs(program: Command): void {
     .option(
       '--allowed-host <name...>',
       'a host name the docs answer to besides the bind address (a reverse proxy, a LAN name); others are refused',
+    )
+    .option(
+      '--token <token>',
+      'require "Authorization: Bearer <token>" for the SQL and the catalog (or $BAMBUZLED_DOCS_TOKEN)',
     );
   environmentFlags(serveCommand).action(async (projectDir: string, flags: ServeFlags) => {
     process.exitCode = await serve(projectDir, flags);

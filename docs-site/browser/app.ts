@@ -4,6 +4,7 @@ import type { DocsCatalog } from '../catalog-snapshot.js';
 import type { DocsSiteData } from '../site-data.js';
 import {
   $,
+  fetchServed,
   formatTime,
   h,
   LINEAGE_ONLY_FROM,
@@ -11,6 +12,7 @@ import {
   nodesOf,
   setCatalog,
   state,
+  takeTokenFromHash,
   withCode,
 } from './core.js';
 import {
@@ -77,7 +79,7 @@ function renderCatalogStatus(): void {
 async function refreshCatalog(): Promise<void> {
   if (!state.data?.live) return;
   try {
-    const res = await fetch('api/catalog', { cache: 'no-store' });
+    const res = await fetchServed('api/catalog');
     if (!res.ok) return;
     setCatalog((await res.json()) as DocsCatalog);
     renderCatalogStatus();
@@ -105,6 +107,7 @@ function route(): void {
 }
 
 async function main(): Promise<void> {
+  takeTokenFromHash();
   let data: DocsSiteData;
   try {
     data = await loadData();

@@ -132,14 +132,43 @@ declare global {
   }
 }
 
+const TOKEN_KEY = 'bambuzled-docs-token';
+
+/** A served site started with --token: a page opened as /#token=… keeps it for the session. */
+export function takeTokenFromHash(): void {
+  const given = /^#token=([^&]+)$/.exec(location.hash);
+  if (!given?.[1]) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(given[1]));
+  history.replaceState(null, '', location.pathname);
+}
+
+/** GET from the serving docs server, with the token when the reader gave one; asks once on a 401. */
+export async function fetchServed(path: string): Promise<Response> {
+  const send = () => {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    return fetch(path, {
+      cache: 'no-store',
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
+  };
+  const res = await send();
+  if (res.status !== 401) return res;
+  const token = prompt('These docs need their token:');
+  if (!token) return res;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  return send();
+}
+
 export async function loadData(): Promise<DocsSiteData> {
   if (location.protocol !== 'file:') {
+    let res: Response | undefined;
     try {
-      const res = await fetch('docs-data.json', { cache: 'no-store' });
-      if (res.ok) return (await res.json()) as DocsSiteData;
+      res = await fetchServed('docs-data.json');
     } catch {
-      // Fall through to the script copy below.
+      // Not served after all: fall through to the script copy below.
     }
+    if (res?.ok) return (await res.json()) as DocsSiteData;
+    if (res?.status === 401) throw new Error('the server needs its token (open the page as /#token=<token>)');
   }
   // Browsers refuse fetch() on file:// pages; the generator writes the same data as a script.
   return new Promise((resolve, reject) => {
