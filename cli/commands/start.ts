@@ -146,6 +146,8 @@ export async function runStart(
       dbPath,
       port: docsPort,
       host: options.host,
+      // Both pages stand on the same HTTP layer: the names the status page answers to, the docs do too.
+      ...(options.allowedHost ? { allowedHosts: options.allowedHost } : {}),
       logger: consoleLogger('docs'),
     });
   } catch (error) {
@@ -216,7 +218,7 @@ export function registerStart(program: Command): void {
     )
     .option(
       '--allowed-host <name...>',
-      'another host name the status page answers to (a reverse proxy, a LAN name)',
+      'another host name both pages answer to (a reverse proxy, a LAN name)',
     )
     .option('--demo', 'use simulated printers even when printers are configured')
     .action(async (projectDir: string, options: StartOptions) => {
