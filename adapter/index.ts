@@ -30,7 +30,7 @@ export { openSqliteExecutor, type SqliteExecutorOptions } from './engine/sqlite/
 export { type GraphAction, graphActions } from './graph-actions.js';
 export { displayNameOf, quoteIdentifier, refRewriterFor, sqliteNameOf } from './names.js';
 export { readCatalog } from './read-catalog.js';
-export { type RunOptions, runGraph } from './run-graph.js';
+export { compileVarsFor, type RunOptions, runGraph } from './run-graph.js';
 export {
   ACTION_RUNS_TABLE,
   type AssertionState,

@@ -97,6 +97,8 @@ export async function runGraph(graph: CompiledGraph, options: RunOptions): Promi
     const readable = formatCompilationErrors(readableCompilationErrors(errors, graph));
     return refuse(`The graph has compilation errors: ${readable.join('; ')}`);
   }
+  const mismatch = compiledForAnotherEngine(graph, dialect);
+  if (mismatch) return refuse(mismatch);
   const selected = selectActions(graphActions(graph, dialect), selection);
   if (!selected.ok) return refuse(selected.message);
 
@@ -252,4 +254,26 @@ function contextFor(graph: CompiledGraph, options: ActionOptions): ActionContext
     written: new Map(),
     stages: new Set(),
   };
+}
+
+/**
+ * Why a graph cannot run on this engine: it was compiled with another engine's compile var (its SQL is
+ * that engine's). A graph compiled without the var is the project's default and runs anywhere it can.
+ */
+function compiledForAnotherEngine(graph: CompiledGraph, dialect: Dialect): string | undefined {
+  const vars = graph.projectConfig?.vars ?? {};
+  for (const [key, wanted] of Object.entries(dialect.compileVars)) {
+    const given = vars[key];
+    if (given !== undefined && given !== wanted)
+      return `The graph was compiled with --vars ${key}=${given} but runs on ${dialect.name}: compile it with --vars ${key}=${wanted} (bambuzled run does so by itself).`;
+  }
+  return undefined;
+}
+
+/** The vars to compile a graph with for this engine: the user's, with the engine's own over them. */
+export function compileVarsFor(
+  dialect: Dialect,
+  vars: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return { ...vars, ...dialect.compileVars };
 }

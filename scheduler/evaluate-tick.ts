@@ -51,7 +51,10 @@ export async function evaluateTick(context: TickEvaluationContext, wokenBy: stri
       return record({ cursorAfter: after, decision: 'SKIPPED', reason, runId: null });
     }
     const what = describeEnded(ended);
-    const compiled = await context.adapter.compileProject({ projectDir: context.projectDir });
+    const compiled = await context.adapter.compileProject({
+      projectDir: context.projectDir,
+      vars: { ...context.dialect.compileVars },
+    });
     if (!compiled.ok) {
       const reason = `${what}; the project does not compile: ${compiled.message}`;
       return record({ cursorAfter: cursorBefore, decision: 'FAILED', reason, runId: null });

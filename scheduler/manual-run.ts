@@ -21,7 +21,10 @@ export async function runManually(context: ManualRunContext, request: RunNowRequ
   await acquireWaiting(context, 'manual run');
   try {
     const { result, stoppedBy } = await underLease(context, async (signal) => {
-      const compiled = await context.adapter.compileProject({ projectDir: context.projectDir });
+      const compiled = await context.adapter.compileProject({
+        projectDir: context.projectDir,
+        vars: { ...context.dialect.compileVars },
+      });
       if (!compiled.ok) throw new ProjectCompileError(context.projectDir, compiled.message);
       const selection: Selection = {
         ...(request.tags?.length ? { tags: request.tags } : {}),

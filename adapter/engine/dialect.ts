@@ -22,6 +22,12 @@ export interface WrittenRows {
 
 export interface Dialect {
   readonly name: string;
+  /**
+   * The compile vars that tell a project which engine its SQL is for (`engine`: sqlite | postgres), set
+   * over the user's vars wherever a graph is compiled to run here; a project's includes read them
+   * (this project's includes/sql.js). A graph compiled with another engine's value is refused by runGraph.
+   */
+  readonly compileVars: Readonly<Record<string, string>>;
   /** The table or view name a Dataform target has on this engine (schema folded in, or not). */
   objectName(target: Target, config: ProjectConfig | undefined): string;
   /** Quotes an identifier. */

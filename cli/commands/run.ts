@@ -13,6 +13,7 @@ import {
   type Target,
 } from '../../adapter/index.js';
 import { connect } from '../connect.js';
+import { engineCompileVars } from '../engine-vars.js';
 import { resolveDbPath } from '../db-path.js';
 import { parseDuration } from '../duration.js';
 import { collectList, formatCompileErrors, parseVars } from './compile.js';
@@ -220,7 +221,10 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
     console.error(parsed.message);
     return 1;
   }
-  const flagged = await compileWithFlags(projectDir, { ...flags, vars: parsed.vars });
+  const flagged = await compileWithFlags(projectDir, {
+    ...flags,
+    vars: engineCompileVars(dbPath, parsed.vars),
+  });
   if (!flagged.ok) {
     console.error('message' in flagged ? flagged.message : formatCompileErrors(flagged.outcome));
     return flagged.exitCode;

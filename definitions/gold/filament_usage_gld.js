@@ -1,7 +1,7 @@
 // Written in Dataform's JS API (publish) rather than SQLX: the per-outcome counters are generated
 // from the shared status list, so a new status in includes/constants.js shows up here by itself.
 const outcomeCounters = constants.ENDED_STATUSES.map(
-  (status) => `SUM(outcome = ${constants.sqlString(status)}) AS ${status}_jobs`,
+  (status) => `${sql.countIf(`outcome = ${constants.sqlString(status)}`)} AS ${status}_jobs`,
 ).join(',\n  ');
 
 const outcomeColumnDocs = Object.fromEntries(
