@@ -13,7 +13,9 @@ const ENGINES = ['sqlite', 'postgres'];
 const vars = (typeof dataform !== 'undefined' && dataform.projectConfig && dataform.projectConfig.vars) || {};
 const engine = vars.engine || 'sqlite';
 if (!ENGINES.includes(engine)) {
-  throw new Error(`The compile var engine is "${engine}"; use one of ${ENGINES.join(', ')} (--vars engine=sqlite).`);
+  throw new Error(
+    `The compile var engine is "${engine}"; use one of ${ENGINES.join(', ')} (--vars engine=sqlite).`,
+  );
 }
 
 /** One expression per engine, picked for the engine being compiled for. */
@@ -37,7 +39,9 @@ function isoUtc(column) {
 /** The whole seconds (rounded) from one timestamp column to another. */
 function secondsBetween(fromColumn, toColumn) {
   return pick({
-    sqlite: `CAST(ROUND((julianday(${toColumn}) - julianday(${fromColumn})) * 86400) AS INTEGER)`,
+    // Whole milliseconds first: julianday's days * 86400 puts x.5 s a hair below or above the half,
+    // and the engines must round the same half the same way (away from zero, as PostgreSQL does).
+    sqlite: `CAST(ROUND((ROUND(julianday(${toColumn}) * 86400000) - ROUND(julianday(${fromColumn}) * 86400000)) / 1000.0) AS INTEGER)`,
     postgres: `CAST(ROUND(EXTRACT(EPOCH FROM (${pgUtc(toColumn)} - ${pgUtc(fromColumn)}))) AS INTEGER)`,
   });
 }
@@ -80,6 +84,19 @@ function round(expression, digits) {
   });
 }
 
+/**
+ * numerator / denominator rounded to `digits` decimals, the same on both engines for a whole-number
+ * numerator: SQLite divides doubles, where 23886 / 3600.0 = 6.635 is stored a hair below the half and
+ * rounds down; scaled first, the half is exact (663.5), and both round it away from zero.
+ */
+function ratio(numerator, denominator, digits) {
+  const scale = 10 ** digits;
+  return pick({
+    sqlite: `(ROUND((${numerator}) * ${scale} / (${denominator} * 1.0)) / ${scale}.0)`,
+    postgres: `ROUND((${numerator}) * 1.0 / ${denominator}, ${digits})`,
+  });
+}
+
 /** A condition that a text column has exactly the shape YYYY-MM-DDTHH:MM:SS.sssZ. */
 function matchesIsoUtc(column) {
   return pick({
@@ -115,6 +132,7 @@ module.exports = {
   isoUtc,
   matchesDate,
   matchesIsoUtc,
+  ratio,
   round,
   secondsBetween,
   weekday,

@@ -13,9 +13,9 @@ import {
   type Target,
 } from '../../adapter/index.js';
 import { connect } from '../connect.js';
-import { engineCompileVars } from '../engine-vars.js';
 import { resolveDbPath } from '../db-path.js';
 import { parseDuration } from '../duration.js';
+import { engineCompileVars } from '../engine-vars.js';
 import { collectList, formatCompileErrors, parseVars } from './compile.js';
 import { type CompileFlags, compileWithFlags, sqliteNotes, withOverrideFlags } from './compile-flags.js';
 import { formatTestResults, unitTestsOf } from './test.js';

@@ -9,8 +9,8 @@ import {
   runUnitTests,
   type TestResult,
 } from '../../adapter/index.js';
-import { collectList, formatCompileErrors, parseVars } from './compile.js';
 import { engineCompileVars } from '../engine-vars.js';
+import { collectList, formatCompileErrors, parseVars } from './compile.js';
 import { compileWithFlags } from './compile-flags.js';
 
 interface TestFlags {
@@ -50,7 +50,7 @@ async function testCommand(projectDir: string, flags: TestFlags): Promise<number
     console.error(vars.message);
     return 2;
   }
-    // The tests run on the server --db names, else on a scratch SQLite database.
+  // The tests run on the server --db names, else on a scratch SQLite database.
   const compiled = await compileWithFlags(projectDir, {
     vars: engineCompileVars(flags.db && isServerUrl(flags.db) ? flags.db : ':memory:', vars.vars),
     timeout: flags.timeout,

@@ -41,7 +41,7 @@ SELECT
   COALESCE(filament_color, 'unknown') AS filament_color,
   COUNT(*) AS jobs,
   ${outcomeCounters},
-  ROUND(SUM(duration_s) / 3600.0, 2) AS print_hours,
+  ${sql.ratio('SUM(duration_s)', 3600, 2)} AS print_hours,
   COALESCE(SUM(CASE WHEN is_finished = 1 THEN total_layers END), 0) AS finished_layers,
   COUNT(DISTINCT printer_serial) AS printers,
   MAX(ended_at) AS last_used_at
