@@ -51,10 +51,11 @@ function chargedFraction(alias, sourceColumn) {
     END`;
 }
 
-/** One filament source per job: the .3mf when the listener read it, else the AMS figures. */
-function chosenFilamentSource(filamentsTable) {
+/** One filament source per job: the .3mf when the listener read it, else the AMS figures (`where`: which jobs). */
+function chosenFilamentSource(filamentsTable, where = '') {
   return `SELECT job_id, CASE WHEN SUM(CASE WHEN source = '3mf' THEN 1 ELSE 0 END) > 0 THEN '3mf' ELSE 'ams_remain' END AS source
   FROM ${filamentsTable}
+  ${where ? `WHERE ${where}` : ''}
   GROUP BY job_id`;
 }
 

@@ -46,9 +46,9 @@ function secondsBetween(fromColumn, toColumn) {
   });
 }
 
-/** The larger of two non-NULL values (SQLite's two-argument MAX, PostgreSQL's GREATEST). */
-function greatest(a, b) {
-  return pick({ sqlite: `MAX(${a}, ${b})`, postgres: `GREATEST(${a}, ${b})` });
+/** The largest of two or more non-NULL values (SQLite's many-argument MAX, PostgreSQL's GREATEST). */
+function greatest(...values) {
+  return pick({ sqlite: `MAX(${values.join(', ')})`, postgres: `GREATEST(${values.join(', ')})` });
 }
 
 /** ISO day of the week of a timestamp column, UTC: 1 = Monday ... 7 = Sunday. */
@@ -73,6 +73,14 @@ function weekStart(dateColumn, weekdayColumn) {
   return pick({
     sqlite: `date(${dateColumn}, '-' || (${weekdayColumn} - 1) || ' days')`,
     postgres: `to_char(CAST(${dateColumn} AS date) - (${weekdayColumn} - 1), 'YYYY-MM-DD')`,
+  });
+}
+
+/** A YYYY-MM-DD date column plus `days` days, as YYYY-MM-DD. */
+function addDays(dateColumn, days) {
+  return pick({
+    sqlite: `date(${dateColumn}, '+${days} days')`,
+    postgres: `to_char(CAST(${dateColumn} AS date) + ${days}, 'YYYY-MM-DD')`,
   });
 }
 
@@ -125,6 +133,7 @@ function flag(condition) {
 
 module.exports = {
   engine,
+  addDays,
   countIf,
   flag,
   greatest,

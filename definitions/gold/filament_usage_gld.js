@@ -12,10 +12,10 @@ const outcomeColumnDocs = Object.fromEntries(
 );
 
 publish('filament_usage_gld', {
-  type: 'table',
+  type: 'view',
   tags: ['gold'],
   description:
-    'Gold: per filament type and colour (the active tray while printing), how many jobs used it, how they ended and the hours printed with it. Jobs whose filament is unknown are grouped under "unknown".',
+    'Gold: per filament type and colour (the active tray while printing), how many jobs used it, how they ended and the hours printed with it. Jobs whose filament is unknown are grouped under "unknown". A view: each group spans the whole history, so it is computed when read and costs a sensor run nothing.',
   columns: {
     filament_type: 'Material (PLA, PETG, ...), or "unknown".',
     filament_color: 'Colour as RRGGBBAA hex, or "unknown".',
