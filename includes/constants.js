@@ -3,7 +3,9 @@
  * `constants` (by its basename), so a SQLX file writes `${constants.ENDED_STATUSES_SQL}`.
  *
  * The statuses mirror ingestion/raw-schema.ts (JOB_STATUSES), which the listener owns: the project
- * cannot import TypeScript, so bronze assertions check that the raw layer still speaks this vocabulary.
+ * cannot import TypeScript, so bronze assertions check that the raw layer still speaks this vocabulary:
+ * job_outcomes_brz takes every job that is not open, and its rowCondition on outcome fails for a status
+ * that is not listed here.
  * Engine differences (dates, rounding, patterns) live in includes/sql.js, not here.
  */
 

@@ -127,7 +127,7 @@ describe('the project on SQLite and on PostgreSQL', () => {
     expect(rows.job_filaments_slv?.length).toBeGreaterThan(0);
     expect(rows.printer_daily_gld?.length).toBeGreaterThan(0);
     await expectSameTables();
-  });
+  }, 120_000);
 
   it('stays the same, run after run, as the history grows and changes', async () => {
     for (const step of [1, 2, 3]) {
@@ -135,7 +135,7 @@ describe('the project on SQLite and on PostgreSQL', () => {
       await runBoth();
       await expectSameTables();
     }
-  });
+  }, 240_000);
 
   it('refuses a graph compiled for the other engine, saying how to compile it', async () => {
     const result = await runGraph(sqlite.graph, {

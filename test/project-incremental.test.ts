@@ -113,7 +113,7 @@ describe('incremental silver and gold', () => {
     for (const name of Object.keys(full)) {
       expect({ name, rows: incremental[name] }).toEqual({ name, rows: full[name] });
     }
-  });
+  }, 240_000);
 
   it('would see a stale day: the comparison fails when a gold row is left behind', async () => {
     // The proof above must be able to fail: a row the incremental path forgot to delete is a difference.
@@ -127,5 +127,5 @@ describe('incremental silver and gold', () => {
     expect(after.printer_daily_gld).not.toEqual(before.printer_daily_gld);
     expect(problems(await run(true))).toEqual([]);
     expect(await tables()).toEqual(before);
-  });
+  }, 60_000);
 });

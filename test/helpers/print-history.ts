@@ -229,6 +229,7 @@ export function growHistory(db: SqliteDatabase, n: number): void {
   if (n === 2) {
     // The lost job was re-attached and finished, on another filament: it leaves its filament groups.
     const lost = fixtureJobs().find((job) => job.job_key === 'lost-job') as RawJobRow;
+    writeRawJob(db, { ...lost, status: 'running', ended_at: null });
     writeRawJob(db, {
       ...lost,
       status: 'finished',
