@@ -11,7 +11,7 @@ export {
   type CompileOverrides,
   compileProject,
 } from './compile-project.js';
-export type { Dialect, WrittenRows } from './engine/dialect.js';
+export { DEFAULT_ENGINE_VAR, type Dialect, ENGINE_VAR, type WrittenRows } from './engine/dialect.js';
 export {
   type AsyncExecutor,
   type ColumnInfo,

@@ -1,4 +1,4 @@
-import { engineErrorKind, type RunResult, type Selection } from '../adapter/index.js';
+import { compileVarsFor, engineErrorKind, type RunResult, type Selection } from '../adapter/index.js';
 import { jobsEndedSince, latestChangeSeq } from '../ingestion/index.js';
 import type { QueryRows } from '../lib/query-rows.js';
 import { describeHolder, RunLockLostError } from './errors.js';
@@ -53,7 +53,7 @@ export async function evaluateTick(context: TickEvaluationContext, wokenBy: stri
     const what = describeEnded(ended);
     const compiled = await context.adapter.compileProject({
       projectDir: context.projectDir,
-      vars: { ...context.dialect.compileVars },
+      vars: compileVarsFor(context.dialect),
     });
     if (!compiled.ok) {
       const reason = `${what}; the project does not compile: ${compiled.message}`;

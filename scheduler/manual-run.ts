@@ -1,4 +1,4 @@
-import type { RunResult, Selection } from '../adapter/index.js';
+import { compileVarsFor, type RunResult, type Selection } from '../adapter/index.js';
 import type { Timers } from './change-watcher.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError } from './errors.js';
 import { type GraphRunContext, underLease } from './run-context.js';
@@ -23,7 +23,7 @@ export async function runManually(context: ManualRunContext, request: RunNowRequ
     const { result, stoppedBy } = await underLease(context, async (signal) => {
       const compiled = await context.adapter.compileProject({
         projectDir: context.projectDir,
-        vars: { ...context.dialect.compileVars },
+        vars: compileVarsFor(context.dialect),
       });
       if (!compiled.ok) throw new ProjectCompileError(context.projectDir, compiled.message);
       const selection: Selection = {

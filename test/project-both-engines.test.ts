@@ -138,14 +138,14 @@ describe('the project on SQLite and on PostgreSQL', () => {
   }, 240_000);
 
   it('refuses a graph compiled for the other engine, saying how to compile it', async () => {
-    const result = await runGraph(sqlite.graph, {
-      executor: postgres.executor,
-      dialect: postgres.dialect,
+    const result = await runGraph(postgres.graph, {
+      executor: sqlite.executor,
+      dialect: sqlite.dialect,
       selection: SENSOR,
       trigger: 'test',
     });
     expect(result.status).toBe('FAILED');
-    expect(result.error).toContain('--vars engine=postgres');
+    expect(result.error).toContain('compiled with --vars engine=postgres but runs on sqlite');
     expect(result.actions).toEqual([]);
   });
 });
