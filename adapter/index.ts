@@ -11,7 +11,7 @@ export {
   type CompileOverrides,
   compileProject,
 } from './compile-project.js';
-export type { Dialect, WrittenRows } from './engine/dialect.js';
+export { DEFAULT_ENGINE_VAR, type Dialect, ENGINE_VAR, type WrittenRows } from './engine/dialect.js';
 export {
   type AsyncExecutor,
   type ColumnInfo,
@@ -30,7 +30,7 @@ export { openSqliteExecutor, type SqliteExecutorOptions } from './engine/sqlite/
 export { type GraphAction, graphActions } from './graph-actions.js';
 export { displayNameOf, quoteIdentifier, refRewriterFor, sqliteNameOf } from './names.js';
 export { readCatalog } from './read-catalog.js';
-export { type RunOptions, runGraph } from './run-graph.js';
+export { compileVarsFor, type RunOptions, runGraph } from './run-graph.js';
 export {
   ACTION_RUNS_TABLE,
   type AssertionState,

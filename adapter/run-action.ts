@@ -6,7 +6,7 @@
  */
 import { type ActionContext, cancelReason, throwIfCancelled } from './action-context.js';
 import { opsMayRewriteRows } from './assertion-scope.js';
-import type { ExistingObject } from './build-tasks.js';
+import { cleanQuery, type ExistingObject } from './build-tasks.js';
 import type { WrittenRows } from './engine/dialect.js';
 import { engineErrorKind, type Row, type Statements } from './engine/executor.js';
 import type { GraphAction } from './graph-actions.js';
@@ -132,11 +132,21 @@ export async function runAction(
         uniqueIndexes: info.uniqueIndexes,
       };
       let queryColumns: string[] | undefined;
+      let preOpsRan = false;
       let schemaChange: { add: string[]; drop: string[] } | undefined;
       const keys = action.kind === 'incremental' ? (action.table.uniqueKey ?? []) : [];
       if (context.dialect.writesIncrementally(action, existing, context.fullRefresh)) {
         merged = true;
         if (keys.length > 0) context.stages.add(context.dialect.stageOf(action.sqliteName));
+        // The incremental pre-operations run first, as Dataform runs them before the query: the query
+        // may read what they create (this project's watermark table), so its columns are read after.
+        for (const op of action.kind === 'incremental' ? (action.table.incrementalPreOps ?? []) : []) {
+          current = cleanQuery(context.rewrite(op));
+          if (current === '') continue;
+          sql.push(current);
+          await tx.execute(current);
+        }
+        preOpsRan = true;
         current = context.dialect.incrementalSourceQuery(action, context.rewrite);
         queryColumns = await tx.queryColumns(current);
         current = undefined;
@@ -149,7 +159,11 @@ export async function runAction(
       if (action.kind === 'assertion') {
         scopeFields = scope ? { scope: 'written-rows', checkedRows: scope.checkedRows } : { scope: 'table' };
       }
-      const tasks = context.dialect.buildTasks(action, existing, {
+      const built =
+        preOpsRan && action.kind === 'incremental'
+          ? { ...action, table: { ...action.table, incrementalPreOps: [] } }
+          : action;
+      const tasks = context.dialect.buildTasks(built, existing, {
         fullRefresh: context.fullRefresh,
         rewrite: context.rewrite,
         queryColumns,

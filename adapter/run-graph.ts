@@ -4,7 +4,7 @@
  * the run-history store. Failures are recorded as data; dependants of a failure are skipped.
  */
 import { type ActionContext, cancelReason, dropStages } from './action-context.js';
-import type { Dialect } from './engine/dialect.js';
+import { DEFAULT_ENGINE_VAR, type Dialect, ENGINE_VAR } from './engine/dialect.js';
 import type { AsyncExecutor, Statements } from './engine/executor.js';
 import { sqliteDialect } from './engine/sqlite/sqlite-dialect.js';
 import { declarationsByKey, type GraphAction, graphActions } from './graph-actions.js';
@@ -97,6 +97,8 @@ export async function runGraph(graph: CompiledGraph, options: RunOptions): Promi
     const readable = formatCompilationErrors(readableCompilationErrors(errors, graph));
     return refuse(`The graph has compilation errors: ${readable.join('; ')}`);
   }
+  const mismatch = compiledForAnotherEngine(graph, dialect);
+  if (mismatch) return refuse(mismatch);
   const selected = selectActions(graphActions(graph, dialect), selection);
   if (!selected.ok) return refuse(selected.message);
 
@@ -252,4 +254,27 @@ function contextFor(graph: CompiledGraph, options: ActionOptions): ActionContext
     written: new Map(),
     stages: new Set(),
   };
+}
+
+/**
+ * Why a graph cannot run on this engine: it was compiled with another engine's ENGINE_VAR (its SQL is
+ * that engine's). A graph compiled without the var is the project's default and runs where it can.
+ */
+function compiledForAnotherEngine(graph: CompiledGraph, dialect: Dialect): string | undefined {
+  const given = graph.projectConfig?.vars?.[ENGINE_VAR];
+  if (given === undefined || given === dialect.engineVar) return undefined;
+  return `The graph was compiled with --vars ${ENGINE_VAR}=${given} but runs on ${dialect.name}: compile it with --vars ${ENGINE_VAR}=${dialect.engineVar} (bambuzled run does so by itself).`;
+}
+
+/**
+ * The vars to compile a graph with for this engine: the user's, with ENGINE_VAR over them unless the
+ * engine is the default one (whose graph is the stock CLI's, compiled without it).
+ */
+export function compileVarsFor(
+  dialect: Dialect,
+  vars: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  return dialect.engineVar === DEFAULT_ENGINE_VAR
+    ? { ...vars }
+    : { ...vars, [ENGINE_VAR]: dialect.engineVar };
 }

@@ -3,7 +3,10 @@
  * `constants` (by its basename), so a SQLX file writes `${constants.ENDED_STATUSES_SQL}`.
  *
  * The statuses mirror ingestion/raw-schema.ts (JOB_STATUSES), which the listener owns: the project
- * cannot import TypeScript, so bronze assertions check that the raw layer still speaks this vocabulary.
+ * cannot import TypeScript, so bronze assertions check that the raw layer still speaks this vocabulary:
+ * job_outcomes_brz takes every job that is not open, and its rowCondition on outcome fails for a status
+ * that is not listed here.
+ * Engine differences (dates, rounding, patterns) live in includes/sql.js, not here.
  */
 
 /** The status of a job that ran to the end. */
@@ -15,7 +18,7 @@ const ENDED_STATUSES = ['finished', 'failed', 'cancelled', 'ended_while_disconne
 /** Statuses of a job that is still open. */
 const OPEN_STATUSES = ['running', 'paused'];
 
-/** A SQL string literal with SQLite quoting (a quote inside is doubled). */
+/** A SQL string literal, standard quoting on both engines (a quote inside is doubled). */
 function sqlString(value) {
   return `'${String(value).replace(/'/g, "''")}'`;
 }
@@ -27,26 +30,6 @@ function sqlList(values) {
 
 /** `ENDED_STATUSES` as a SQL list: ('finished', 'failed', ...). */
 const ENDED_STATUSES_SQL = sqlList(ENDED_STATUSES);
-
-/**
- * The timestamp format of every *_at column from bronze on: ISO-8601 UTC with milliseconds,
- * YYYY-MM-DDTHH:MM:SS.sssZ (SQLite's %f is SS.SSS).
- */
-const ISO_UTC_FORMAT = '%Y-%m-%dT%H:%M:%fZ';
-
-/** A SQL expression that normalises a timestamp column to ISO_UTC_FORMAT (NULL when unparseable). */
-function isoUtc(column) {
-  return `strftime('${ISO_UTC_FORMAT}', ${column})`;
-}
-
-/** A GLOB pattern that matches exactly the ISO_UTC_FORMAT shape, for assertions. */
-const ISO_UTC_GLOB =
-  '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]Z';
-
-/** A SQL expression for the whole seconds between two timestamp columns. */
-function secondsBetween(fromColumn, toColumn) {
-  return `CAST(ROUND((julianday(${toColumn}) - julianday(${fromColumn})) * 86400) AS INTEGER)`;
-}
 
 /** Bambu's own names for the outcome of a job, as shown in the docs and the gold tables. */
 const OUTCOME_LABELS = {
@@ -70,10 +53,11 @@ function chargedFraction(alias, sourceColumn) {
     END`;
 }
 
-/** One filament source per job: the .3mf when the listener read it, else the AMS figures. */
-function chosenFilamentSource(filamentsTable) {
+/** One filament source per job: the .3mf when the listener read it, else the AMS figures (`where`: which jobs). */
+function chosenFilamentSource(filamentsTable, where = '') {
   return `SELECT job_id, CASE WHEN SUM(CASE WHEN source = '3mf' THEN 1 ELSE 0 END) > 0 THEN '3mf' ELSE 'ams_remain' END AS source
   FROM ${filamentsTable}
+  ${where ? `WHERE ${where}` : ''}
   GROUP BY job_id`;
 }
 
@@ -84,11 +68,7 @@ module.exports = {
   ENDED_STATUSES,
   ENDED_STATUSES_SQL,
   OPEN_STATUSES,
-  ISO_UTC_FORMAT,
-  ISO_UTC_GLOB,
   OUTCOME_LABELS,
-  isoUtc,
-  secondsBetween,
   sqlList,
   sqlString,
 };

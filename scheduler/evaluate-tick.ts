@@ -1,4 +1,4 @@
-import { engineErrorKind, type RunResult, type Selection } from '../adapter/index.js';
+import { compileVarsFor, engineErrorKind, type RunResult, type Selection } from '../adapter/index.js';
 import { jobsEndedSince, latestChangeSeq } from '../ingestion/index.js';
 import type { QueryRows } from '../lib/query-rows.js';
 import { describeHolder, RunLockLostError } from './errors.js';
@@ -51,7 +51,10 @@ export async function evaluateTick(context: TickEvaluationContext, wokenBy: stri
       return record({ cursorAfter: after, decision: 'SKIPPED', reason, runId: null });
     }
     const what = describeEnded(ended);
-    const compiled = await context.adapter.compileProject({ projectDir: context.projectDir });
+    const compiled = await context.adapter.compileProject({
+      projectDir: context.projectDir,
+      vars: compileVarsFor(context.dialect),
+    });
     if (!compiled.ok) {
       const reason = `${what}; the project does not compile: ${compiled.message}`;
       return record({ cursorAfter: cursorBefore, decision: 'FAILED', reason, runId: null });

@@ -1,4 +1,4 @@
-import type { RunResult, Selection } from '../adapter/index.js';
+import { compileVarsFor, type RunResult, type Selection } from '../adapter/index.js';
 import type { Timers } from './change-watcher.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError } from './errors.js';
 import { type GraphRunContext, underLease } from './run-context.js';
@@ -21,7 +21,10 @@ export async function runManually(context: ManualRunContext, request: RunNowRequ
   await acquireWaiting(context, 'manual run');
   try {
     const { result, stoppedBy } = await underLease(context, async (signal) => {
-      const compiled = await context.adapter.compileProject({ projectDir: context.projectDir });
+      const compiled = await context.adapter.compileProject({
+        projectDir: context.projectDir,
+        vars: compileVarsFor(context.dialect),
+      });
       if (!compiled.ok) throw new ProjectCompileError(context.projectDir, compiled.message);
       const selection: Selection = {
         ...(request.tags?.length ? { tags: request.tags } : {}),

@@ -20,8 +20,23 @@ export interface WrittenRows {
   count: number;
 }
 
+/** The compile var that names the engine a graph is compiled for. */
+export const ENGINE_VAR = 'engine';
+
+/**
+ * The engine a project compiled without ENGINE_VAR is for: SQLite, so that a SQLite run compiles exactly
+ * the stock CLI's graph (and shares its compile cache).
+ */
+export const DEFAULT_ENGINE_VAR = 'sqlite';
+
 export interface Dialect {
   readonly name: string;
+  /**
+   * The value of the compile var ENGINE_VAR (`engine`) that tells a project its SQL is for this engine;
+   * a project's includes read it (this project's includes/sql.js). compileVarsFor sets it where a graph is
+   * compiled to run here, and runGraph refuses a graph compiled with another value.
+   */
+  readonly engineVar: string;
   /** The table or view name a Dataform target has on this engine (schema folded in, or not). */
   objectName(target: Target, config: ProjectConfig | undefined): string;
   /** Quotes an identifier. */

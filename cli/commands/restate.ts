@@ -8,6 +8,7 @@ import { archiveDirFor } from '../../ingestion/report-archive.js';
 import { RestateError, restateRawLayer } from '../../ingestion/restate.js';
 import { DatabaseOpenError, openDatabase, type SqliteDatabase } from '../../lib/sqlite.js';
 import { configDbFileAt, DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+import { engineCompileVars } from '../engine-vars.js';
 import { DATE_HINT, parseUserDate } from '../parse-date.js';
 import { collectList, formatCompileErrors } from './compile.js';
 import { formatRunSummary, missingSourceHint } from './run.js';
@@ -88,7 +89,7 @@ export async function runRestate(projectDir: string, flags: RestateFlags): Promi
         `${result.jobsReplaced} job row(s) replaced by ${result.jobsWritten}.`,
     );
     if (!flags.run) return 0;
-    const compiled = await compileProject({ projectDir });
+    const compiled = await compileProject({ projectDir, vars: engineCompileVars(dbPath) });
     if (!compiled.ok) {
       console.error(formatCompileErrors(compiled));
       console.error(

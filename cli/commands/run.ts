@@ -15,6 +15,7 @@ import {
 import { connect } from '../connect.js';
 import { resolveDbPath } from '../db-path.js';
 import { parseDuration } from '../duration.js';
+import { engineCompileVars } from '../engine-vars.js';
 import { collectList, formatCompileErrors, parseVars } from './compile.js';
 import { type CompileFlags, compileWithFlags, sqliteNotes, withOverrideFlags } from './compile-flags.js';
 import { formatTestResults, unitTestsOf } from './test.js';
@@ -220,7 +221,10 @@ async function runCommand(projectDir: string, flags: RunFlags): Promise<number> 
     console.error(parsed.message);
     return 1;
   }
-  const flagged = await compileWithFlags(projectDir, { ...flags, vars: parsed.vars });
+  const flagged = await compileWithFlags(projectDir, {
+    ...flags,
+    vars: engineCompileVars(dbPath, parsed.vars),
+  });
   if (!flagged.ok) {
     console.error('message' in flagged ? flagged.message : formatCompileErrors(flagged.outcome));
     return flagged.exitCode;

@@ -9,6 +9,7 @@ import {
   runUnitTests,
   type TestResult,
 } from '../../adapter/index.js';
+import { engineCompileVars } from '../engine-vars.js';
 import { collectList, formatCompileErrors, parseVars } from './compile.js';
 import { compileWithFlags } from './compile-flags.js';
 
@@ -49,7 +50,11 @@ async function testCommand(projectDir: string, flags: TestFlags): Promise<number
     console.error(vars.message);
     return 2;
   }
-  const compiled = await compileWithFlags(projectDir, { vars: vars.vars, timeout: flags.timeout });
+  // The tests run on the server --db names, else on a scratch SQLite database.
+  const compiled = await compileWithFlags(projectDir, {
+    vars: engineCompileVars(flags.db && isServerUrl(flags.db) ? flags.db : ':memory:', vars.vars),
+    timeout: flags.timeout,
+  });
   if (!compiled.ok) {
     console.error('message' in compiled ? compiled.message : formatCompileErrors(compiled.outcome));
     return compiled.exitCode;

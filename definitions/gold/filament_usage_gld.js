@@ -1,7 +1,7 @@
 // Written in Dataform's JS API (publish) rather than SQLX: the per-outcome counters are generated
 // from the shared status list, so a new status in includes/constants.js shows up here by itself.
 const outcomeCounters = constants.ENDED_STATUSES.map(
-  (status) => `SUM(outcome = ${constants.sqlString(status)}) AS ${status}_jobs`,
+  (status) => `${sql.countIf(`outcome = ${constants.sqlString(status)}`)} AS ${status}_jobs`,
 ).join(',\n  ');
 
 const outcomeColumnDocs = Object.fromEntries(
@@ -12,10 +12,10 @@ const outcomeColumnDocs = Object.fromEntries(
 );
 
 publish('filament_usage_gld', {
-  type: 'table',
+  type: 'view',
   tags: ['gold'],
   description:
-    'Gold: per filament type and colour (the active tray while printing), how many jobs used it, how they ended and the hours printed with it. Jobs whose filament is unknown are grouped under "unknown".',
+    'Gold: per filament type and colour (the active tray while printing), how many jobs used it, how they ended and the hours printed with it. Jobs whose filament is unknown are grouped under "unknown". A view: each group spans the whole history, so it is computed when read and costs a sensor run nothing.',
   columns: {
     filament_type: 'Material (PLA, PETG, ...), or "unknown".',
     filament_color: 'Colour as RRGGBBAA hex, or "unknown".',
@@ -41,7 +41,7 @@ SELECT
   COALESCE(filament_color, 'unknown') AS filament_color,
   COUNT(*) AS jobs,
   ${outcomeCounters},
-  ROUND(SUM(duration_s) / 3600.0, 2) AS print_hours,
+  ${sql.ratio('SUM(duration_s)', 3600, 2)} AS print_hours,
   COALESCE(SUM(CASE WHEN is_finished = 1 THEN total_layers END), 0) AS finished_layers,
   COUNT(DISTINCT printer_serial) AS printers,
   MAX(ended_at) AS last_used_at

@@ -15,6 +15,7 @@ function objectName(target: Target, config: ProjectConfig | undefined): string {
 
 export const postgresDialect: Dialect = {
   name: 'postgresql',
+  engineVar: 'postgres',
   objectName,
   quote: pgQuote,
   refRewriter: (graph, substitutes) => refRewriterFor(graph, substitutes, { objectName, quote: pgQuote }),

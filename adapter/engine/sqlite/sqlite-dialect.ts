@@ -15,6 +15,7 @@ import type { Dialect } from '../dialect.js';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
+  engineVar: 'sqlite',
   autoIncrementKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
   listObjectsSql: `SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`,
   objectName: sqliteNameOf,

@@ -1,0 +1,127 @@
+/**
+ * The sensor's run on a long history: `--tags bronze --include-dependents` (bronze, silver, gold and
+ * every assertion, as the scheduler runs it after a job ends) with +100 ended jobs, on a 1M-job history
+ * against a 10k-job one (target 1M / 10k <= 1.5x: silver and gold re-compute only what the new jobs
+ * touch, and the assertions check only that). The run with no new rows is reported beside it.
+ * Histories are generated inside SQLite (adapter.bench.ts's insertFinishedJobs) into temporary files.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  type AsyncExecutor,
+  type CompiledGraph,
+  compileProject,
+  openSqliteExecutor,
+  type RunResult,
+  runGraph,
+} from '../adapter/index.js';
+import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import { openDatabase } from '../lib/sqlite.js';
+import { BenchSetupError, insertFinishedJobs } from './adapter.bench.js';
+import type { BenchFigure, BenchReport } from './report.js';
+
+const SIZES = [10_000, 1_000_000] as const;
+const RUNS = 5;
+const NEW_JOBS = 100;
+const SENSOR = { tags: ['bronze'], includeDependents: true };
+
+export async function run(): Promise<BenchReport> {
+  const projectDir = new URL('../..', import.meta.url).pathname;
+  const compiled = await compileProject({ projectDir });
+  if (!compiled.ok) throw new BenchSetupError(compiled.message);
+  const work = mkdtempSync(join(tmpdir(), 'bambuzled-bench-sensor-'));
+  const withJobs = new Map<number, number>();
+  const quiet = new Map<number, number>();
+  const notes: string[] = [];
+  try {
+    for (const size of SIZES) {
+      const path = join(work, `history-${size}.db`);
+      const db = openDatabase(path);
+      migrateRawSchema(db);
+      insertFinishedJobs(db, 1, size);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      const executor = await openSqliteExecutor(path);
+      try {
+        const started = performance.now();
+        expectClean(await sensorRun(compiled.graph, executor), 'the first build');
+        const buildMs = performance.now() - started;
+        let next = size + 1;
+        const added: number[] = [];
+        const none: number[] = [];
+        let slowest = '';
+        for (let i = 0; i < RUNS; i++) {
+          insertFinishedJobs(db, next, next + NEW_JOBS - 1);
+          next += NEW_JOBS;
+          const t0 = performance.now();
+          const result = await sensorRun(compiled.graph, executor);
+          added.push(performance.now() - t0);
+          expectClean(result, `run ${i + 1}`);
+          const jobs = result.actions.find((a) => a.name === 'main.jobs_slv');
+          if (jobs?.rowsAffected !== NEW_JOBS)
+            throw new BenchSetupError(`jobs_slv merged ${jobs?.rowsAffected} rows, not ${NEW_JOBS}.`);
+          slowest = slowestActions(result);
+          const t1 = performance.now();
+          expectClean(await sensorRun(compiled.graph, executor), `quiet run ${i + 1}`);
+          none.push(performance.now() - t1);
+        }
+        withJobs.set(size, median(added));
+        quiet.set(size, median(none));
+        notes.push(
+          `${label(size)}: first build ${Math.round(buildMs)} ms; sensor run +${NEW_JOBS} jobs ${round(median(added), 1)} ms, ` +
+            `no new rows ${round(median(none), 1)} ms (medians of ${RUNS}); slowest actions of the last run: ${slowest}`,
+        );
+      } finally {
+        await executor.close();
+        db.close();
+        rmSync(path, { force: true });
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const ratio = (m: Map<number, number>) => (m.get(1_000_000) ?? Number.NaN) / (m.get(10_000) ?? Number.NaN);
+  const figures: BenchFigure[] = [
+    {
+      name: `sensor run (--tags bronze --include-dependents), +${NEW_JOBS} ended jobs, 1M / 10k history`,
+      value: round(ratio(withJobs), 2),
+      unit: '×',
+      target: '≤ 1.5×',
+      pass: ratio(withJobs) <= 1.5,
+    },
+    { name: 'sensor run with no new rows, 1M / 10k history', value: round(ratio(quiet), 2), unit: '×' },
+  ];
+  return { title: 'Sensor run on a long history (SQLite)', figures, notes };
+}
+
+function sensorRun(graph: CompiledGraph, executor: AsyncExecutor): Promise<RunResult> {
+  return runGraph(graph, { executor, selection: SENSOR, trigger: 'bench' });
+}
+
+function expectClean(result: RunResult, what: string): void {
+  const bad = result.actions.filter((a) => a.status !== 'SUCCESSFUL');
+  if (result.status !== 'SUCCESSFUL' || bad.length > 0)
+    throw new BenchSetupError(`${what} failed: ${JSON.stringify(bad.map((a) => [a.name, a.error]))}`);
+}
+
+function slowestActions(result: RunResult): string {
+  return [...result.actions]
+    .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
+    .slice(0, 3)
+    .map((a) => `${a.name} ${Math.round(a.durationMs ?? 0)} ms`)
+    .join(', ');
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+function round(value: number, digits: number): number {
+  return Math.round(value * 10 ** digits) / 10 ** digits;
+}
+
+function label(size: number): string {
+  return size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
+}
