@@ -22,7 +22,14 @@ export {
   readListenerHealth,
 } from './listener-health.js';
 export type { ConnectionTiming, MqttConnect, Timers } from './printer-connection.js';
-export { type EndedJob, jobsEndedSince, latestChangeSeq } from './raw-changes.js';
+export {
+  CHANGE_FEED_TARGET,
+  type ChangeFeedQuery,
+  changeFeed,
+  type EndedJob,
+  jobsEndedSince,
+  latestChangeSeq,
+} from './raw-changes.js';
 export { ENDED_JOB_STATUSES, JOB_STATUSES, type JobStatus, migrateRawSchema } from './raw-schema.js';
 export { archiveDirFor } from './report-archive.js';
 export { TrustConfigError, type TrustMode } from './trust.js';
