@@ -31,5 +31,8 @@ export {
   latestChangeSeq,
 } from './raw-changes.js';
 export { ENDED_JOB_STATUSES, JOB_STATUSES, type JobStatus, migrateRawSchema } from './raw-schema.js';
+export { PgRawStore, type PgRawStoreOptions } from './pg-raw-store.js';
+export { POSTGRES_RAW_MIGRATIONS, POSTGRES_RAW_SCHEMA } from './raw-schema-postgres.js';
+export type { RawStore, WriteRefusal } from './raw-store.js';
 export { archiveDirFor } from './report-archive.js';
 export { TrustConfigError, type TrustMode } from './trust.js';
