@@ -328,6 +328,8 @@ export function printErrorHex(code: number | null): string | null {
 
 export interface JobRow {
   job_key: string;
+  printer_serial: string;
+  printer_name: string;
   status: JobStatus;
   started_at: string;
   ended_at: string | null;
