@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { isServerUrl, withoutPassword } from '../adapter/index.js';
 import { migrateRawSchema, PgRawStore, type RawStore } from '../ingestion/index.js';
 import type { Logger } from '../lib/logger.js';
 import { DatabaseOpenError, openDatabase, type SqliteDatabase, setBusyTimeout } from '../lib/sqlite.js';
+import { localFilesBase } from './db-path.js';
 
 /** Where the listener writes, opened: what `listen` and `start` hand to startListener. */
 export interface RawTarget {
@@ -72,7 +72,7 @@ export async function openRawTarget(
     await store.migrate();
   } catch (error) {
     const refusal = store.refusal(error);
-    if (!refusal || refusal.kind !== 'unavailable') {
+    if (refusal?.kind !== 'unavailable') {
       await store.close();
       const reason = refusal?.message ?? (error instanceof Error ? error.message : String(error));
       return {
@@ -85,11 +85,7 @@ export async function openRawTarget(
     );
   }
   // The certificate pins (trust on first use) stay on this machine: a trust decision of this listener.
-  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
-  const localBase = join(
-    options.localDir ?? 'data',
-    `postgres-${url.hostname}-${url.port || 5432}-${database}`.replace(/[^\w.-]/g, '_'),
-  );
+  const localBase = localFilesBase(spec, options.localDir);
   let db: SqliteDatabase;
   try {
     db = openDatabase(`${localBase}.pins.db`);
