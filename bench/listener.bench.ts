@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { ListenerConfig } from '../ingestion/config.js';
 import { startListener } from '../ingestion/listener.js';
+import { PgRawStore } from '../ingestion/pg-raw-store.js';
 import { PrinterTracker } from '../ingestion/printer-tracker.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
@@ -83,6 +85,73 @@ function eventCount(db: SqliteDatabase): number {
   return db.prepare('SELECT COUNT(*) FROM job_events_raw').pluck().get() as number;
 }
 
+/** A fresh database on the server BAMBUZLED_BENCH_POSTGRES names, and how to count its transitions. */
+async function freshPostgres(
+  base: string,
+  name: string,
+): Promise<{ url: string; events(): Promise<number> }> {
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    events: async () => {
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        const { rows } = await client.query('SELECT COUNT(*) AS n FROM main.job_events_raw');
+        return Number(rows[0]?.n ?? 0);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/**
+ * The floor into PostgreSQL: the same payloads and trackers, writing through a PgRawStore. The
+ * printers go in step, one report each at a time, each waiting for its write (a real printer's
+ * reports come one after another, and the tracker writes them in order).
+ */
+async function measurePostgresFloor(
+  base: string,
+): Promise<{ rate: number; events: number; expected: number }> {
+  const loads = buildLoad(SPEC);
+  const target = await freshPostgres(base, 'bambuzled_bench_floor');
+  const store = new PgRawStore({ url: target.url, maxConnections: loads.length });
+  await store.migrate();
+  const trackers = loads.map(
+    (load, i) =>
+      new PrinterTracker({
+        printer: { name: `floor-${i}`, serial: load.serial },
+        db: store,
+        checkIntervalS: 60,
+      }),
+  );
+  const total = loads.reduce((sum, load) => sum + load.payloads.length, 0);
+  const longest = Math.max(...loads.map((load) => load.payloads.length));
+  const started = performance.now();
+  for (let i = 0; i < longest; i++) {
+    for (let p = 0; p < loads.length; p++) {
+      const payload = loads[p]!.payloads[i];
+      if (payload !== undefined) trackers[p]!.handleMessage(`device/${loads[p]!.serial}/report`, payload);
+    }
+    await Promise.all(trackers.map((tracker) => tracker.flush()));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  for (const tracker of trackers) tracker.close();
+  await store.close();
+  return {
+    rate: total / seconds,
+    events: await target.events(),
+    expected: loads.reduce((sum, load) => sum + load.expectedEvents, 0),
+  };
+}
+
 /** The floor: the same kind of payloads through the same trackers and writes, in a loop. */
 function measureFloor(dir: string): { rate: number; events: number; expected: number } {
   const loads = buildLoad(SPEC);
@@ -149,6 +218,8 @@ export async function run(): Promise<BenchReport> {
   await load.close();
   db.close();
   const floor = measureFloor(dir);
+  const pgBase = process.env.BAMBUZLED_BENCH_POSTGRES;
+  const pgFloor = pgBase ? await measurePostgresFloor(pgBase) : null;
   rmSync(dir, { recursive: true, force: true });
 
   const rate = delivered / seconds;
@@ -185,6 +256,27 @@ export async function run(): Promise<BenchReport> {
         target: '0',
         pass: lost === 0 && floor.events === floor.expected,
       },
+      ...(pgFloor
+        ? [
+            {
+              name: 'floor into PostgreSQL: same payloads and trackers, PgRawStore',
+              value: Math.round(pgFloor.rate),
+              unit: 'reports/s',
+            },
+            {
+              name: 'PostgreSQL floor / SQLite floor',
+              value: Math.round((pgFloor.rate / floor.rate) * 1000) / 10,
+              unit: '%',
+            },
+            {
+              name: 'transitions lost into PostgreSQL',
+              value: pgFloor.expected - pgFloor.events,
+              unit: `of ${pgFloor.expected}`,
+              target: '0',
+              pass: pgFloor.events === pgFloor.expected,
+            },
+          ]
+        : []),
       {
         name: `peak RSS (${where})`,
         value: Math.round(rssMb),
@@ -199,6 +291,9 @@ export async function run(): Promise<BenchReport> {
         ? 'The broker and the simulated printers ran in this process (TypeScript sources): rate and RSS include them.'
         : `The broker and the simulated printers ran in a child process (its peak RSS: ${sender.peakRssMb} MB).`,
       `The floor wrote ${floor.events} of ${floor.expected} transitions from the same kind of payloads.`,
+      pgFloor
+        ? 'PostgreSQL: a local server (BAMBUZLED_BENCH_POSTGRES), its database recreated; 8 printers in step, each report written before its next.'
+        : 'PostgreSQL not measured: set BAMBUZLED_BENCH_POSTGRES=postgres://user:password@host:port/postgres (a server the bench may create a database on).',
     ],
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Where the database lives when nothing says otherwise (relative to the working directory). */
 export const DEFAULT_DB_PATH = 'data/print_history.db';
@@ -29,4 +30,22 @@ export function configDbFileAt(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The local path the listener's own files are named after (the report archive, the health file,
+ * the certificate pins): the SQLite file itself, or for a postgres:// URL one under data/ named
+ * after the server and database (never the password), so that listen, start, schedule and status
+ * on one machine agree on it.
+ */
+export function localFilesBase(spec: string, dir = 'data'): string {
+  if (!/^postgres(?:ql)?:\/\//i.test(spec)) return spec;
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    return join(dir, 'postgres');
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
+  return join(dir, `postgres-${url.hostname}-${url.port || 5432}-${database}`.replace(/[^\w.-]/g, '_'));
 }

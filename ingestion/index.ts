@@ -21,8 +21,20 @@ export {
   listenerHealthPath,
   readListenerHealth,
 } from './listener-health.js';
+export { PgRawStore, type PgRawStoreOptions } from './pg-raw-store.js';
 export type { ConnectionTiming, MqttConnect, Timers } from './printer-connection.js';
-export { type EndedJob, jobsEndedSince, latestChangeSeq } from './raw-changes.js';
+export {
+  CHANGE_FEED_TARGET,
+  type ChangeFeedQuery,
+  changeFeed,
+  type EndedJob,
+  jobsEndedSince,
+  latestChangeSeq,
+} from './raw-changes.js';
 export { ENDED_JOB_STATUSES, JOB_STATUSES, type JobStatus, migrateRawSchema } from './raw-schema.js';
+export { POSTGRES_RAW_MIGRATIONS, POSTGRES_RAW_SCHEMA } from './raw-schema-postgres.js';
+export type { RawStore, WriteRefusal } from './raw-store.js';
+export { kitRecord, readKitJob, writeKitJob } from './raw-test-kit.js';
+export { RawWriter } from './raw-writer.js';
 export { archiveDirFor } from './report-archive.js';
 export { TrustConfigError, type TrustMode } from './trust.js';

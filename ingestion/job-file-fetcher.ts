@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import { trayOfSlot } from './filament-trays.js';
 import { candidatePaths, type DownloadResult } from './ftps-download.js';
-import type { FilamentRecord, FilamentRow, RawWriter, WrittenTransition } from './raw-writer.js';
+import type { RawStore } from './raw-store.js';
+import type { FilamentRecord, FilamentRow, WrittenTransition } from './raw-writer.js';
 import type { JsonObject } from './report-parser.js';
 import { readSliceInfo, type SliceInfo, SliceInfoError } from './slice-info.js';
 
@@ -32,7 +33,7 @@ export interface FetcherTimers {
 
 export interface JobFileFetcherOptions {
   printer: { name: string; serial: string };
-  writer: RawWriter;
+  writer: RawStore;
   download: Download;
   /** The printer's merged state now, for matching filaments to trays by type and colour. */
   state: () => JsonObject | undefined;
@@ -70,7 +71,6 @@ export class JobFileFetcher {
   /** Asks for the job's file; a job already queued, waiting or recorded is not asked twice. */
   request(jobKey: string): void {
     if (this.closed || this.attempts.has(jobKey)) return;
-    if (this.options.writer.fileFetched(jobKey)) return;
     this.attempts.set(jobKey, 0);
     this.enqueue(jobKey);
   }
@@ -99,7 +99,15 @@ export class JobFileFetcher {
   private async drain(): Promise<void> {
     try {
       for (let key = this.queue.shift(); key !== undefined; key = this.queue.shift()) {
-        await this.attempt(key);
+        try {
+          await this.attempt(key);
+        } catch (error) {
+          // The raw layer refused a read (a server away): this job's figures wait for its next request.
+          this.attempts.delete(key);
+          this.options.logger.error(
+            `[${this.options.printer.name}] job ${key}: could not look up its file: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
       }
     } finally {
       this.running = null;
@@ -109,13 +117,15 @@ export class JobFileFetcher {
   private async attempt(jobKey: string): Promise<void> {
     const { writer, printer } = this.options;
     const attempt = (this.attempts.get(jobKey) ?? 0) + 1;
+    // A re-attached job whose file was read before is not fetched twice.
+    if (attempt === 1 && (await writer.fileFetched(jobKey))) return;
     this.attempts.set(jobKey, attempt);
-    const hints = writer.jobHints(jobKey);
+    const hints = await writer.jobHints(jobKey);
     if (!hints) return;
     const candidates = candidatePaths(hints.name, hints.gcodeFile);
     const label = `[${printer.name}] job ${jobKey}${hints.name ? ` ("${hints.name.slice(0, 80)}")` : ''}`;
     if (candidates.length === 0) {
-      this.record(
+      await this.record(
         jobKey,
         attempt,
         { status: 'not_found', reason: 'the job has no name or .3mf file name to look for' },
@@ -183,18 +193,18 @@ export class JobFileFetcher {
       this.waiting.set(jobKey, handle);
       return;
     }
-    this.record(jobKey, attempt, outcome, label);
+    await this.record(jobKey, attempt, outcome, label);
   }
 
-  private record(
+  private async record(
     jobKey: string,
     attempts: number,
     outcome: { status: string; reason: string | null; remotePath?: string; info?: SliceInfo },
     label: string,
-  ): void {
+  ): Promise<void> {
     const { writer, printer, logger } = this.options;
     const info = outcome.info;
-    const hints = writer.jobHints(jobKey);
+    const hints = await writer.jobHints(jobKey);
     const state = this.options.state();
     const filaments: FilamentRow[] = (info?.filaments ?? []).map((f) => {
       const { tray, match } = trayOfSlot(f.slot, hints?.amsMapping ?? null, f, state);
@@ -225,7 +235,7 @@ export class JobFileFetcher {
     };
     let written: WrittenTransition | null;
     try {
-      written = writer.recordFilament(record);
+      written = await writer.recordFilament(record);
     } catch (error) {
       logger.error(
         `${label}: could not record its filament: ${error instanceof Error ? error.message : String(error)}`,

@@ -21,6 +21,7 @@ import {
   type BadInputEvent as TrackerBadInput,
   type TransitionEvent,
 } from './printer-tracker.js';
+import type { RawStore } from './raw-store.js';
 import { RawWriter, type WrittenTransition } from './raw-writer.js';
 import type { ReportArchive } from './report-archive.js';
 import { createTrustPolicy, type TrustPolicy } from './trust.js';
@@ -50,8 +51,13 @@ export interface ListenerTiming extends ConnectionTiming {
 
 export interface ListenerOptions {
   config: ListenerConfig;
-  /** A raw-layer database, already migrated (migrateRawSchema). */
+  /** A raw-layer database, already migrated (migrateRawSchema): the raw rows and the certificate pins. */
   db: SqliteDatabase;
+  /**
+   * Where the raw rows go instead of `db` (PostgreSQL: pg-raw-store.ts); `db` then keeps only the
+   * certificate pins, a trust decision local to this listener's machine.
+   */
+  store?: RawStore;
   now?: () => Date;
   logger?: Logger;
   /** mqtt.connect, injectable. */
@@ -117,7 +123,7 @@ export function startListener(options: ListenerOptions): Listener {
     });
     const tracker = new PrinterTracker({
       printer: { name: printer.name, serial: printer.serial },
-      db,
+      db: options.store ?? db,
       now,
       checkIntervalS: config.checkIntervalS,
       logger,
@@ -218,6 +224,8 @@ export function startListener(options: ListenerOptions): Listener {
         await Promise.all(members.map(({ connection }) => connection.close()));
         // A last try for reports the database refused; the trackers' retry timers stop here.
         for (const { tracker } of members) tracker.close();
+        // A store that answers later (PostgreSQL): the last try goes on until it is written or refused.
+        await Promise.all(members.map(({ tracker }) => tracker.flush()));
         await Promise.all(members.map(({ files }) => files?.close()));
         await archive?.close();
         if (healthFile) {
@@ -240,7 +248,7 @@ function jobFilesOf(
   now: () => Date,
   timers: Timers,
   onRecorded: (written: WrittenTransition) => void,
-): { fetcher: JobFileFetcher; writer: RawWriter; onRecorded: typeof onRecorded } | null {
+): { fetcher: JobFileFetcher; writer: RawStore; onRecorded: typeof onRecorded } | null {
   if (options.jobFiles?.enabled === false) return null;
   const timing = { ...DEFAULT_FETCH_TIMING, ...options.jobFiles?.timing };
   const target = {
@@ -250,7 +258,7 @@ function jobFilesOf(
     accessCode: printer.accessCode,
     trust,
   };
-  const writer = new RawWriter(options.db);
+  const writer = options.store ?? new RawWriter(options.db);
   const fetcher = new JobFileFetcher({
     printer: { name: printer.name, serial: printer.serial },
     writer,
@@ -273,7 +281,7 @@ function jobFilesOf(
  */
 function watchFilament(
   tracker: PrinterTracker,
-  files: { fetcher: JobFileFetcher; writer: RawWriter; onRecorded: (w: WrittenTransition) => void },
+  files: { fetcher: JobFileFetcher; writer: RawStore; onRecorded: (w: WrittenTransition) => void },
   logger: Logger,
 ): void {
   const spoolsAtStart = new Map<string, LoadedTray[]>();
@@ -293,6 +301,10 @@ function watchFilament(
     if (!start || event.toStatus === 'ended_while_disconnected') return;
     const rows = remainUsage(start, traysNow());
     if (rows.length === 0) return;
+    const failed = (error: unknown) =>
+      logger.error(
+        `[${event.printerName}] job ${event.jobKey}: could not record its AMS usage: ${error instanceof Error ? error.message : String(error)}`,
+      );
     try {
       const written = files.writer.recordFilament({
         jobKey: event.jobKey,
@@ -307,11 +319,11 @@ function watchFilament(
         filaments: rows,
         at: event.at,
       });
-      if (written) files.onRecorded(written);
+      Promise.resolve(written).then((w) => {
+        if (w) files.onRecorded(w);
+      }, failed);
     } catch (error) {
-      logger.error(
-        `[${event.printerName}] job ${event.jobKey}: could not record its AMS usage: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      failed(error);
     }
   });
 }

@@ -3,9 +3,11 @@ import type { SqliteDatabase } from '../lib/sqlite.js';
 import type { JobEvent } from './job-record.js';
 import { initialMachineState, type MachineState, step } from './job-state-machine.js';
 import { ENDED_JOB_STATUSES, type JobStatus } from './raw-schema.js';
-import { RawWriter } from './raw-writer.js';
+import type { Awaitable, RawStore, WriteRefusal } from './raw-store.js';
+import { RawWriter, type WrittenTransition } from './raw-writer.js';
 import { type BadInputKind, type JsonObject, parseReport } from './report-parser.js';
 import { mergeState } from './state-merge.js';
+import { StoreLookups, Unanswered } from './store-lookups.js';
 import { realTimers, type Timers } from './timers.js';
 import { TypedEmitter } from './typed-emitter.js';
 import {
@@ -72,7 +74,8 @@ export type TrackerEvents = {
 
 export interface PrinterTrackerOptions {
   printer: { name: string; serial: string };
-  db: SqliteDatabase;
+  /** Where the raw rows go: a RawStore (SQLite or PostgreSQL), or a SQLite connection to write through a RawWriter. */
+  db: SqliteDatabase | RawStore;
   /** The listener's clock; every time in the raw layer comes from it. */
   now?: () => Date;
   /** Seconds between two progress writes of the same job; transitions are always written at once. */
@@ -96,13 +99,15 @@ const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} }
  */
 export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   private readonly printer: { name: string; serial: string };
-  private readonly writer: RawWriter;
+  private readonly writer: RawStore;
   private readonly now: () => Date;
   private readonly checkIntervalS: number;
   private readonly logger: Logger;
   private readonly timers: Timers | null;
   private readonly backlog: WriteBacklog;
   private retryTimer: unknown;
+  /** A write the store has not answered yet (PostgreSQL); the drain resumes when it settles. */
+  private inFlight: Promise<void> | null = null;
   private closed = false;
   private machine: MachineState = initialMachineState();
   /** The printer's merged state as reported, whatever happened to the writes. */
@@ -120,7 +125,7 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   constructor(options: PrinterTrackerOptions) {
     super();
     this.printer = { name: options.printer.name, serial: options.printer.serial };
-    this.writer = new RawWriter(options.db);
+    this.writer = isRawStore(options.db) ? options.db : new RawWriter(options.db);
     this.now = options.now ?? (() => new Date());
     this.checkIntervalS = options.checkIntervalS;
     this.logger = options.logger ?? silentLogger;
@@ -163,7 +168,8 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       this.cancelRetry();
       this.closed = true;
       const left = this.backlog.size;
-      if (left > 0) {
+      // With a write in flight the last try goes on (flush() waits for it): nothing to say yet.
+      if (left > 0 && !this.inFlight) {
         this.logger.error(
           `[${this.printer.name}] stopping with ${left} report(s) not written to the raw layer; ` +
             'the report archive has them: `bambuzled restate` rebuilds the raw layer from it.',
@@ -171,6 +177,14 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
       }
     }
     return this.backlog.size;
+  }
+
+  /**
+   * Resolves once no write is in flight (a store that answers later, PostgreSQL): what could be
+   * written is written, what was refused waits in the backlog. Call before close() for a clean stop.
+   */
+  async flush(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
   }
 
   /** The printer's merged state as of the last report (read-only: for matching filament to trays). */
@@ -224,59 +238,93 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     this.drain();
   }
 
-  /** Writes the waiting reports in order until one fails; then schedules a retry. */
+  /**
+   * Writes the waiting reports in order until one fails; then schedules a retry. A store that answers
+   * at once (SQLite) is drained in this call; one that answers later resumes the drain when it does,
+   * and reports that arrive meanwhile wait behind the one in flight.
+   */
   private drain(): void {
+    if (this.inFlight) return;
     for (let entry = this.backlog.peek(); entry; entry = this.backlog.peek()) {
-      let error: Error | undefined;
+      let outcome: Awaitable<WriteRefusal | undefined>;
       try {
-        error = this.apply(entry);
+        outcome = this.apply(entry, new StoreLookups(this.writer, this.printer.serial));
       } catch (bug) {
-        // A bug of ours, not the database: retrying would block every later report behind this one.
-        this.backlog.shift();
-        this.reportBad({ kind: 'internal-error', message: bug instanceof Error ? bug.message : String(bug) });
+        this.dropBuggy(bug);
         continue;
       }
-      if (error) {
-        const firstOfOutage = !this.backlog.health().failing;
-        this.writeFailures++;
-        const wait = this.backlog.failed(error.message, entry.at);
-        // Once per outage: a full disk refuses every retry until space returns. A busy database is
-        // a run holding the write lock for a while (a rebuild), as designed: news, not a failure.
-        if (firstOfOutage) {
-          if (isBusy(error)) {
-            this.logger.info(
-              `[${this.printer.name}] the database is busy (a run holds its write lock); keeping the reports in memory, with their times, until it is free.`,
-            );
-          } else {
-            this.logger.error(
-              `[${this.printer.name}] could not write the raw layer (${error.message}); keeping the reports in memory and retrying.`,
-            );
-          }
-        }
-        this.scheduleRetry(wait);
+      if (outcome instanceof Promise) {
+        this.inFlight = outcome.then(
+          (refusal) => {
+            this.inFlight = null;
+            // Even once closed: the last try of close() goes on until all is written or one is refused.
+            if (this.settle(entry, refusal)) this.drain();
+          },
+          (bug) => {
+            this.inFlight = null;
+            this.dropBuggy(bug);
+            this.drain();
+          },
+        );
         return;
       }
-      const wasFailing = this.backlog.health().failing;
-      this.backlog.shift();
-      if (wasFailing && this.backlog.size === 0) {
-        const dropped = this.backlog.health().dropped;
-        this.logger.info(
-          `[${this.printer.name}] the raw layer accepts writes again: every waiting report is written` +
-            `${dropped > 0 ? ` (${dropped} folded into another since the listener started)` : ''}.`,
-        );
-      }
+      if (!this.settle(entry, outcome)) return;
     }
     this.cancelRetry();
   }
 
-  /** Steps and writes one report, with its own arrival time as the clock. Returns the database's refusal. */
-  private apply(entry: PendingReport): Error | undefined {
+  /** A bug of ours, not the database: retrying would block every later report behind this one. */
+  private dropBuggy(bug: unknown): void {
+    this.backlog.shift();
+    this.reportBad({ kind: 'internal-error', message: bug instanceof Error ? bug.message : String(bug) });
+  }
+
+  /** After one write: true when it went through (drain on), false when it was refused (retry later). */
+  private settle(entry: PendingReport, refusal: WriteRefusal | undefined): boolean {
+    if (refusal) {
+      const firstOfOutage = !this.backlog.health().failing;
+      this.writeFailures++;
+      const wait = this.backlog.failed(refusal.message, entry.at);
+      // Once per outage: a full disk refuses every retry until space returns. A busy database is
+      // a run holding the write lock for a while (a rebuild), as designed: news, not a failure.
+      if (firstOfOutage) {
+        if (refusal.kind === 'busy') {
+          this.logger.info(
+            `[${this.printer.name}] the database is busy (a run holds its write lock); keeping the reports in memory, with their times, until it is free.`,
+          );
+        } else {
+          this.logger.error(
+            `[${this.printer.name}] could not write the raw layer (${refusal.message}); keeping the reports in memory and retrying.`,
+          );
+        }
+      }
+      this.scheduleRetry(wait);
+      return false;
+    }
+    const wasFailing = this.backlog.health().failing;
+    this.backlog.shift();
+    if (wasFailing && this.backlog.size === 0) {
+      const dropped = this.backlog.health().dropped;
+      this.logger.info(
+        `[${this.printer.name}] the raw layer accepts writes again: every waiting report is written` +
+          `${dropped > 0 ? ` (${dropped} folded into another since the listener started)` : ''}.`,
+      );
+    }
+    return true;
+  }
+
+  /**
+   * Steps and writes one report, with its own arrival time as the clock. Returns the store's refusal.
+   * The step is pure: when it asks the store something that is answered later, it is run again once
+   * the answer is in (StoreLookups); the machine state advances only after the write.
+   */
+  private apply(entry: PendingReport, lookups: StoreLookups): Awaitable<WriteRefusal | undefined> {
     const { report, full, at: now } = entry;
     const at = now.toISOString();
     const merged = entry.merged ?? mergeState(this.committedState, report, full);
     const touchPrinter = now.getTime() - this.printerWrittenAtMs >= this.checkIntervalS * 1000;
     let result: ReturnType<typeof step>;
-    let written: ReturnType<RawWriter['write']>;
+    let written: Awaitable<WrittenTransition[]>;
     try {
       result = step(this.machine, {
         serial: this.printer.serial,
@@ -285,8 +333,8 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         full,
         previous: this.committedState,
         merged,
-        openJobs: () => this.writer.openJobs(this.printer.serial),
-        keyTaken: (key) => this.writer.keyTaken(key),
+        openJobs: () => lookups.openJobs(),
+        keyTaken: (key) => lookups.keyTaken(key),
         checkIntervalS: this.checkIntervalS,
         sentMapping: this.sentMapping,
       });
@@ -298,21 +346,38 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
         touchPrinter,
       });
     } catch (error) {
-      if (!isDatabaseError(error)) throw error;
+      if (error instanceof Unanswered) {
+        return error.answer.then(
+          () => this.apply(entry, lookups),
+          (refused) => this.refusalOf(refused),
+        );
+      }
       // The machine state is not advanced and the report stays at the head, so the retry redoes both.
-      return error;
+      return this.refusalOf(error);
     }
-    if (result.machine.job?.amsMapping === this.sentMapping || result.writes.some((w) => w.job.endedAt)) {
-      this.sentMapping = null;
-    }
-    this.machine = entry.syncAfter ? { ...result.machine, syncPending: true } : result.machine;
-    this.committedState = merged;
-    if (touchPrinter) this.printerWrittenAtMs = now.getTime();
-    this.emitTransitions(written);
-    return undefined;
+    const commit = (transitions: WrittenTransition[]): undefined => {
+      if (result.machine.job?.amsMapping === this.sentMapping || result.writes.some((w) => w.job.endedAt)) {
+        this.sentMapping = null;
+      }
+      this.machine = entry.syncAfter ? { ...result.machine, syncPending: true } : result.machine;
+      this.committedState = merged;
+      if (touchPrinter) this.printerWrittenAtMs = now.getTime();
+      this.emitTransitions(transitions);
+      return undefined;
+    };
+    return written instanceof Promise
+      ? written.then(commit, (error) => this.refusalOf(error))
+      : commit(written);
   }
 
-  private emitTransitions(written: ReturnType<RawWriter['write']>): void {
+  /** The store's refusal, or the error thrown on: anything else is a bug of ours. */
+  private refusalOf(error: unknown): WriteRefusal {
+    const refusal = this.writer.refusal(error);
+    if (!refusal) throw error;
+    return refusal;
+  }
+
+  private emitTransitions(written: WrittenTransition[]): void {
     for (const transition of written) {
       const event: TransitionEvent = {
         ...transition,
@@ -374,16 +439,6 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   }
 }
 
-/** SQLite's "another connection holds the write lock" (the listener never waits for it). */
-function isBusy(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
-
-/** better-sqlite3 raises SqliteError for SQLite's errors (busy, full disk…) and a TypeError once closed. */
-function isDatabaseError(error: unknown): error is Error {
-  return (
-    error instanceof Error &&
-    (error.name === 'SqliteError' || /database connection is not open/i.test(error.message))
-  );
+function isRawStore(db: SqliteDatabase | RawStore): db is RawStore {
+  return typeof (db as RawStore).refusal === 'function';
 }

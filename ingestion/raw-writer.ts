@@ -1,6 +1,7 @@
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import type { JobEvent, JobRecord, JobWrite, TimedPhase } from './job-record.js';
 import { type JobStatus, migrateRawSchema } from './raw-schema.js';
+import type { RawStore, WriteRefusal } from './raw-store.js';
 import type { JsonObject } from './report-parser.js';
 
 /** A transition as written: its change sequence is the job_events_raw row's seq. */
@@ -131,11 +132,15 @@ const OPEN_JOBS = `SELECT * FROM jobs_raw WHERE printer_serial = ? AND status IN
 const KEY_EXISTS = 'SELECT 1 FROM jobs_raw WHERE job_key = ?';
 
 /**
- * Writes the raw layer: jobs_raw rows updated in place, job_events_raw appended, one transaction
- * per report. The rows hold only what the printer reported and the listener's clock; no secret ever
- * reaches them (the tracker is never given the access code, and keys that look like one are dropped).
+ * Writes the raw layer into SQLite: jobs_raw rows updated in place, job_events_raw appended, one
+ * transaction per report. The rows hold only what the printer reported and the listener's clock; no
+ * secret ever reaches them (the tracker is never given the access code, and keys that look like one
+ * are dropped). Synchronous underneath (better-sqlite3): every RawStore method answers at once.
+ * Transactions are IMMEDIATE: the write lock first, so another connection that commits between our
+ * first read and first write cannot fail us half-way (a refusal comes at BEGIN, and is retried).
  */
-export class RawWriter {
+export class RawWriter implements RawStore {
+  readonly location: string;
   private readonly upsertJob;
   private readonly insertEvent;
   private readonly touchPrinter;
@@ -148,17 +153,19 @@ export class RawWriter {
 
   constructor(db: SqliteDatabase) {
     migrateRawSchema(db);
+    this.location = db.name;
     this.upsertJob = db.prepare(UPSERT_JOB);
     this.insertEvent = db.prepare(INSERT_EVENT);
     this.touchPrinter = db.prepare(TOUCH_PRINTER);
     this.openJobsQuery = db.prepare(OPEN_JOBS);
     this.keyExistsQuery = db.prepare(KEY_EXISTS);
-    this.writeReport = db.transaction((report: ReportWrite) => this.apply(report));
+    const writeReport = db.transaction((report: ReportWrite) => this.apply(report));
+    this.writeReport = (report) => writeReport.immediate(report);
     const upsertFile = db.prepare(UPSERT_FILE);
     const upsertFilament = db.prepare(UPSERT_FILAMENT);
     this.hintsQuery = db.prepare(JOB_HINTS);
     this.fetchedQuery = db.prepare(FILE_FETCHED);
-    this.writeFilament = db.transaction((record: FilamentRecord): WrittenTransition | null => {
+    const writeFilament = db.transaction((record: FilamentRecord): WrittenTransition | null => {
       const hints = this.jobHints(record.jobKey);
       if (!hints) return null;
       // The event bumps the change sequence, so figures that arrive after the job ended still
@@ -214,6 +221,25 @@ export class RawWriter {
         at: record.at,
       };
     });
+    this.writeFilament = (record) => writeFilament.immediate(record);
+  }
+
+  /** better-sqlite3 raises SqliteError for SQLite's errors (busy, full disk…) and a TypeError once closed. */
+  refusal(error: unknown): WriteRefusal | null {
+    if (!(error instanceof Error)) return null;
+    if (/database connection is not open/i.test(error.message))
+      return { kind: 'unavailable', message: error.message };
+    if (error.name !== 'SqliteError') return null;
+    const code = String((error as { code?: unknown }).code ?? '');
+    const kind =
+      code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+        ? 'busy'
+        : code.startsWith('SQLITE_FULL')
+          ? 'disk-full'
+          : code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM')
+            ? 'permission'
+            : 'refused';
+    return { kind, message: error.message };
   }
 
   /**
@@ -300,8 +326,10 @@ export function printErrorHex(code: number | null): string | null {
   return `${hex.slice(0, 4)}_${hex.slice(4)}`;
 }
 
-interface JobRow {
+export interface JobRow {
   job_key: string;
+  printer_serial: string;
+  printer_name: string;
   status: JobStatus;
   started_at: string;
   ended_at: string | null;
@@ -331,7 +359,7 @@ interface JobRow {
   ams_mapping: string | null;
 }
 
-function rowOf(
+export function rowOf(
   job: JobRecord,
   printer: { serial: string; name: string },
   stateJson: string | null,
@@ -376,7 +404,7 @@ function rowOf(
   };
 }
 
-function recordOf(row: JobRow): JobRecord {
+export function recordOf(row: JobRow): JobRecord {
   return {
     jobKey: row.job_key,
     status: row.status,
@@ -414,7 +442,7 @@ function isTimedPhase(value: string | null): value is TimedPhase {
 }
 
 /** Printers never put their access code in a status report, but a key that looks like one is not stored. */
-function withoutSecrets(state: JsonObject): JsonObject {
+export function withoutSecrets(state: JsonObject): JsonObject {
   const copy: JsonObject = {};
   for (const [key, value] of Object.entries(state)) {
     if (!/access_?code|password|token/i.test(key)) copy[key] = value;

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kitRecord, RawWriter, readKitJob, writeKitJob } from '../ingestion/index.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 
 /**
@@ -53,79 +54,47 @@ SELECT (SELECT count(*) FROM counter) AS counted, job_id FROM \${ref("jobs_brz")
 }
 
 /**
- * Writes raw rows as the listener does: the job row and its transition in one transaction. It is
- * IMMEDIATE (the write lock first, waiting for it): a deferred one that reads first fails at once
+ * Writes raw rows through the listener's own RawWriter (ingestion/raw-test-kit.ts): the job row and
+ * its transition in one transaction. The writer's transactions are IMMEDIATE (the write lock first,
+ * waiting for it up to the connection's busy timeout): a deferred one that reads first fails at once
  * with "database is locked" when another connection (a scheduler's, in its own process) commits
  * between its read and its first write.
  */
 export class RawLayerWriter {
+  private readonly writer: RawWriter;
+
   constructor(
     private readonly db: SqliteDatabase,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.writer = new RawWriter(db);
+  }
 
   /** A job starts on a printer; returns the change seq of the transition. */
   start(printerSerial: string, jobKey: string, jobName = jobKey): number {
-    const at = this.now().toISOString();
-    return this.db
-      .transaction(() => {
-        const seq = this.event(jobKey, printerSerial, 'started', null, 'running', at);
-        this.db
-          .prepare(
-            `INSERT INTO jobs_raw (job_key, printer_serial, printer_name, subtask_name, gcode_file, status,
-             gcode_state, started_at, total_layers, change_seq, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'running', 'RUNNING', ?, 120, ?, ?)`,
-          )
-          .run(
-            jobKey,
-            printerSerial,
-            `printer ${printerSerial}`,
-            jobName,
-            `${jobName}.gcode.3mf`,
-            at,
-            seq,
-            at,
-          );
-        return seq;
-      })
-      .immediate();
+    const job = kitRecord({
+      jobKey,
+      status: 'running',
+      startedAt: this.now().toISOString(),
+      name: jobName,
+      gcodeFile: `${jobName}.gcode.3mf`,
+      gcodeState: 'RUNNING',
+      totalLayers: 120,
+    });
+    return writeKitJob(this.writer, { serial: printerSerial, name: `printer ${printerSerial}` }, job, null);
   }
 
   /** A job ends (finished by default); returns the change seq of the transition. */
   end(jobKey: string, event: 'finished' | 'failed' | 'cancelled' = 'finished'): number {
-    const at = this.now().toISOString();
-    return this.db
-      .transaction(() => {
-        const job = this.db
-          .prepare('SELECT printer_serial, status FROM jobs_raw WHERE job_key = ?')
-          .get(jobKey) as { printer_serial: string; status: string } | undefined;
-        if (!job) throw new Error(`RawLayerWriter: no job ${jobKey}; start it first`);
-        const seq = this.event(jobKey, job.printer_serial, event, job.status, event, at);
-        this.db
-          .prepare(
-            `UPDATE jobs_raw SET status = ?, gcode_state = ?, ended_at = ?, change_seq = ?, updated_at = ?
-            WHERE job_key = ?`,
-          )
-          .run(event, event === 'finished' ? 'FINISH' : 'FAILED', at, seq, at, jobKey);
-        return seq;
-      })
-      .immediate();
-  }
-
-  private event(
-    jobKey: string,
-    printerSerial: string,
-    event: string,
-    from: string | null,
-    to: string,
-    at: string,
-  ): number {
-    const info = this.db
-      .prepare(
-        `INSERT INTO job_events_raw (job_key, printer_serial, event, from_status, to_status, at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(jobKey, printerSerial, event, from, to, at);
-    return Number(info.lastInsertRowid);
+    const known = readKitJob(this.db, jobKey);
+    if (!known) throw new Error(`RawLayerWriter: no job ${jobKey}; start it first`);
+    const { job, printer } = known;
+    const ended = {
+      ...job,
+      status: event,
+      gcodeState: event === 'finished' ? 'FINISH' : 'FAILED',
+      endedAt: this.now().toISOString(),
+    };
+    return writeKitJob(this.writer, printer, ended, job.status, { lastReport: null });
   }
 }

@@ -8,8 +8,7 @@ import {
   type RunResult,
   type Selection,
 } from '../adapter/index.js';
-import { jobsEndedSince, latestChangeSeq } from '../ingestion/index.js';
-import type { QueryRows } from '../lib/query-rows.js';
+import { CHANGE_FEED_TARGET, changeFeed, jobsEndedSince, latestChangeSeq } from '../ingestion/index.js';
 import { BusyRetry } from './busy-retry.js';
 import { ChangeWatcher, realTimers, type Timers } from './change-watcher.js';
 import { SchedulerConfigError } from './errors.js';
@@ -129,7 +128,11 @@ class SensorScheduler implements Scheduler {
       const runHistory = await openRunHistory(runner, { now: this.now, dialect });
       const ttlMs = this.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
       const lock = new RunLock({ executor: control, ttlMs, now: this.now });
-      const changes: QueryRows = (sql, params) => control.query(sql, params);
+      // The raw layer's change feed as this engine names it (PostgreSQL: in the raw schema).
+      const changes = changeFeed(
+        (sql, params) => control.query(sql, params),
+        dialect.quote(dialect.objectName(CHANGE_FEED_TARGET, { defaultSchema: CHANGE_FEED_TARGET.schema })),
+      );
       const watcher = new ChangeWatcher(
         changes,
         this.pollIntervalMs,

@@ -9,6 +9,9 @@ import { parse } from 'yaml';
  * with options that command really has.
  */
 interface ComposeService {
+  profiles?: string[];
+  image?: string;
+  environment?: Record<string, string>;
   command?: string[];
   healthcheck?: { test?: string[] };
   volumes?: string[];
@@ -16,9 +19,16 @@ interface ComposeService {
   restart?: string;
 }
 
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+const composeFile = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+};
+/** The services `docker-compose up` starts: those of an optional profile (postgres) are checked apart. */
+const compose = {
+  ...composeFile,
+  services: Object.fromEntries(
+    Object.entries(composeFile.services).filter(([, service]) => !service.profiles),
+  ),
 };
 
 function cliHelp(words: string[]): { status: number | null; text: string } {
@@ -63,5 +73,28 @@ describe('docker-compose.yml', () => {
     const help = cliHelp(words);
     expect(help.status, help.text).toBe(0);
     for (const option of options) expect(help.text).toContain(option);
+  });
+
+  it('offers PostgreSQL as an optional profile that every service is pointed at by BAMBUZLED_DB', () => {
+    const postgres = composeFile.services.postgres;
+    expect(postgres?.profiles).toEqual(['postgres']);
+    expect(postgres?.image).toMatch(/^postgres:\d+/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, checked verbatim
+    expect(postgres?.environment?.POSTGRES_PASSWORD).toBe('${BAMBUZLED_PG_PASSWORD:-}');
+    expect(postgres?.healthcheck?.test).toContain('pg_isready');
+    expect(Object.keys(composeFile.volumes ?? {})).toContain('pg-data');
+    for (const service of Object.values(compose.services)) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, checked verbatim
+      expect(service.environment?.BAMBUZLED_DB).toBe('${BAMBUZLED_DB:-/data/print_history.db}');
+    }
+    const url = 'postgres://bambuzled:pw@postgres:5432/bambuzled';
+    const checked = spawnSync('docker-compose', ['--profile', 'postgres', 'config'], {
+      encoding: 'utf8',
+      env: { ...process.env, BAMBUZLED_DB: url, BAMBUZLED_PG_PASSWORD: 'pw' },
+    });
+    expect(checked.status, checked.stderr).toBe(0);
+    const resolved = parse(checked.stdout) as { services: Record<string, ComposeService> };
+    expect(Object.keys(resolved.services).sort()).toEqual(['docs', 'listener', 'postgres', 'scheduler']);
+    expect(resolved.services.listener?.environment?.BAMBUZLED_DB).toBe(url);
   });
 });

@@ -2,12 +2,11 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
 import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { archiveForConfig } from '../../ingestion/report-archive.js';
 import { TrustConfigError } from '../../ingestion/trust.js';
 import { consoleLogger } from '../../lib/logger.js';
-import { DatabaseOpenError, openDatabase, setBusyTimeout } from '../../lib/sqlite.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+import { openRawTarget } from '../raw-target.js';
 
 /**
  * The listener's connection never waits for SQLite's write lock: a transformation run may hold it for
@@ -48,46 +47,41 @@ export async function runListen(
     );
     return 2;
   }
-  const logger = consoleLogger(
-    'listen',
-    config.printers.map((printer) => printer.accessCode),
-  );
   const dbPath = resolveDbPath(options.db, env, config.dbFile);
-  let db: ReturnType<typeof openDatabase>;
-  try {
-    db = openDatabase(dbPath);
-    // The migration may wait for a run's write lock; the reports that follow never do.
-    migrateRawSchema(db);
-    setBusyTimeout(db, LISTENER_BUSY_TIMEOUT_MS);
-  } catch (error) {
-    if (error instanceof DatabaseOpenError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
+  const accessCodes = config.printers.map((printer) => printer.accessCode);
+  const opened = await openRawTarget(dbPath, {
+    busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS,
+    logger: consoleLogger('listen', accessCodes),
+  });
+  if (!opened.ok) {
+    console.error(opened.message);
+    return 2;
   }
+  const raw = opened.target;
+  const logger = consoleLogger('listen', [...accessCodes, ...raw.secrets]);
   let listener: ReturnType<typeof startListener>;
   try {
     listener = startListener({
       config,
-      db,
+      db: raw.db,
+      ...(raw.store ? { store: raw.store } : {}),
       logger,
-      archive: archiveForConfig(config, dbPath, logger),
-      healthFile: listenerHealthPath(dbPath),
+      archive: archiveForConfig(config, raw.localBase, logger),
+      healthFile: listenerHealthPath(raw.localBase),
     });
   } catch (error) {
-    db.close();
+    await raw.close();
     if (error instanceof TrustConfigError) {
       console.error(error.message);
       return 2;
     }
     throw error;
   }
-  logger.info(`writing to ${dbPath}.`);
+  logger.info(`writing to ${raw.shown}.`);
   await stop;
   logger.info('stopping: closing the printer connections.');
   await listener.close();
-  db.close();
+  await raw.close();
   return 0;
 }
 
@@ -109,7 +103,10 @@ export function registerListen(program: Command): void {
     .command('listen')
     .description('Record every print job of the configured printers into the raw layer (MQTT over TLS).')
     .option('--config <path>', 'the listener config (JSON)', DEFAULT_CONFIG_PATH)
-    .option('--db <path>', "the SQLite file (else BAMBUZLED_DB, the config's db_file, data/print_history.db)")
+    .option(
+      '--db <path|url>',
+      "the SQLite file or a postgres:// URL (else BAMBUZLED_DB, the config's db_file, data/print_history.db)",
+    )
     .action(async (options: ListenOptions) => {
       process.exitCode = await runListen(options, onStopSignal());
     });

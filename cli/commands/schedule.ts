@@ -16,7 +16,7 @@ import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
 import { SchedulerError, startScheduleService } from '../../scheduler/index.js';
-import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+import { DEFAULT_CONFIG_PATH, localFilesBase, resolveDbPath } from '../db-path.js';
 
 const DEFAULT_SCHEDULE = '*/30 * * * * *';
 const DEFAULT_TAGS = ['bronze'];
@@ -137,7 +137,7 @@ export function registerSchedule(program: Command): void {
       try {
         service = await startScheduleService({
           engine,
-          listenerHealthFile: listenerHealthPath(dbPath),
+          listenerHealthFile: listenerHealthPath(localFilesBase(dbPath)),
           projectDir: project,
           schedule,
           selection: { tags, includeDependents: true },

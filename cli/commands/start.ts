@@ -1,18 +1,17 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EngineError, isServerUrl, openEngine, withoutPassword } from '../../adapter/index.js';
+import { EngineError, openEngine } from '../../adapter/index.js';
 import { serveDocs } from '../../docs-site/index.js';
 import { ConfigError, type ListenerConfig, loadConfig, parseConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
 import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import { archiveForConfig } from '../../ingestion/report-archive.js';
 import { consoleLogger } from '../../lib/logger.js';
-import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
 import { startScheduleService } from '../../scheduler/index.js';
 import { type Demo, startDemo } from '../../simulator/demo.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+import { openRawTarget, urlSecrets } from '../raw-target.js';
 import { LISTENER_BUSY_TIMEOUT_MS, onStopSignal } from './listen.js';
 
 /** Where the demo's jobs go unless --db or BAMBUZLED_DB says otherwise. */
@@ -61,16 +60,20 @@ export async function runStart(
     demoMode && !options.db && !env.BAMBUZLED_DB
       ? DEMO_DB_PATH
       : resolveDbPath(options.db, env, config.dbFile);
-  if (isServerUrl(dbPath)) {
-    console.error(
-      `bambuzled start records the printers into a SQLite file, and ${withoutPassword(dbPath)} is a server. Pass --db with a file path, or run \`bambuzled schedule\` and \`bambuzled docs serve\` against the server.`,
-    );
-    return 2;
-  }
-  const engine = openEngine(dbPath);
+  let engine: ReturnType<typeof openEngine>;
   try {
-    // A damaged, truncated or unreadable file, or a read-only folder: one line naming the file,
-    // before anything (the demo's broker and printers included) has started.
+    engine = openEngine(dbPath);
+  } catch (error) {
+    if (error instanceof EngineError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  try {
+    // A damaged, truncated or unreadable file, or a read-only folder (or a server that refuses the
+    // login or has no such database): one line naming it, before anything (the demo's broker and
+    // printers included) has started. The password of a URL is never in it.
     await (await engine.connect()).close();
   } catch (error) {
     if (error instanceof EngineError) {
@@ -90,37 +93,35 @@ export async function runStart(
     config = { ...config, printers: demo.config.printers, checkIntervalS: demo.config.checkIntervalS };
   }
   const token = options.token ?? env.BAMBUZLED_STATUS_TOKEN;
-  const secrets = [...config.printers.map((printer) => printer.accessCode), token ?? ''];
+  const secrets = [
+    ...config.printers.map((printer) => printer.accessCode),
+    token ?? '',
+    ...urlSecrets(dbPath),
+  ];
   const logger = consoleLogger('start', secrets);
 
-  if (demo) logger.info(`demo data goes to ${dbPath}; delete it whenever you like.`);
-  let db: ReturnType<typeof openDatabase>;
-  try {
-    // The listener keeps its own synchronous connection on this thread. Its busy timeout is short,
-    // so that the event loop never waits long while a run (in its own process) holds the write
-    // lock: a write that loses the race fails at once and the tracker writes it again later.
-    // The raw layer's migration may wait for another process's write like any start-up step.
-    const migrating = openDatabase(dbPath);
-    try {
-      migrateRawSchema(migrating);
-    } finally {
-      migrating.close();
-    }
-    db = openDatabase(dbPath, { busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS });
-  } catch (error) {
+  if (demo) logger.info(`demo data goes to ${engine.location}; delete it whenever you like.`);
+  // The listener keeps its own synchronous connection on this thread (SQLite). Its busy timeout is
+  // short, so that the event loop never waits long while a run (in its own process) holds the write
+  // lock: a write that loses the race fails at once and the tracker writes it again later. The raw
+  // layer's migration may wait for another process's write like any start-up step. On PostgreSQL
+  // the listener writes through a pool of its own.
+  const opened = await openRawTarget(dbPath, {
+    busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS,
+    logger: consoleLogger('listen', secrets),
+  });
+  if (!opened.ok) {
     await demo?.close();
-    if (error instanceof EngineError || error instanceof DatabaseOpenError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
+    console.error(opened.message);
+    return 2;
   }
+  const raw = opened.target;
 
   let schedule: Awaited<ReturnType<typeof startScheduleService>>;
   try {
     schedule = await startScheduleService({
       engine,
-      listenerHealthFile: listenerHealthPath(dbPath),
+      listenerHealthFile: listenerHealthPath(raw.localBase),
       projectDir,
       port,
       host: options.host,
@@ -132,7 +133,7 @@ export async function runStart(
     });
   } catch (error) {
     await demo?.close();
-    db.close();
+    await raw.close();
     if (error instanceof EngineError) {
       console.error(error.message);
       return 2;
@@ -154,19 +155,17 @@ export async function runStart(
     console.error(error instanceof Error ? error.message : String(error));
     await schedule.stop();
     await demo?.close();
-    db.close();
+    await raw.close();
     return 2;
   }
-  const listenLogger = consoleLogger(
-    'listen',
-    config.printers.map((p) => p.accessCode),
-  );
+  const listenLogger = consoleLogger('listen', secrets);
   const listener = startListener({
     config,
-    db,
+    db: raw.db,
+    ...(raw.store ? { store: raw.store } : {}),
     logger: listenLogger,
-    archive: archiveForConfig(config, dbPath, listenLogger),
-    healthFile: listenerHealthPath(dbPath),
+    archive: archiveForConfig(config, raw.localBase, listenLogger),
+    healthFile: listenerHealthPath(raw.localBase),
   });
   // The fast path: a job's end wakes the sensor at once instead of at the next tick.
   listener.on('job-ended', (event) => schedule.scheduler.wake(`job ${event.jobKey} ${event.event}`));
@@ -177,7 +176,7 @@ export async function runStart(
     }
   });
 
-  logger.info(`writing to ${dbPath}`);
+  logger.info(`writing to ${engine.location}`);
   logger.info(`status page: ${schedule.server.url}`);
   logger.info(`docs site:   ${docs.url}`);
   logger.info('press Ctrl-C to stop.');
@@ -188,7 +187,7 @@ export async function runStart(
   await demo?.close();
   await schedule.stop();
   await docs.close();
-  db.close();
+  await raw.close();
   logger.info('stopped cleanly.');
   return 0;
 }
@@ -208,7 +207,10 @@ export function registerStart(program: Command): void {
     )
     .argument('[project-dir]', 'the Dataform project', '.')
     .option('--config <path>', 'the listener config (JSON)', DEFAULT_CONFIG_PATH)
-    .option('--db <path>', "the SQLite file (else BAMBUZLED_DB, the config's db_file, data/print_history.db)")
+    .option(
+      '--db <path|url>',
+      "the SQLite file or a postgres:// URL (else BAMBUZLED_DB, the config's db_file, data/print_history.db)",
+    )
     .option('--port <port>', 'the status page port', '3000')
     .option('--docs-port <port>', 'the docs site port', '8080')
     .option('--host <host>', 'the address both pages listen on', '127.0.0.1')

@@ -7,7 +7,7 @@ import {
   readListenerHealth,
 } from '../../ingestion/listener-health.js';
 import { isMissingTable } from '../../lib/query-rows.js';
-import { resolveDbPath } from '../db-path.js';
+import { localFilesBase, resolveDbPath } from '../db-path.js';
 
 interface PrinterRow {
   printer_serial: string;
@@ -33,7 +33,7 @@ export async function runStatus(options: StatusOptions, now: Date = new Date()):
     console.error(`--max-silence must be a positive number of seconds, not "${options.maxSilence}".`);
     return 2;
   }
-  const healthFile = readListenerHealth(listenerHealthPath(dbPath));
+  const healthFile = readListenerHealth(listenerHealthPath(localFilesBase(dbPath)));
   const health = healthFile && isFresh(healthFile, now) ? healthFile : null;
   let rows: PrinterRow[];
   try {

@@ -1,13 +1,18 @@
 /**
- * Builds raw-layer rows (jobs_raw, job_events_raw, printers_raw) from recorded printer payloads, the
- * way the listener would have written them, for tests of the Dataform project. It takes the job's
+ * Builds raw-layer rows (jobs_raw, job_events_raw, printers_raw) from recorded printer payloads, for
+ * tests of the Dataform project, and writes them through the listener's own RawWriter (with its job
+ * keys, hex codes and change sequence: ingestion/raw-test-kit.ts), so that the models are tested on
+ * rows the listener writes. It takes the job's
  * fields from the payload (subtask_name, gcode_file, total_layer_num, the active tray's filament, ...)
  * and the lifecycle (status, times) from the caller, since a single report does not carry them.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mintJobKey } from '../../ingestion/job-key.js';
 import type { JobStatus } from '../../ingestion/raw-schema.js';
+import { kitRecord, writeKitJob } from '../../ingestion/raw-test-kit.js';
+import { RawWriter, printErrorHex as writerHex } from '../../ingestion/raw-writer.js';
 import type { SqliteDatabase } from '../../lib/sqlite.js';
 
 const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'bambu');
@@ -133,11 +138,9 @@ export function lifecycleReports(options: { until?: string; withCancel?: boolean
   return messages.flatMap((m) => (m.msg.print === undefined ? [] : [m.msg.print]));
 }
 
-/** Bambu writes error codes as XXXX_XXXX hex (50348044 -> 0300_400C). */
+/** Bambu writes error codes as XXXX_XXXX hex (50348044 -> 0300_400C): the raw writer's conversion. */
 export function printErrorHex(code: number | null | undefined): string | null {
-  if (code === null || code === undefined || code === 0) return null;
-  const hex = code.toString(16).toUpperCase().padStart(8, '0');
-  return `${hex.slice(0, 4)}_${hex.slice(4)}`;
+  return writerHex(code ?? null);
 }
 
 /** The filament of a tray: AMS index unit*4+tray, 254 = external spool, 255 = none loaded. */
@@ -164,11 +167,16 @@ export function rawJobFromReport(report: PrintReport, job: JobLifecycle): RawJob
   if (ended && job.endedAt === undefined) throw new Error(`a ${job.status} job needs endedAt`);
   const taskId = reportedId(report.task_id);
   const subtaskId = reportedId(report.subtask_id);
+  // The listener's key: serial:id for a job with ids, serial:local:startedAt:name for a LAN print.
   const jobKey =
     job.jobKey ??
-    (taskId !== null
-      ? `${job.printerSerial}:${taskId}:${subtaskId ?? ''}`
-      : `${job.printerSerial}:lan:${job.startedAt}`);
+    mintJobKey(
+      job.printerSerial,
+      { jobId: reportedId(report.job_id), subtaskId, taskId },
+      job.startedAt,
+      report.subtask_name ?? '',
+      () => false,
+    );
   const trayNow = Number(report.ams?.tray_now ?? 255);
   const tray = job.activeTray ?? trayNow;
   const filament = tray === 255 ? { type: null, color: null } : trayFilament(report, tray);
@@ -204,99 +212,71 @@ export function rawJobFromReport(report: PrintReport, job: JobLifecycle): RawJob
   };
 }
 
-const JOB_COLUMNS = [
-  'job_key',
-  'printer_serial',
-  'printer_name',
-  'task_id',
-  'subtask_id',
-  'printer_job_id',
-  'subtask_name',
-  'gcode_file',
-  'print_type',
-  'status',
-  'gcode_state',
-  'started_at',
-  'ended_at',
-  'start_approximate',
-  'progress_percent',
-  'layer_num',
-  'total_layers',
-  'remaining_min',
-  'print_error',
-  'print_error_hex',
-  'nozzle_diameter',
-  'nozzle_type',
-  'filament_type',
-  'filament_color',
-  'last_report_json',
-  'updated_at',
-] as const satisfies readonly (keyof RawJobRow)[];
-
-/**
- * Writes a job as the listener does: its transitions into job_events_raw (started, then the ending
- * one), then the jobs_raw row (inserted or updated in place) with change_seq = the last event's seq.
- * Returns that change sequence.
- */
-export function writeRawJob(db: SqliteDatabase, row: RawJobRow): number {
-  const insertEvent = db.prepare(
-    `INSERT INTO job_events_raw (job_key, printer_serial, event, from_status, to_status, gcode_state, print_error, at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const upsertJob = db.prepare(
-    `INSERT INTO jobs_raw (${JOB_COLUMNS.join(', ')}, change_seq)
-     VALUES (${JOB_COLUMNS.map((c) => `@${c}`).join(', ')}, @change_seq)
-     ON CONFLICT (job_key) DO UPDATE SET
-       ${[...JOB_COLUMNS.filter((c) => c !== 'job_key'), 'change_seq'].map((c) => `${c} = excluded.${c}`).join(', ')}`,
-  );
-  return db.transaction(() => {
-    const known = db.prepare('SELECT status FROM jobs_raw WHERE job_key = ?').get(row.job_key) as
-      | { status: string }
-      | undefined;
-    let seq = 0;
-    if (known === undefined) {
-      seq = Number(
-        insertEvent.run(
-          row.job_key,
-          row.printer_serial,
-          'started',
-          null,
-          'running',
-          'RUNNING',
-          null,
-          row.started_at,
-        ).lastInsertRowid,
-      );
-    }
-    const from = known?.status ?? 'running';
-    if (row.status !== from) {
-      seq = Number(
-        insertEvent.run(
-          row.job_key,
-          row.printer_serial,
-          row.status,
-          from,
-          row.status,
-          row.gcode_state,
-          row.print_error,
-          row.ended_at ?? row.updated_at,
-        ).lastInsertRowid,
-      );
-    }
-    if (seq === 0) throw new Error(`job ${row.job_key} is already ${row.status}: nothing to write`);
-    upsertJob.run({ ...row, change_seq: seq });
-    return seq;
-  })();
+const writers = new WeakMap<SqliteDatabase, RawWriter>();
+function writerOf(db: SqliteDatabase): RawWriter {
+  let writer = writers.get(db);
+  if (!writer) {
+    writer = new RawWriter(db);
+    writers.set(db, writer);
+  }
+  return writer;
 }
 
-/** Registers a printer in printers_raw, as the listener does on first connection. */
+/**
+ * Writes a job as the listener does, through its RawWriter: its transitions into job_events_raw
+ * (started, then the ending one), and the jobs_raw row (inserted or updated in place) with
+ * change_seq = the last event's seq. Returns that change sequence.
+ */
+export function writeRawJob(db: SqliteDatabase, row: RawJobRow): number {
+  const writer = writerOf(db);
+  const known = db.prepare('SELECT status FROM jobs_raw WHERE job_key = ?').get(row.job_key) as
+    | { status: JobStatus }
+    | undefined;
+  const record = kitRecord({
+    jobKey: row.job_key,
+    status: row.status,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    startApproximate: row.start_approximate === 1,
+    taskId: row.task_id,
+    subtaskId: row.subtask_id,
+    jobId: row.printer_job_id,
+    name: row.subtask_name,
+    gcodeFile: row.gcode_file,
+    printType: row.print_type,
+    gcodeState: row.gcode_state,
+    progressPercent: row.progress_percent,
+    layerNum: row.layer_num,
+    totalLayers: row.total_layers,
+    remainingMin: row.remaining_min,
+    printError: row.print_error,
+    nozzleDiameter: row.nozzle_diameter,
+    nozzleType: row.nozzle_type,
+    filamentType: row.filament_type,
+    filamentColor: row.filament_color,
+  });
+  const lastReport = row.last_report_json === null ? null : JSON.parse(row.last_report_json);
+  return db.transaction(() =>
+    writeKitJob(
+      writer,
+      { serial: row.printer_serial, name: row.printer_name },
+      record,
+      known?.status ?? null,
+      {
+        lastReport,
+        at: row.updated_at,
+      },
+    ),
+  )();
+}
+
+/** Registers a printer in printers_raw, as the listener does with its first report (and later ones). */
 export function writeRawPrinter(
   db: SqliteDatabase,
   printer: { serial: string; name: string; firstSeenAt: string; lastReportAt?: string },
 ): void {
-  db.prepare(
-    `INSERT INTO printers_raw (printer_serial, printer_name, first_seen_at, last_report_at)
-     VALUES (?, ?, ?, ?)
-     ON CONFLICT (printer_serial) DO UPDATE SET printer_name = excluded.printer_name, last_report_at = excluded.last_report_at`,
-  ).run(printer.serial, printer.name, printer.firstSeenAt, printer.lastReportAt ?? null);
+  const writer = writerOf(db);
+  const touch = (at: string) => writer.write({ printer, at, writes: [], state: {}, touchPrinter: true });
+  touch(printer.firstSeenAt);
+  if (printer.lastReportAt !== undefined) touch(printer.lastReportAt);
 }
