@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   archive: () => import('./archive.bench.js'),
   scheduler: () => import('./scheduler.bench.js'),
   docs: () => import('./docs.bench.js'),
+  farm: () => import('./farm.bench.js'),
 };
 
 // `--child NAME OUT`: run one benchmark and write its report to OUT (used by the parent below).

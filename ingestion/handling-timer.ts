@@ -40,6 +40,14 @@ export class HandlingTimer {
     if (durationMs > this.worstBySecond[slot]!) this.worstBySecond[slot] = durationMs;
   }
 
+  /** Starts counting again (a benchmark's next phase). */
+  reset(): void {
+    this.counts.fill(0);
+    this.secondOf.fill(-1);
+    this.reports = 0;
+    this.maxMs = 0;
+  }
+
   figures(): HandlingFigures {
     const worst: number[] = [];
     for (let slot = 0; slot < SECONDS_KEPT; slot++) {

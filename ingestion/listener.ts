@@ -76,8 +76,8 @@ export interface Listener extends EventEmitter<ListenerEvents> {
   status(): PrinterConnectionStatus[];
   /** What the health file says: each printer's write health and the archive's figures. */
   health(): ListenerHealth;
-  /** How long reports took to handle (parse, state machine, write) since the start. */
-  handling(): HandlingFigures;
+  /** How long reports took to handle (parse, state machine, write) since the start or the last reset. */
+  handling(options?: { reset?: boolean }): HandlingFigures;
   /**
    * Stops the status timer and every connection. Reports are written synchronously as they
    * arrive, so the write in flight has finished by the time this runs; later reports are ignored.
@@ -235,7 +235,11 @@ export function startListener(options: ListenerOptions): Listener {
   return Object.assign(emitter, {
     status,
     health,
-    handling: () => handlingTimer.figures(),
+    handling: (options?: { reset?: boolean }) => {
+      const figures = handlingTimer.figures();
+      if (options?.reset) handlingTimer.reset();
+      return figures;
+    },
     close: () => {
       closing ??= (async () => {
         closed = true;
