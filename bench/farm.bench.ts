@@ -186,10 +186,11 @@ export async function run(): Promise<BenchReport> {
     playMs: PLAY_MS,
   });
   const hostsStarted = performance.now();
-  const hosts: Host[] = [];
-  for (let first = 0; first < PRINTERS; first += PER_HOST) {
-    hosts.push(await startHost(hostScript, spec(first, Math.min(PER_HOST, PRINTERS - first))));
-  }
+  const slices: number[] = [];
+  for (let first = 0; first < PRINTERS; first += PER_HOST) slices.push(first);
+  const hosts = await Promise.all(
+    slices.map((first) => startHost(hostScript, spec(first, Math.min(PER_HOST, PRINTERS - first)))),
+  );
   const hostsMs = performance.now() - hostsStarted;
   const config: ListenerConfig = {
     printers: hosts.flatMap((host) =>

@@ -116,6 +116,9 @@ export function startListener(options: ListenerOptions): Listener {
   const trustShared = new SharedTrust(db);
   const pacer = new ConnectPacer(timers, { ...DEFAULT_CONNECT_PACING, ...options.connectPacing });
   const handlingTimer = new HandlingTimer();
+  // One writer (prepared statements, no state of its own) for every printer: building one per
+  // printer prepared ~15 statements and ran the migration check each, 2.6 s at 1,000 printers.
+  const writer = new RawWriter(db);
 
   const emitter = new EventEmitter<ListenerEvents>();
   let closed = false;
@@ -132,9 +135,10 @@ export function startListener(options: ListenerOptions): Listener {
       checkIntervalS: config.checkIntervalS,
       logger,
       timers,
+      writer,
     });
     const trust = createTrustPolicy({ printer, db, logger, now, shared: trustShared });
-    const files = jobFilesOf(printer, tracker, trust, options, logger, now, timers, (written) =>
+    const files = jobFilesOf(printer, tracker, trust, writer, options, logger, now, timers, (written) =>
       emitter.emit('filament-recorded', {
         ...written,
         printerSerial: printer.serial,
@@ -266,6 +270,7 @@ function jobFilesOf(
   printer: PrinterConfig,
   tracker: PrinterTracker,
   trust: TrustPolicy,
+  writer: RawWriter,
   options: ListenerOptions,
   logger: Logger,
   now: () => Date,
@@ -281,7 +286,6 @@ function jobFilesOf(
     accessCode: printer.accessCode,
     trust,
   };
-  const writer = new RawWriter(options.db);
   const fetcher = new JobFileFetcher({
     printer: { name: printer.name, serial: printer.serial },
     writer,

@@ -82,6 +82,8 @@ export interface PrinterTrackerOptions {
   timers?: Timers | null;
   /** Reports kept in memory while writes fail, before they are folded into one (and counted). */
   maxPendingReports?: number;
+  /** A writer shared by a farm's trackers (it holds only prepared statements): one per printer costs seconds at start. */
+  writer?: RawWriter;
 }
 
 const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -120,7 +122,7 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
   constructor(options: PrinterTrackerOptions) {
     super();
     this.printer = { name: options.printer.name, serial: options.printer.serial };
-    this.writer = new RawWriter(options.db);
+    this.writer = options.writer ?? new RawWriter(options.db);
     this.now = options.now ?? (() => new Date());
     this.checkIntervalS = options.checkIntervalS;
     this.logger = options.logger ?? silentLogger;

@@ -1,8 +1,11 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { generateBrokerCertificate } from './embedded-broker.js';
+import { type BrokerCertificate, generateBrokerCertificate } from './embedded-broker.js';
 import { buildJobScript, type JobKind } from './job-scripts.js';
 import { idleState } from './model-flavours.js';
 import { deepMerge, versionReply } from './simulated-printer.js';
@@ -54,6 +57,23 @@ export interface PlayedJob {
 export type FarmHostMessage =
   | { ready: HostedPrinterInfo[]; certMs: number }
   | { played: PlayedJob[]; peakRssMb: number; reports: number };
+
+/**
+ * A printer's certificate, generated once and kept in the temp folder: signing one takes ~35 ms
+ * (pure JS), three minutes for 5,000, which a second run need not pay again.
+ */
+async function certificateFor(serial: string): Promise<BrokerCertificate> {
+  const dir = join(tmpdir(), 'bambuzled-farm-certificates');
+  const file = join(dir, `${serial}.json`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as BrokerCertificate;
+  } catch {
+    const certificate = await generateBrokerCertificate([serial]);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(certificate));
+    return certificate;
+  }
+}
 
 /** The farm's job mix: finishes, with pauses, cancels (both firmware kinds) and failures among them. */
 const MIX: JobKind[] = ['finish', 'finish', 'pause', 'cancel', 'finish', 'fail', 'old-cancel', 'finish'];
@@ -236,7 +256,7 @@ async function main(): Promise<void> {
   const infos: HostedPrinterInfo[] = [];
   for (let i = spec.first; i < spec.first + spec.count; i++) {
     const serial = farmSerial(i);
-    const certificate = await generateBrokerCertificate([serial]);
+    const certificate = await certificateFor(serial);
     const server = createServer({ key: certificate.keyPem, cert: certificate.certPem }, (socket) =>
       aedes.handle(socket),
     );
