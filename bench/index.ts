@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   scheduler: () => import('./scheduler.bench.js'),
   docs: () => import('./docs.bench.js'),
   'sensor-run': () => import('./sensor-run.bench.js'),
+  farm: () => import('./farm.bench.js'),
 };
 
 // `--child NAME OUT`: run one benchmark and write its report to OUT (used by the parent below).

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { type Logger, redactSecrets } from '../lib/logger.js';
+import { type Logger, redactingLogger, secretRedactor } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 import { remainUsage } from './ams-remain.js';
 import type { ListenerConfig, PrinterConfig } from './config.js';
 import { DEFAULT_FTP_PORT } from './config-fields.js';
+import { ConnectPacer, type ConnectPacing, DEFAULT_CONNECT_PACING } from './connect-pacer.js';
 import { formatStatusLine, type PrinterConnectionStatus, printerStatus } from './farm-status.js';
 import { type LoadedTray, loadedTrays } from './filament-trays.js';
 import { downloadFirst } from './ftps-download.js';
+import { type HandlingFigures, HandlingTimer } from './handling-timer.js';
 import { DEFAULT_FETCH_TIMING, type FetchTiming, JobFileFetcher } from './job-file-fetcher.js';
 import { HealthFile, type ListenerHealth } from './listener-health.js';
 import {
@@ -24,7 +26,7 @@ import {
 import type { RawStore } from './raw-store.js';
 import { RawWriter, type WrittenTransition } from './raw-writer.js';
 import type { ReportArchive } from './report-archive.js';
-import { createTrustPolicy, type TrustPolicy } from './trust.js';
+import { createTrustPolicy, SharedTrust, type TrustPolicy } from './trust.js';
 
 export type { TransitionEvent };
 /** A job that ended (finished, failed, cancelled, ended while disconnected). */
@@ -70,6 +72,8 @@ export interface ListenerOptions {
   healthFile?: string;
   /** Fetching each job's .3mf over FTPS for its filament: on unless `enabled: false`. */
   jobFiles?: { enabled?: boolean; timing?: Partial<FetchTiming> };
+  /** How many handshakes run at once while a farm connects (DEFAULT_CONNECT_PACING). */
+  connectPacing?: Partial<ConnectPacing>;
 }
 
 /** The running ingestion service: one connection and one job tracker per printer. */
@@ -78,12 +82,17 @@ export interface Listener extends EventEmitter<ListenerEvents> {
   status(): PrinterConnectionStatus[];
   /** What the health file says: each printer's write health and the archive's figures. */
   health(): ListenerHealth;
+  /** How long reports took to handle (parse, state machine, write) since the start or the last reset. */
+  handling(options?: { reset?: boolean }): HandlingFigures;
   /**
    * Stops the status timer and every connection. Reports are written synchronously as they
    * arrive, so the write in flight has finished by the time this runs; later reports are ignored.
    */
   close(): Promise<void>;
 }
+
+const STATUS_LINES_PER_TURN = 250;
+const NAMED_AT_START = 20;
 
 const SILENT: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -104,14 +113,18 @@ export function startListener(options: ListenerOptions): Listener {
   const now = options.now ?? (() => new Date());
   const timers = options.timers ?? realTimers;
   const statusIntervalMs = options.timing?.statusIntervalMs ?? 60_000;
-  // Every line of every part goes through here, so an access code can never reach a log.
+  // Every line of every part goes through here, so an access code can never reach a log. One
+  // matcher for all codes, built once: a line costs the same at 10 printers as at 5,000, and a
+  // line about one printer that carries another's code is still masked. A logger that already
+  // masks these codes (the CLI's) is not wrapped a second time.
   const secrets = config.printers.map((printer) => printer.accessCode);
-  const base = options.logger ?? SILENT;
-  const logger: Logger = {
-    info: (message) => base.info(redactSecrets(message, secrets)),
-    warn: (message) => base.warn(redactSecrets(message, secrets)),
-    error: (message) => base.error(redactSecrets(message, secrets)),
-  };
+  const logger = redactingLogger(options.logger ?? SILENT, secrets);
+  const trustShared = new SharedTrust(db);
+  const pacer = new ConnectPacer(timers, { ...DEFAULT_CONNECT_PACING, ...options.connectPacing });
+  const handlingTimer = new HandlingTimer();
+  // One writer (prepared statements, no state of its own) for every printer: building one per
+  // printer prepared ~15 statements and ran the migration check each, 2.6 s at 1,000 printers.
+  const writer: RawStore = options.store ?? new RawWriter(db);
 
   const emitter = new EventEmitter<ListenerEvents>();
   let closed = false;
@@ -123,14 +136,14 @@ export function startListener(options: ListenerOptions): Listener {
     });
     const tracker = new PrinterTracker({
       printer: { name: printer.name, serial: printer.serial },
-      db: options.store ?? db,
+      db: writer,
       now,
       checkIntervalS: config.checkIntervalS,
       logger,
       timers,
     });
-    const trust = createTrustPolicy({ printer, db, logger, now });
-    const files = jobFilesOf(printer, tracker, trust, options, logger, now, timers, (written) =>
+    const trust = createTrustPolicy({ printer, db, logger, now, shared: trustShared });
+    const files = jobFilesOf(printer, tracker, trust, writer, options, logger, now, timers, (written) =>
       emitter.emit('filament-recorded', {
         ...written,
         printerSerial: printer.serial,
@@ -150,8 +163,10 @@ export function startListener(options: ListenerOptions): Listener {
         if (closed) return;
         // One clock reading for both, so that a replay of the archive gives the same times.
         const at = now();
+        const started = performance.now();
         archive?.recordReport(printer.serial, at, topic, payload);
         tracker.handleMessage(topic, payload, at);
+        handlingTimer.record(performance.now() - started);
       },
       // The tracker treats the next report as a state sync: right after a pushall, not on a
       // reconnect whose pushall is deferred (then the deltas that follow are live transitions).
@@ -162,6 +177,7 @@ export function startListener(options: ListenerOptions): Listener {
       logger,
       now,
       timers,
+      pacer,
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
     });
@@ -199,26 +215,44 @@ export function startListener(options: ListenerOptions): Listener {
     statusTimer = undefined;
     if (closed) return;
     const current = status();
-    for (const line of current) logger.info(formatStatusLine(line));
     emitter.emit('status', current);
+    logStatusLines(current, 0);
     statusTimer = timers.setTimeout(tick, statusIntervalMs);
+  };
+  // A farm's status lines go out a few hundred per turn of the event loop: 5,000 lines written in
+  // one go would hold up the reports behind them.
+  const logStatusLines = (lines: PrinterConnectionStatus[], from: number) => {
+    const to = Math.min(lines.length, from + STATUS_LINES_PER_TURN);
+    for (let i = from; i < to; i++) logger.info(formatStatusLine(lines[i]!));
+    if (to < lines.length) timers.setTimeout(() => !closed && logStatusLines(lines, to), 0);
   };
   statusTimer = timers.setTimeout(tick, statusIntervalMs);
 
+  // A farm is named in part: one line of 5,000 addresses helps nobody (the status lines list all).
+  const named = members
+    .slice(0, NAMED_AT_START)
+    .map(({ printer }) => `${printer.name} (${printer.serial}) at ${printer.host}:${printer.port}`)
+    .join(', ');
+  const more = members.length - NAMED_AT_START;
   logger.info(
-    `listening to ${members.length} printer${members.length === 1 ? '' : 's'}: ${members
-      .map(({ printer }) => `${printer.name} (${printer.serial}) at ${printer.host}:${printer.port}`)
-      .join(', ')}.`,
+    `listening to ${members.length} printer${members.length === 1 ? '' : 's'}: ${named}${more > 0 ? ` and ${more} more` : ''}.`,
   );
+  // The pacer lets a few handshakes run at a time; the rest wait their turn.
   for (const member of members) member.connection.start();
 
   let closing: Promise<void> | undefined;
   return Object.assign(emitter, {
     status,
     health,
+    handling: (options?: { reset?: boolean }) => {
+      const figures = handlingTimer.figures();
+      if (options?.reset) handlingTimer.reset();
+      return figures;
+    },
     close: () => {
       closing ??= (async () => {
         closed = true;
+        pacer.close();
         if (statusTimer !== undefined) timers.clearTimeout(statusTimer);
         if (healthTimer !== undefined) timers.clearTimeout(healthTimer);
         await Promise.all(members.map(({ connection }) => connection.close()));
@@ -243,6 +277,7 @@ function jobFilesOf(
   printer: PrinterConfig,
   tracker: PrinterTracker,
   trust: TrustPolicy,
+  writer: RawStore,
   options: ListenerOptions,
   logger: Logger,
   now: () => Date,
@@ -258,7 +293,6 @@ function jobFilesOf(
     accessCode: printer.accessCode,
     trust,
   };
-  const writer = options.store ?? new RawWriter(options.db);
   const fetcher = new JobFileFetcher({
     printer: { name: printer.name, serial: printer.serial },
     writer,
@@ -270,7 +304,7 @@ function jobFilesOf(
     timers,
     timing,
     onRecorded,
-    redact: (text) => redactSecrets(text, [printer.accessCode]),
+    redact: secretRedactor([printer.accessCode]),
   });
   return { fetcher, writer, onRecorded };
 }

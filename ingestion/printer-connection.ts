@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
 import type { Logger } from '../lib/logger.js';
+import type { ConnectPacer, PacedAttempt } from './connect-pacer.js';
 import type { TrustMode, TrustPolicy, TrustVerdict } from './trust.js';
 
 /** The slice of a printer's config a connection needs. */
@@ -88,6 +89,8 @@ export interface PrinterConnectionOptions {
   connect?: MqttConnect;
   timers?: Timers;
   timing?: Partial<ConnectionTiming>;
+  /** Shared by a farm's connections so that their handshakes do not all run at once. */
+  pacer?: ConnectPacer;
 }
 
 const PUSHALL = JSON.stringify({
@@ -121,6 +124,8 @@ export class PrinterConnection {
   private watchdogClosing = false;
   private reportsThisSession = 0;
   private snap: ConnectionSnapshot;
+  /** This connection's place in the pacer's queue, or its slot while its handshake runs. */
+  private attemptSlot: PacedAttempt | undefined;
 
   constructor(options: PrinterConnectionOptions) {
     this.options = options;
@@ -149,7 +154,7 @@ export class PrinterConnection {
   /** Starts connecting; failures are logged and retried, never thrown. */
   start(): void {
     this.closing = false;
-    this.open();
+    this.openPaced();
   }
 
   /** Stops every timer and closes the connection. */
@@ -159,10 +164,29 @@ export class PrinterConnection {
     this.clearTimer('watchdogTimer');
     this.clearTimer('pushallTimer');
     this.clearTimer('stableTimer');
+    this.releaseSlot();
     const client = this.client;
     this.client = undefined;
     this.snap.connected = false;
     if (client) await client.endAsync(true).catch(() => {});
+  }
+
+  /** Opens now, or when the pacer gives this connection its turn. */
+  private openPaced(): void {
+    const pacer = this.options.pacer;
+    if (!pacer) {
+      this.open();
+      return;
+    }
+    this.releaseSlot();
+    this.attemptSlot = pacer.run(() => {
+      if (!this.closing) this.open();
+    });
+  }
+
+  private releaseSlot(): void {
+    this.attemptSlot?.done();
+    this.attemptSlot = undefined;
   }
 
   private open(): void {
@@ -211,6 +235,7 @@ export class PrinterConnection {
 
     client.on('connect', () => {
       if (this.client !== client) return;
+      this.releaseSlot();
       this.reportsThisSession = 0;
       this.snap.connected = true;
       this.snap.connects += 1;
@@ -260,6 +285,7 @@ export class PrinterConnection {
 
     client.on('close', () => {
       if (this.client !== client) return;
+      this.releaseSlot();
       this.client = undefined;
       const wasConnected = this.snap.connected;
       const byWatchdog = this.watchdogClosing;
@@ -296,7 +322,7 @@ export class PrinterConnection {
     this.clearTimer('reconnectTimer');
     this.reconnectTimer = this.timers.setTimeout(() => {
       this.reconnectTimer = undefined;
-      if (!this.closing) this.open();
+      if (!this.closing) this.openPaced();
     }, delay);
   }
 

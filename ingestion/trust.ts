@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Logger } from '../lib/logger.js';
 import type { SqliteDatabase } from '../lib/sqlite.js';
 
@@ -25,7 +25,7 @@ export type TrustVerdict =
 export interface TrustPolicy {
   mode: TrustMode;
   /** TLS options for the connection. Verification is ours (see verify), so Node never rejects first. */
-  tlsOptions: { ca?: Buffer; rejectUnauthorized: false };
+  tlsOptions: { ca?: Buffer; secureContext?: SecureContext; rejectUnauthorized: false };
   /**
    * Judges the peer once the handshake is done and before any MQTT byte (the access code) leaves:
    * Node holds data written before `secureConnect` until that event's listeners have run.
@@ -54,11 +54,78 @@ export interface TrustPolicyOptions {
   db: SqliteDatabase;
   logger: Logger;
   now?: () => Date;
+  /**
+   * Shared by the policies of one listener: TLS contexts built once per CA file and the pins read
+   * once for all printers. Without it each policy builds its own (a single printer, tests).
+   */
+  shared?: SharedTrust;
+}
+
+/**
+ * What the printers of one farm share, so that connecting 5,000 of them does not build 5,000 TLS
+ * contexts, read the CA file 5,000 times or query the pin of each printer on every reconnect.
+ */
+export class SharedTrust {
+  private readonly contexts = new Map<string, { ca: Buffer; secureContext: SecureContext }>();
+  private plain: SecureContext | undefined;
+  private store: ReturnType<typeof fingerprintStore> | undefined;
+  private pins: Map<string, string> | undefined;
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** The CA file's bytes and one TLS context that trusts them; throws what readFileSync throws. */
+  caContext(caFile: string): { ca: Buffer; secureContext: SecureContext } {
+    let entry = this.contexts.get(caFile);
+    if (!entry) {
+      // Read once per file at start (a configuration error must stop the listener then).
+      const ca = readFileSync(caFile);
+      entry = { ca, secureContext: createSecureContext({ ca, minVersion: 'TLSv1.2' }) };
+      this.contexts.set(caFile, entry);
+    }
+    return entry;
+  }
+
+  /** One TLS context for every connection that judges the peer itself (trust on first use, insecure). */
+  plainContext(): SecureContext {
+    this.plain ??= createSecureContext({ minVersion: 'TLSv1.2' });
+    return this.plain;
+  }
+
+  fingerprints(): ReturnType<typeof fingerprintStore> {
+    this.store ??= fingerprintStore(this.db);
+    return this.store;
+  }
+
+  /**
+   * The pin last seen for a serial, from one read of every pin; a pin that does not match what a
+   * printer presents is read again from the database before anything is refused (it may have been
+   * deleted by hand to accept a replaced printer).
+   */
+  cachedPin(serial: string): string | undefined {
+    if (!this.pins) {
+      this.pins = new Map();
+      try {
+        for (const row of this.db
+          .prepare('SELECT printer_serial AS serial, cert_fingerprint AS fingerprint FROM printers_raw')
+          .all() as { serial: string; fingerprint: string | null }[]) {
+          if (row.fingerprint) this.pins.set(row.serial, row.fingerprint);
+        }
+      } catch {
+        // A busy database: every printer then takes the slow path once.
+      }
+    }
+    return this.pins.get(serial);
+  }
+
+  remember(serial: string, fingerprint: string): void {
+    this.pins?.set(serial, fingerprint);
+  }
 }
 
 /** Builds the policy the printer's config asks for; throws TrustConfigError for an unreadable ca_file. */
 export function createTrustPolicy(options: TrustPolicyOptions): TrustPolicy {
   const { printer, db, logger, now = () => new Date() } = options;
+  const shared = options.shared ?? new SharedTrust(db);
   const who = `printer "${printer.name}" (serial ${printer.serial})`;
   if (printer.insecure) {
     logger.warn(
@@ -66,14 +133,14 @@ export function createTrustPolicy(options: TrustPolicyOptions): TrustPolicy {
     );
     return {
       mode: 'insecure',
-      tlsOptions: { rejectUnauthorized: false },
+      tlsOptions: { secureContext: shared.plainContext(), rejectUnauthorized: false },
       verify: (socket) => ({ ok: true, fingerprint: peerFingerprint(socket) ?? '', pinnedNow: false }),
     };
   }
   if (printer.caFile) {
-    let ca: Buffer;
+    let context: { ca: Buffer; secureContext: SecureContext };
     try {
-      ca = readFileSync(printer.caFile);
+      context = shared.caContext(printer.caFile);
     } catch (error) {
       throw new TrustConfigError(
         `Cannot read ca_file ${printer.caFile} for ${who}: ${(error as Error).message}. Fix the path, or remove ca_file to trust the printer's certificate on first use.`,
@@ -82,7 +149,7 @@ export function createTrustPolicy(options: TrustPolicyOptions): TrustPolicy {
     }
     return {
       mode: 'ca',
-      tlsOptions: { ca, rejectUnauthorized: false },
+      tlsOptions: { ...context, rejectUnauthorized: false },
       verify: (socket) => {
         const fingerprint = peerFingerprint(socket);
         if (socket.authorized) return { ok: true, fingerprint: fingerprint ?? '', pinnedNow: false };
@@ -94,10 +161,9 @@ export function createTrustPolicy(options: TrustPolicyOptions): TrustPolicy {
       },
     };
   }
-  const store = fingerprintStore(db);
   return {
     mode: 'tofu',
-    tlsOptions: { rejectUnauthorized: false },
+    tlsOptions: { secureContext: shared.plainContext(), rejectUnauthorized: false },
     verify: (socket) => {
       const fingerprint = peerFingerprint(socket);
       if (fingerprint === null) {
@@ -107,8 +173,12 @@ export function createTrustPolicy(options: TrustPolicyOptions): TrustPolicy {
           message: `${who}: the peer presented no certificate. Refusing to connect.`,
         };
       }
+      // The usual case, a reconnect to a printer already pinned, needs no database read.
+      if (shared.cachedPin(printer.serial) === fingerprint)
+        return { ok: true, fingerprint, pinnedNow: false };
       let pinned: string | null;
       try {
+        const store = shared.fingerprints();
         pinned = store.get(printer.serial);
         if (pinned === null) store.pin(printer.serial, printer.name, fingerprint, now());
       } catch (error) {
@@ -121,6 +191,7 @@ export function createTrustPolicy(options: TrustPolicyOptions): TrustPolicy {
           message: `${who}: could not read or pin its certificate in the database (${error instanceof Error ? error.message : String(error)}). Refusing to connect for now; retrying.`,
         };
       }
+      shared.remember(printer.serial, pinned ?? fingerprint);
       if (pinned === null) {
         logger.info(`${who}: trusting its certificate on first use, SHA-256 ${fingerprint}.`);
         return { ok: true, fingerprint, pinnedNow: true };

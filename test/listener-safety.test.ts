@@ -153,6 +153,46 @@ describe('the access code', () => {
     expect(logger.lines.join('\n')).toContain('garage-********');
     expect(logger.lines.join('\n')).not.toContain('Qu0t3Me1');
   });
+
+  it("masks printer B's code in a line about printer A, in a farm of 2,000", async () => {
+    const logger = recordingLogger();
+    const db = openDatabase(':memory:');
+    migrateRawSchema(db);
+    cleanup.push(() => {
+      db.close();
+    });
+    // Printer A's name carries B's code: every line about A (its status, its failed connect) quotes it.
+    const others = Array.from({ length: 2_000 }, (_, i) => ({
+      name: `rack-${i}`,
+      host: '127.0.0.1',
+      port: 1,
+      accessCode: `R4ck${String(i).padStart(4, '0')}`,
+      serial: `R${i}`,
+    }));
+    const listener = startListener({
+      config: {
+        printers: [
+          { name: 'A-B0bC0de9', host: '127.0.0.1', port: 1, accessCode: 'Al1c3C0d', serial: 'SA' },
+          { name: 'B', host: '127.0.0.1', port: 1, accessCode: 'B0bC0de9', serial: 'SB' },
+          ...others,
+        ],
+        checkIntervalS: 60,
+      },
+      db,
+      logger,
+      // A slow back-off: 2,000 refused connects once are enough.
+      timing: { backoffInitialMs: 10_000, backoffMaxMs: 10_000, statusIntervalMs: 300 },
+      jobFiles: { enabled: false },
+    });
+    cleanup.push(() => listener.close());
+    await until(() =>
+      logger.lines.some((line) => line.includes('printer "A-********"') && line.includes('reconnecting')),
+    );
+    await until(() => logger.lines.some((line) => line.startsWith('info A-********')));
+    const all = logger.lines.join('\n');
+    expect(all).not.toContain('B0bC0de9');
+    expect(all).not.toContain('R4ck0042');
+  });
 });
 
 describe('trust turned off', () => {

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectPacer } from './connect-pacer.js';
+import type { Timers } from './printer-connection.js';
+
+/** Timers that run only when told: each turn() runs what was due at that moment. */
+function manualTimers(): Timers & { turn(): void; pending(): number } {
+  let queue: (() => void)[] = [];
+  return {
+    setTimeout: (callback) => {
+      queue.push(callback);
+      return callback;
+    },
+    clearTimeout: (handle) => {
+      queue = queue.filter((callback) => callback !== handle);
+    },
+    turn: () => {
+      const due = queue;
+      queue = [];
+      for (const callback of due) callback();
+    },
+    pending: () => queue.length,
+  };
+}
+
+describe('the connect pacer', () => {
+  it('starts attempts at once while slots are free, as a small farm always did', () => {
+    const pacer = new ConnectPacer(manualTimers(), { maxInFlight: 4, perTick: 2 });
+    const started: number[] = [];
+    for (let i = 0; i < 4; i++) pacer.run(() => started.push(i));
+    expect(started).toEqual([0, 1, 2, 3]);
+  });
+
+  it('keeps at most maxInFlight handshakes running and starts at most perTick per turn', () => {
+    const timers = manualTimers();
+    const pacer = new ConnectPacer(timers, { maxInFlight: 4, perTick: 2 });
+    const started: number[] = [];
+    const attempts = Array.from({ length: 10 }, (_, i) => pacer.run(() => started.push(i)));
+    expect(started).toHaveLength(4);
+    expect(timers.pending()).toBe(0);
+
+    for (const attempt of attempts.slice(0, 4)) attempt.done();
+    timers.turn();
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+    timers.turn();
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // Full again: nothing more starts until a slot is freed.
+    timers.turn();
+    expect(started).toHaveLength(8);
+    expect(pacer.waiting).toBe(2);
+  });
+
+  it('frees the slot of a cancelled attempt and drops a queued one', () => {
+    const timers = manualTimers();
+    const pacer = new ConnectPacer(timers, { maxInFlight: 1, perTick: 5 });
+    const started: string[] = [];
+    const first = pacer.run(() => started.push('first'));
+    const second = pacer.run(() => started.push('second'));
+    pacer.run(() => started.push('third'));
+    second.cancel();
+    first.cancel();
+    first.done();
+    timers.turn();
+    expect(started).toEqual(['first', 'third']);
+    expect(pacer.waiting).toBe(0);
+  });
+});

@@ -1,0 +1,110 @@
+import type { Timers } from './printer-connection.js';
+
+/** How many connection attempts may be in their handshake at once, and how many start per tick. */
+export interface ConnectPacing {
+  maxInFlight: number;
+  perTick: number;
+}
+
+/**
+ * The handshakes of a farm are CPU work on the listener's one thread (key exchange, certificate
+ * checks): 5,000 started at once finish together and freeze the event loop for seconds. At most
+ * maxInFlight attempts are in flight, and the queue is drained at most perTick at a time with a
+ * turn of the event loop between, so reports keep flowing while the farm connects.
+ */
+export const DEFAULT_CONNECT_PACING: ConnectPacing = { maxInFlight: 48, perTick: 8 };
+
+/** A queued or running attempt: cancel() drops it from the queue or frees its slot. */
+export interface PacedAttempt {
+  /** The attempt's handshake is over (connected, refused or failed): its slot goes to the next one. */
+  done(): void;
+  cancel(): void;
+}
+
+/** Admits connection attempts a few at a time (see DEFAULT_CONNECT_PACING). */
+export class ConnectPacer {
+  private readonly queue: { start: () => void; attempt: Slot }[] = [];
+  private inFlight = 0;
+  private drainTimer: unknown;
+
+  constructor(
+    private readonly timers: Timers,
+    private readonly pacing: ConnectPacing = DEFAULT_CONNECT_PACING,
+  ) {}
+
+  /** Runs start() now when a slot is free (a small farm connects as before), else in its turn. */
+  run(start: () => void): PacedAttempt {
+    const attempt = new Slot(this);
+    if (this.inFlight < this.pacing.maxInFlight && this.queue.length === 0) {
+      this.inFlight += 1;
+      attempt.running = true;
+      start();
+    } else {
+      this.queue.push({ start, attempt });
+      this.scheduleDrain();
+    }
+    return attempt;
+  }
+
+  /** Attempts waiting for a slot. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  close(): void {
+    this.queue.length = 0;
+    if (this.drainTimer !== undefined) this.timers.clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+  }
+
+  /** @internal */
+  release(attempt: Slot): void {
+    if (attempt.running) {
+      attempt.running = false;
+      this.inFlight -= 1;
+      this.scheduleDrain();
+      return;
+    }
+    const index = this.queue.findIndex((entry) => entry.attempt === attempt);
+    if (index >= 0) this.queue.splice(index, 1);
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainTimer !== undefined || this.queue.length === 0) return;
+    // A full house: the next release schedules the drain.
+    if (this.inFlight >= this.pacing.maxInFlight) return;
+    this.drainTimer = this.timers.setTimeout(() => {
+      this.drainTimer = undefined;
+      let started = 0;
+      while (
+        this.queue.length > 0 &&
+        this.inFlight < this.pacing.maxInFlight &&
+        started < this.pacing.perTick
+      ) {
+        const next = this.queue.shift()!;
+        this.inFlight += 1;
+        next.attempt.running = true;
+        started += 1;
+        next.start();
+      }
+      this.scheduleDrain();
+    }, 0);
+  }
+}
+
+class Slot implements PacedAttempt {
+  running = false;
+  private finished = false;
+
+  constructor(private readonly pacer: ConnectPacer) {}
+
+  done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.pacer.release(this);
+  }
+
+  cancel(): void {
+    this.done();
+  }
+}
