@@ -68,6 +68,19 @@ function events(db: SqliteDatabase, jobKey: string): string[] {
     .all(jobKey) as string[];
 }
 
+/**
+ * Sends the steps of `script` from `from` (inclusive) to `to` (exclusive), without the script's pauses:
+ * MQTT keeps one client's messages in order, and a test waits on the rows, not on time.
+ */
+async function sendSteps(
+  printer: SimulatedPrinter,
+  script: JobScript,
+  from: number,
+  to = script.steps.length,
+) {
+  for (const step of script.steps.slice(from, to)) await printer.report(step.delta);
+}
+
 /** Plays a job and waits until the listener has written its end. */
 async function playAndWait(
   db: SqliteDatabase,
@@ -118,11 +131,14 @@ describe('the listener, through a real TLS broker into a real SQLite file', () =
     const [a, b] = farm.printers as [SimulatedPrinter, SimulatedPrinter];
     const long = buildJobScript('finish', { model: 'P1S', lan: true, stepMs: 150, index: 1 });
     const short = buildJobScript('cancel', { model: 'X1C', stepMs: 40, index: 2 });
-    // A starts first and ends last; B starts later and ends first.
-    const first = a.play(long);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // A starts first and ends last; B starts later and ends first: interleaved by hand, each step
+    // waiting for the listener's row, so that the order does not depend on how fast the machine is.
+    const finishAt = long.steps.findIndex((step) => step.delta.gcode_state === 'FINISH');
+    await sendSteps(a, long, 0, finishAt);
+    await until(() => jobs(db, a.serial).length === 1);
     await b.play(short);
-    await first;
+    await until(() => jobs(db, b.serial).some((j) => j.ended_at));
+    await sendSteps(a, long, finishAt);
     await until(() => jobs(db).filter((j) => j.ended_at).length === 2);
 
     const rowA = jobs(db, a.serial);
@@ -188,27 +204,19 @@ describe('the listener, through a real TLS broker into a real SQLite file', () =
 });
 
 describe('the listener across restarts', () => {
-  /** Sends the steps of `script` from `from` (inclusive) to `to` (exclusive). */
-  async function steps(printer: SimulatedPrinter, script: JobScript, from: number, to = script.steps.length) {
-    for (const step of script.steps.slice(from, to)) {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      await printer.report(step.delta);
-    }
-  }
-
   it('neither doubles nor restarts a job when the listener restarts mid-job', async () => {
     const { db, farm, listen } = await setUp([{ serial: '01P00A000000066', model: 'P1S' }]);
     const printer = farm.printers[0]!;
     const script = buildJobScript('finish', { model: 'P1S', lan: true });
     const first = await listen();
-    await steps(printer, script, 0, 5);
+    await sendSteps(printer, script, 0, 5);
     await until(() => jobs(db).length === 1);
     const startedAt = jobs(db)[0]!.started_at;
     await first.close();
 
-    await steps(printer, script, 5, 6); // progress while no listener runs: lost, as on a real printer
+    await sendSteps(printer, script, 5, 6); // progress while no listener runs: lost, as on a real printer
     const second = await listen();
-    await steps(printer, script, 6);
+    await sendSteps(printer, script, 6);
     await until(() => jobs(db)[0]?.ended_at !== null);
 
     const rows = jobs(db);
@@ -223,7 +231,7 @@ describe('the listener across restarts', () => {
     const printer = farm.printers[0]!;
     const script = buildJobScript('finish', { model: 'P1S', lan: true });
     const listener = await listen();
-    await steps(printer, script, 0, 5);
+    await sendSteps(printer, script, 0, 5);
     await until(() => jobs(db).length === 1);
     const startedAt = jobs(db)[0]!.started_at;
 
@@ -233,7 +241,7 @@ describe('the listener across restarts', () => {
     // The reconnect follows a lost connection: the pushall goes out at once, spacing or not.
     await until(() => printer.counters.pushalls === 2);
     await until(() => listener.status()[0]!.reports > reportsBefore + 1);
-    await steps(printer, script, 5);
+    await sendSteps(printer, script, 5);
     await until(() => jobs(db)[0]?.ended_at !== null);
 
     const rows = jobs(db);
@@ -256,7 +264,7 @@ describe('the listener across restarts', () => {
       const first = buildJobScript('finish', { model, lan, index: 1, layers: 50 });
       const second = buildJobScript('finish', { model, lan, index: 2, layers: 30 });
       const listener = await listen();
-      await steps(printer, first, 0, 5);
+      await sendSteps(printer, first, 0, 5);
       await until(() => jobs(db).length === 1);
 
       await farm.restartBroker({
@@ -264,13 +272,13 @@ describe('the listener across restarts', () => {
         whileDown: async () => {
           await until(() => !printer.connected);
           // Lost with the broker: the first job's end and the second job's start.
-          await steps(printer, first, 5);
-          await steps(printer, second, 0, 4);
+          await sendSteps(printer, first, 5);
+          await sendSteps(printer, second, 0, 4);
         },
       });
       await until(() => listener.status()[0]!.connects === 2 && printer.counters.pushalls === 2);
       await until(() => jobs(db).length === 2);
-      await steps(printer, second, 4);
+      await sendSteps(printer, second, 4);
       await until(() => jobs(db).every((j) => j.ended_at !== null));
 
       const rows = jobs(db);
