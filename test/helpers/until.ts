@@ -2,7 +2,7 @@
  * Resolves once `condition()` holds, polling every 20 ms; rejects after `timeoutMs`. The timeout is a
  * deadline for a loaded machine, not an expectation of speed: keep it generous.
  */
-export function until(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export function until(condition: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
   // Made here so that its stack names the test line that waited, not this helper's timer.
   const timedOut = new Error(`${what} not met in ${timeoutMs} ms`);
   const started = Date.now();
