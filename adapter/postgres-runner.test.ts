@@ -170,7 +170,8 @@ describe('the runner on PostgreSQL', () => {
       setTimeout(() => controller.abort('the test stops it'), 500);
       const started = Date.now();
       const result = await runGraph(slow, { executor, dialect: postgresDialect, signal: controller.signal });
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // Half the statement's 60 s: it was cancelled, not waited for (a deadline, not a speed figure).
+      expect(Date.now() - started).toBeLessThan(30_000);
       expect(result.status).toBe('CANCELLED');
       expect(status(result, 'main.sleepy')).toBe('CANCELLED');
     } finally {

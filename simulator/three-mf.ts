@@ -1,4 +1,4 @@
-import { strToU8, zipSync } from 'fflate';
+import { strToU8, type Zippable, zipSync } from 'fflate';
 
 /** One filament of a simulated plate, as Bambu Studio writes it in slice_info.config. */
 export interface PlateFilament {
@@ -45,7 +45,7 @@ export function sliceInfoXml(plates: readonly PlateSpec[]): string {
  * Metadata/slice_info.config. `padding` adds incompressible bytes, for tests of large files.
  */
 export function buildThreeMf(options: { xml: string; padding?: number }): Uint8Array {
-  const files: Record<string, Uint8Array> = {
+  const files: Zippable = {
     '[Content_Types].xml': strToU8(
       '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="model" ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/></Types>',
     ),
@@ -62,7 +62,8 @@ export function buildThreeMf(options: { xml: string; padding?: number }): Uint8A
       x ^= x << 5;
       noise[i] = x & 0xff;
     }
-    files['Metadata/padding.bin'] = noise;
+    // Stored, not deflated: deflating 40 MB of noise gains nothing and took minutes on a loaded machine.
+    files['Metadata/padding.bin'] = [noise, { level: 0 }];
   }
   return zipSync(files, { level: 6 });
 }

@@ -153,6 +153,7 @@ describe('the bronze models', () => {
     }[];
 
     const bronze = new Map(rows('jobs_brz').map((r) => [r.job_id, r.source_change_seq]));
+    expect(raw.length).toBeGreaterThan(0); // else the loop below checks nothing
     for (const { job_key, change_seq } of raw) expect(bronze.get(job_key)).toBe(change_seq);
   });
 

@@ -114,6 +114,9 @@ async function setUp(
     logger,
   });
   const accessCode = options.accessCode ?? VSFTPD_ACCESS_CODE;
+  // A deadline, not an expectation: a 40 MB download on a loaded machine takes seconds. Only the
+  // server that never answers gets a short one, since timing out is what its test is about.
+  const timeoutMs = options.server === 'hangs' ? 1_500 : 60_000;
   const timers = handTimers();
   const records: WrittenTransition[] = [];
   let notify: (() => void) | null = null;
@@ -125,14 +128,14 @@ async function setUp(
         { host: '127.0.0.1', port, serial: SERIAL, accessCode, trust },
         candidates,
         file,
-        1_500,
+        timeoutMs,
         signal,
       ),
     state: () => h.tracker.currentState(),
     logger,
     now: () => h.now(),
     timers,
-    timing: { attempts: 3, retryDelayMs: 5_000, timeoutMs: 1_500 },
+    timing: { attempts: 3, retryDelayMs: 5_000, timeoutMs },
     onRecorded: (w) => {
       records.push(w);
       notify?.();
@@ -155,12 +158,18 @@ async function setUp(
       string,
       unknown
     >[];
-  /** Runs attempts, firing each retry, until the fetch is recorded. */
+  /** Runs attempts, firing each retry, until the fetch is recorded; fails if it stops without a record. */
   const fetchAll = async () => {
     fetcher.request(jobKey);
     while (records.length === 0) {
       await fetcher.idle();
-      if (records.length === 0) timers.fire();
+      if (records.length > 0) break;
+      // Nothing running and no retry waiting means no record will ever come: say so, instead of
+      // spinning on promises that starve the event loop (and with it the test's own timeout).
+      if (timers.pending() === 0) {
+        throw new Error(`the fetcher stopped without recording; its log:\n${logger.lines.join('\n')}`);
+      }
+      timers.fire();
     }
   };
   return {
@@ -363,6 +372,9 @@ describe("a job's filament over FTPS", () => {
     t.h.send({ gcode_state: 'RUNNING', stg_cur: 0, msg: 1 }, 30_000);
     while (t.h.db.prepare('SELECT 1 FROM job_files_raw').get() === undefined) {
       await t.fetcher.idle();
+      if (t.h.db.prepare('SELECT 1 FROM job_files_raw').get() !== undefined) break;
+      // A retry must be waiting, else the loop would spin forever on resolved promises.
+      expect(t.timers.pending()).toBe(1);
       t.timers.fire();
     }
     // Six tries while preparing did not count; three more once printing used up the budget of three.

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as mqttConnect } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrinterConnection } from '../ingestion/printer-connection.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
@@ -50,6 +51,7 @@ function connection(
   const logger = recordingLogger();
   const messages: { topic: string; payload: string }[] = [];
   let syncs = 0;
+  let attempts = 0;
   const printer = {
     name: 'garage',
     host: broker.host,
@@ -65,13 +67,18 @@ function connection(
       syncs += 1;
     },
     logger,
+    // Counts connection attempts as they start (synchronously), so a test can tell that none began.
+    connect: (url, mqttOptions) => {
+      attempts += 1;
+      return mqttConnect(url, mqttOptions);
+    },
     // On a hand-driven clock the real timings apply; on the wall clock they are shortened.
     ...(options.clock
       ? { now: options.clock.now, timers: options.clock.timers }
       : { timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchdogMs: options.watchdogMs ?? 60_000 } }),
   });
   h.closers.push(() => conn.close());
-  return { conn, logger, messages, syncs: () => syncs };
+  return { conn, logger, messages, syncs: () => syncs, attempts: () => attempts };
 }
 
 describe('a printer connection over TLS', () => {
@@ -245,8 +252,8 @@ async function printerOnInjectedTimers() {
   await printer.start();
   h.closers.push(() => printer.stop());
   const clock = manualClock();
-  const { conn, logger, syncs } = connection(h, broker, { clock });
-  return { broker, printer, clock, logger, conn, syncs };
+  const { conn, logger, syncs, attempts } = connection(h, broker, { clock });
+  return { broker, printer, clock, logger, conn, syncs, attempts };
 }
 
 describe('the watchdog and the pushall spacing, on injected timers', () => {
@@ -259,27 +266,41 @@ describe('the watchdog and the pushall spacing, on injected timers', () => {
     await until(() => !conn.snapshot().connected);
     clock.advance(1_000); // first back-off step
     await until(() => conn.snapshot().connects === 2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The connection decides right after subscribing (the same callback sends get_version): wait for
+    // the decision itself rather than for a pushall that should not come.
+    await until(() => logger.lines.some((line) => line.includes('full report (pushall) deferred by 239 s')));
+    expect(syncs()).toBe(1);
     expect(printer.counters.pushalls).toBe(1);
     expect(logger.lines.some((line) => line.includes('no report for 60 s'))).toBe(true);
 
-    clock.advance(4 * 60_000 - 2_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(printer.counters.pushalls).toBe(1);
+    // The printer keeps reporting (a quiet minute would fire the watchdog again and close the connection
+    // while the deferred pushall goes out). That pushall is a timer on the hand-driven clock: it fires
+    // inside advance() or not at all.
+    const reportAndWait = async () => {
+      const reports = conn.snapshot().reports;
+      await printer.report({ wifi_signal: '-60dBm' });
+      await until(() => conn.snapshot().reports > reports);
+    };
+    for (let step = 0; step < 4; step++) {
+      await reportAndWait();
+      clock.advance(59_500);
+    }
+    expect(syncs()).toBe(1);
+    await reportAndWait();
     clock.advance(1_000); // 5 minutes after the first pushall
-    await until(() => printer.counters.pushalls === 2);
     expect(syncs()).toBe(2);
+    await until(() => printer.counters.pushalls === 2);
+    expect(conn.snapshot().connects).toBe(2);
   });
 });
 
 describe('a reconnect after a lost connection, on injected timers', () => {
   it('asks for pushall at once every time, and backs off until a connection has stayed up 60 s', async () => {
-    const { broker, printer, clock, logger, conn, syncs } = await printerOnInjectedTimers();
+    const { broker, printer, clock, logger, conn, syncs, attempts } = await printerOnInjectedTimers();
     const dropListener = async () => {
       expect(broker.dropClients((id) => id.startsWith('bambuzled_'))).toBe(1);
       await until(() => !conn.snapshot().connected);
     };
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
     conn.start();
     await until(() => printer.counters.pushalls === 1);
 
@@ -291,10 +312,14 @@ describe('a reconnect after a lost connection, on injected timers', () => {
 
     // Dropped again at once: the back-off was not reset by the short-lived connection.
     await dropListener();
+    expect(logger.lines.filter((line) => line.includes('reconnecting in')).at(-1)).toContain(
+      'reconnecting in 2 s.',
+    );
+    // The reconnect timer is on the hand-driven clock: an attempt starts inside advance() or not at all.
     clock.advance(1_000);
-    await settle();
-    expect(conn.snapshot().connects).toBe(2);
+    expect(attempts()).toBe(2);
     clock.advance(1_000);
+    expect(attempts()).toBe(3);
     await until(() => printer.counters.pushalls === 3);
     expect(conn.snapshot().connects).toBe(3);
 

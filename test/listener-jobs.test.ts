@@ -75,6 +75,19 @@ async function events(db: RawTarget, jobKey: string): Promise<string[]> {
   return rows.map((r) => String(r.event));
 }
 
+/**
+ * Sends the steps of `script` from `from` (inclusive) to `to` (exclusive), without the script's pauses:
+ * MQTT keeps one client's messages in order, and a test waits on the rows, not on time.
+ */
+async function sendSteps(
+  printer: SimulatedPrinter,
+  script: JobScript,
+  from: number,
+  to = script.steps.length,
+) {
+  for (const step of script.steps.slice(from, to)) await printer.report(step.delta);
+}
+
 /** Plays a job and waits until the listener has written its end. */
 async function playAndWait(db: RawTarget, printer: SimulatedPrinter, script: JobScript): Promise<JobRow> {
   await printer.play(script);
@@ -122,11 +135,14 @@ describe.each(RAW_ENGINES)('on %s', (engine) => {
       const [a, b] = farm.printers as [SimulatedPrinter, SimulatedPrinter];
       const long = buildJobScript('finish', { model: 'P1S', lan: true, stepMs: 150, index: 1 });
       const short = buildJobScript('cancel', { model: 'X1C', stepMs: 40, index: 2 });
-      // A starts first and ends last; B starts later and ends first.
-      const first = a.play(long);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // A starts first and ends last; B starts later and ends first: interleaved by hand, each step
+      // waiting for the listener's row, so that the order does not depend on how fast the machine is.
+      const finishAt = long.steps.findIndex((step) => step.delta.gcode_state === 'FINISH');
+      await sendSteps(a, long, 0, finishAt);
+      await until(async () => (await jobs(db, a.serial)).length === 1);
       await b.play(short);
-      await first;
+      await until(async () => (await jobs(db, b.serial)).some((j) => j.ended_at));
+      await sendSteps(a, long, finishAt);
       await until(async () => (await jobs(db)).filter((j) => j.ended_at).length === 2);
 
       const rowA = await jobs(db, a.serial);
@@ -196,32 +212,19 @@ describe.each(RAW_ENGINES)('on %s', (engine) => {
   });
 
   describe('the listener across restarts', () => {
-    /** Sends the steps of `script` from `from` (inclusive) to `to` (exclusive). */
-    async function steps(
-      printer: SimulatedPrinter,
-      script: JobScript,
-      from: number,
-      to = script.steps.length,
-    ) {
-      for (const step of script.steps.slice(from, to)) {
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        await printer.report(step.delta);
-      }
-    }
-
     it('neither doubles nor restarts a job when the listener restarts mid-job', async () => {
       const { db, farm, listen } = await setUp(engine, [{ serial: '01P00A000000066', model: 'P1S' }]);
       const printer = farm.printers[0]!;
       const script = buildJobScript('finish', { model: 'P1S', lan: true });
       const first = await listen();
-      await steps(printer, script, 0, 5);
+      await sendSteps(printer, script, 0, 5);
       await until(async () => (await jobs(db)).length === 1);
       const startedAt = (await jobs(db))[0]!.started_at;
       await first.close();
 
-      await steps(printer, script, 5, 6); // progress while no listener runs: lost, as on a real printer
+      await sendSteps(printer, script, 5, 6); // progress while no listener runs: lost, as on a real printer
       const second = await listen();
-      await steps(printer, script, 6);
+      await sendSteps(printer, script, 6);
       await until(async () => (await jobs(db))[0]?.ended_at !== null);
 
       const rows = await jobs(db);
@@ -236,7 +239,7 @@ describe.each(RAW_ENGINES)('on %s', (engine) => {
       const printer = farm.printers[0]!;
       const script = buildJobScript('finish', { model: 'P1S', lan: true });
       const listener = await listen();
-      await steps(printer, script, 0, 5);
+      await sendSteps(printer, script, 0, 5);
       await until(async () => (await jobs(db)).length === 1);
       const startedAt = (await jobs(db))[0]!.started_at;
 
@@ -246,7 +249,7 @@ describe.each(RAW_ENGINES)('on %s', (engine) => {
       // The reconnect follows a lost connection: the pushall goes out at once, spacing or not.
       await until(async () => printer.counters.pushalls === 2);
       await until(async () => listener.status()[0]!.reports > reportsBefore + 1);
-      await steps(printer, script, 5);
+      await sendSteps(printer, script, 5);
       await until(async () => (await jobs(db))[0]?.ended_at !== null);
 
       const rows = await jobs(db);
@@ -269,7 +272,7 @@ describe.each(RAW_ENGINES)('on %s', (engine) => {
         const first = buildJobScript('finish', { model, lan, index: 1, layers: 50 });
         const second = buildJobScript('finish', { model, lan, index: 2, layers: 30 });
         const listener = await listen();
-        await steps(printer, first, 0, 5);
+        await sendSteps(printer, first, 0, 5);
         await until(async () => (await jobs(db)).length === 1);
 
         await farm.restartBroker({
@@ -277,13 +280,13 @@ describe.each(RAW_ENGINES)('on %s', (engine) => {
           whileDown: async () => {
             await until(async () => !printer.connected);
             // Lost with the broker: the first job's end and the second job's start.
-            await steps(printer, first, 5);
-            await steps(printer, second, 0, 4);
+            await sendSteps(printer, first, 5);
+            await sendSteps(printer, second, 0, 4);
           },
         });
         await until(async () => listener.status()[0]!.connects === 2 && printer.counters.pushalls === 2);
         await until(async () => (await jobs(db)).length === 2);
-        await steps(printer, second, 4);
+        await sendSteps(printer, second, 4);
         await until(async () => (await jobs(db)).every((j) => j.ended_at !== null));
 
         const rows = await jobs(db);

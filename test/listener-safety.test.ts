@@ -73,10 +73,12 @@ describe('the listener under bad input', () => {
       '{"print": "not an object"}',
       '',
     ];
+    const received = listener.status()[0]!.reports;
     for (let round = 0; round < 40; round++) {
       for (const payload of garbage) injector.publish(printer.reportTopic, payload);
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every message of the burst has reached the listener before the job starts.
+    await until(() => listener.status()[0]!.reports >= received + 40 * garbage.length);
     const script = buildJobScript('finish', { model: 'P1S', stepMs: 40 });
     await printer.play(script);
     await until(

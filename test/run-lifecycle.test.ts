@@ -140,7 +140,8 @@ describe('stopping a run', { timeout: 90_000 }, () => {
     const sent = Date.now();
     run.child.kill('SIGINT');
     const ended = await run.ended;
-    expect(Date.now() - sent).toBeLessThan(5_000);
+    // The statement would run for hours: ending within a loaded minute means it was cancelled.
+    expect(Date.now() - sent).toBeLessThan(60_000);
     expect(ended.code).toBe(130);
     expect(ended.stderr).toContain('SIGINT: cancelling the run');
     expect(ended.stderr).toMatch(/Operation cancelled: {2}main\.slow/);

@@ -111,7 +111,8 @@ describe('the scheduler on PostgreSQL', () => {
     const began = Date.now();
     expect(await slowScheduler.cancel('cancelled by the test')).toBe(true);
     const result = await run;
-    expect(Date.now() - began).toBeLessThan(5_000);
+    // Far below the statement's 600 s: it was cancelled, not waited for (a deadline, not a speed figure).
+    expect(Date.now() - began).toBeLessThan(60_000);
     expect(result.status).toBe('CANCELLED');
     expect(result.actions.map((a) => [a.name, a.status])).toEqual([['main.slow_brz', 'CANCELLED']]);
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodeCron from 'node-cron';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as adapterFunctions from '../adapter/index.js';
 import { compileProject, EngineError, openEngine, type RunSummary } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
@@ -471,23 +471,44 @@ describe('the sensor', () => {
     expect(await listRuns(scheduler)).toEqual([]);
   });
 
-  it('ticks on a real node-cron schedule', async () => {
-    const scheduler = makeScheduler({ cron: undefined, now: () => new Date(), schedule: '* * * * * *' });
-    scheduler.start();
-    const deadline = Date.now() + 10_000;
-    while (!(await scheduler.ticks(10)).some((tick) => tick.wokenBy === 'cron') && Date.now() < deadline) {
-      await new Promise((done) => setTimeout(done, 50));
+  it('ticks on a real node-cron schedule, its clock and timers faked', async () => {
+    // node-cron itself, not a stand-in, but on vitest's fake clock: the second passes when the test says.
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'Date'],
+      now: Date.parse('2026-11-27T10:00:00.200Z'),
+    });
+    try {
+      const scheduler = makeScheduler({ cron: undefined, now: () => new Date(), schedule: '* * * * * *' });
+      scheduler.start();
+      expect((await scheduler.status()).nextTickAt).toBe('2026-11-27T10:00:01.000Z');
+      const cronTicks = async () => (await scheduler.ticks(10)).filter((tick) => tick.wokenBy === 'cron');
+      await scheduler.idle();
+      expect(await cronTicks()).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await scheduler.idle();
+      await scheduler.stop();
+      expect(await cronTicks()).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
     }
-    expect((await scheduler.status()).nextTickAt).not.toBeNull();
-    await scheduler.stop();
-    expect((await scheduler.ticks(10)).map((tick) => tick.wokenBy)).toContain('cron');
   });
 
   it('retries soon after a run that lost the race for the write lock', async () => {
     writer.start('P1S-A', 'a-1');
     writer.end('a-1');
     let attempts = 0;
+    // The retry is a timer the test fires, so the second tick starts when the test says, not after a sleep.
+    const pending = new Map<number, () => void>();
+    let next = 1;
     const scheduler = makeScheduler({
+      timers: {
+        ...hand.timers,
+        setTimeout: (callback) => {
+          pending.set(next, callback);
+          return next++;
+        },
+        clearTimeout: (handle) => void pending.delete(handle as number),
+      },
       adapter: {
         ...adapterFunctions,
         // What the engine reports when another connection kept the write lock past the busy timeout.
@@ -500,8 +521,12 @@ describe('the sensor', () => {
     });
     scheduler.start();
     await scheduler.idle();
-    await new Promise((done) => setTimeout(done, 10));
+    expect(pending.size).toBe(1);
+    const retrySoon = [...pending.values()];
+    pending.clear();
+    for (const callback of retrySoon) callback();
     await scheduler.idle();
+    expect(attempts).toBe(2);
     const [retry, failed] = await scheduler.ticks(2);
     expect(failed?.decision).toBe('FAILED');
     expect(retry?.wokenBy).toBe('wake (retry after a busy database)');

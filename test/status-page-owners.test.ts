@@ -198,7 +198,14 @@ describe("the owners' figures on the status page", () => {
       ),
     );
     for (const width of widths) expect(width).toBeLessThan(1280);
-    const cell = await page.$eval('#job-figures tbody tr:nth-child(2) td:first-child span.cut', (e) => {
+    const selector = '#job-figures tbody tr:nth-child(2) td:first-child span.cut';
+    // The page rebuilds its tables every 2 s: wait (with a deadline) for the laid-out, cut cell rather
+    // than read one sample of it, which failed once in a loaded run.
+    await page.waitForFunction((css) => {
+      const s = document.querySelector(css);
+      return s instanceof HTMLElement && s.clientWidth > 0 && s.scrollWidth > s.clientWidth;
+    }, selector);
+    const cell = await page.$eval(selector, (e) => {
       const s = e as HTMLElement;
       return { title: s.title, cut: s.scrollWidth > s.clientWidth, height: s.getBoundingClientRect().height };
     });

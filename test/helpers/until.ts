@@ -1,8 +1,15 @@
 /**
  * Resolves once `condition()` holds, polling every 20 ms; rejects after `timeoutMs`. The condition
- * may be async (a query to a server), and is then never asked again before its answer is in.
+ * may be async (a query to a server), and is then never asked again before its answer is in. The
+ * timeout is a deadline for a loaded machine, not an expectation of speed: keep it generous.
  */
-export function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+  what = 'condition',
+): Promise<void> {
+  // Made here so that its stack names the test line that waited, not this helper's timer.
+  const timedOut = new Error(`${what} not met in ${timeoutMs} ms`);
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const poll = async () => {
@@ -13,7 +20,7 @@ export function until(condition: () => boolean | Promise<boolean>, timeoutMs = 1
         return reject(error);
       }
       if (met) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error('condition not met in time'));
+      if (Date.now() - started > timeoutMs) return reject(timedOut);
       setTimeout(poll, 20);
     };
     void poll();
