@@ -2,7 +2,15 @@
  * The ingestion stage's public surface: what the CLI and the scheduler may use.
  * Everything else in ingestion/ is internal to the listener.
  */
-export { ConfigError, type ListenerConfig, loadConfig, type PrinterConfig } from './config.js';
+export {
+  ConfigError,
+  checkPrinters,
+  LISTENER_FIELDS,
+  type ListenerConfig,
+  listenerConfigOf,
+  type PrinterConfig,
+  readConfigSource,
+} from './config.js';
 export type { PrinterConnectionStatus, StatusJob } from './farm-status.js';
 export { formatStatusLine } from './farm-status.js';
 export {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
 import { listenerHealthPath } from '../../ingestion/listener-health.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
@@ -7,6 +6,7 @@ import { archiveForConfig } from '../../ingestion/report-archive.js';
 import { TrustConfigError } from '../../ingestion/trust.js';
 import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase, setBusyTimeout } from '../../lib/sqlite.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 
 /**

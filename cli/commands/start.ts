@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EngineError, isServerUrl, openEngine, withoutPassword } from '../../adapter/index.js';
 import { serveDocs } from '../../docs-site/index.js';
-import { ConfigError, type ListenerConfig, loadConfig, parseConfig } from '../../ingestion/config.js';
 import { startListener } from '../../ingestion/listener.js';
 import { listenerHealthPath } from '../../ingestion/listener-health.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
@@ -12,6 +11,7 @@ import { consoleLogger } from '../../lib/logger.js';
 import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
 import { startScheduleService } from '../../scheduler/index.js';
 import { type Demo, startDemo } from '../../simulator/demo.js';
+import { type BambuzledConfig, ConfigError, loadConfig, parseConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 import { LISTENER_BUSY_TIMEOUT_MS, onStopSignal } from './listen.js';
 
@@ -40,7 +40,7 @@ export async function runStart(
   stop: Promise<unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let config: ListenerConfig;
+  let config: BambuzledConfig;
   try {
     config = existsSync(options.config) ? loadConfig(options.config, env) : parseConfig(undefined, env);
   } catch (error) {
