@@ -5,7 +5,7 @@ import {
   listenerConfigOf,
   readConfigSource,
 } from '../ingestion/index.js';
-import { type ConfigField, parseConfigFile } from '../lib/config-schema.js';
+import { type ConfigField, parseConfigFile } from '../lib/index.js';
 import { SCHEDULER_FIELDS, type SchedulerSettings, schedulerSettingsOf } from '../scheduler/index.js';
 
 /**
@@ -17,7 +17,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [...LISTENER_FIELDS, ...SCH
 /** What `ingestion/config.json` (plus environment overrides) says, for the listener and the sensor. */
 export type BambuzledConfig = ListenerConfig & SchedulerSettings;
 
-export { ConfigError } from '../lib/config-schema.js';
+export { ConfigError } from '../lib/index.js';
 
 /**
  * Validates a parsed config file (any JSON value) merged with environment overrides.

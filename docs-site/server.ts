@@ -9,7 +9,7 @@ import {
   isServerUrl,
   withoutPassword,
 } from '../adapter/index.js';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import { readCatalogFile } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel, type DocsModel } from './docs-model.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { type ConfigField, configField } from '../lib/config-schema.js';
+import { type ConfigField, configField } from '../lib/index.js';
 
 /** The Python original's default: one write per job per minute. */
 export const DEFAULT_CHECK_INTERVAL_S = 60;

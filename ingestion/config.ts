@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ParsedConfig } from '../lib/config-schema.js';
+import { ConfigError, type ParsedConfig } from '../lib/index.js';
 import {
   DEFAULT_CHECK_INTERVAL_S,
   DEFAULT_FTP_PORT,
@@ -40,7 +40,7 @@ export interface ListenerConfig {
   archiveRetentionDays?: number;
 }
 
-export { ConfigError } from '../lib/config-schema.js';
+export { ConfigError } from '../lib/index.js';
 export { DEFAULT_CHECK_INTERVAL_S, DEFAULT_FTP_PORT, DEFAULT_MQTT_PORT, LISTENER_FIELDS };
 
 /** The listener's config from the validated values (lib/config-schema.ts parseConfigFile). */

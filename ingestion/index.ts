@@ -2,6 +2,8 @@
  * The ingestion stage's public surface: what the CLI and the scheduler may use.
  * Everything else in ingestion/ is internal to the listener.
  */
+
+export { archiveFiles } from './archive-reader.js';
 export {
   ConfigError,
   checkPrinters,
@@ -24,6 +26,7 @@ export {
   type TransitionEvent,
 } from './listener.js';
 export {
+  describeWriteHealth,
   isFresh,
   type ListenerHealth,
   listenerHealthPath,
@@ -32,5 +35,6 @@ export {
 export type { ConnectionTiming, MqttConnect, Timers } from './printer-connection.js';
 export { type EndedJob, jobsEndedSince, latestChangeSeq } from './raw-changes.js';
 export { ENDED_JOB_STATUSES, JOB_STATUSES, type JobStatus, migrateRawSchema } from './raw-schema.js';
-export { archiveDirFor } from './report-archive.js';
+export { archiveDirFor, archiveForConfig } from './report-archive.js';
+export { RestateError, restateRawLayer } from './restate.js';
 export { TrustConfigError, type TrustMode } from './trust.js';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { type Logger, redactSecrets } from '../lib/logger.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { SqliteDatabase } from '../lib/index.js';
+import { type Logger, redactSecrets } from '../lib/index.js';
 import { remainUsage } from './ams-remain.js';
 import type { ListenerConfig, PrinterConfig } from './config.js';
 import { DEFAULT_FTP_PORT } from './config-fields.js';

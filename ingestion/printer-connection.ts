@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import type { TrustMode, TrustPolicy, TrustVerdict } from './trust.js';
 
 /** The slice of a printer's config a connection needs. */

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../lib/logger.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { Logger, SqliteDatabase } from '../lib/index.js';
 import type { JobEvent } from './job-record.js';
 import { initialMachineState, type MachineState, step } from './job-state-machine.js';
 import { ENDED_JOB_STATUSES, type JobStatus } from './raw-schema.js';

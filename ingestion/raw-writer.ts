@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { SqliteDatabase } from '../lib/index.js';
 import type { JobEvent, JobRecord, JobWrite, TimedPhase } from './job-record.js';
 import { type JobStatus, migrateRawSchema } from './raw-schema.js';
 import type { JsonObject } from './report-parser.js';

@@ -9,7 +9,7 @@ import {
   type Selection,
 } from '../adapter/index.js';
 import { jobsEndedSince, latestChangeSeq } from '../ingestion/index.js';
-import type { QueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/index.js';
 import { BusyRetry } from './busy-retry.js';
 import { ChangeWatcher, realTimers, type Timers } from './change-watcher.js';
 import { SchedulerConfigError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import { isLoopbackBind } from './request-guard.js';
 import { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
 import { type StatusServer, startStatusServer } from './status-server.js';

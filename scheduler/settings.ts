@@ -1,6 +1,6 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
-import { type ConfigField, configField, type ParsedConfig } from '../lib/config-schema.js';
+import { type ConfigField, configField, type ParsedConfig } from '../lib/index.js';
 
 /** When the sensor looks when nothing says otherwise: every 30 s (node-cron, six fields with seconds). */
 export const DEFAULT_SCHEDULE = '*/30 * * * * *';

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { startListener } from '../../ingestion/listener.js';
-import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { migrateRawSchema } from '../../ingestion/raw-schema.js';
-import { archiveForConfig } from '../../ingestion/report-archive.js';
-import { TrustConfigError } from '../../ingestion/trust.js';
-import { consoleLogger } from '../../lib/logger.js';
-import { DatabaseOpenError, openDatabase, setBusyTimeout } from '../../lib/sqlite.js';
+import {
+  archiveForConfig,
+  listenerHealthPath,
+  migrateRawSchema,
+  startListener,
+  TrustConfigError,
+} from '../../ingestion/index.js';
+import { consoleLogger, DatabaseOpenError, openDatabase, setBusyTimeout } from '../../lib/index.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 

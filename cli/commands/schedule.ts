@@ -10,10 +10,8 @@ import {
   selectActions,
   withoutPassword,
 } from '../../adapter/index.js';
-import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { migrateRawSchema } from '../../ingestion/raw-schema.js';
-import { consoleLogger } from '../../lib/logger.js';
-import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
+import { listenerHealthPath, migrateRawSchema } from '../../ingestion/index.js';
+import { consoleLogger, DatabaseOpenError, openDatabase } from '../../lib/index.js';
 import {
   DEFAULT_SCHEDULE,
   DEFAULT_TAGS,

@@ -3,14 +3,15 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EngineError, isServerUrl, openEngine, withoutPassword } from '../../adapter/index.js';
 import { serveDocs } from '../../docs-site/index.js';
-import { startListener } from '../../ingestion/listener.js';
-import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { migrateRawSchema } from '../../ingestion/raw-schema.js';
-import { archiveForConfig } from '../../ingestion/report-archive.js';
-import { consoleLogger } from '../../lib/logger.js';
-import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
+import {
+  archiveForConfig,
+  listenerHealthPath,
+  migrateRawSchema,
+  startListener,
+} from '../../ingestion/index.js';
+import { consoleLogger, DatabaseOpenError, openDatabase } from '../../lib/index.js';
 import { startScheduleService } from '../../scheduler/index.js';
-import { type Demo, startDemo } from '../../simulator/demo.js';
+import { type Demo, startDemo } from '../../simulator/index.js';
 import { type BambuzledConfig, ConfigError, loadConfig, parseConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 import { LISTENER_BUSY_TIMEOUT_MS, onStopSignal } from './listen.js';

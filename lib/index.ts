@@ -1,0 +1,15 @@
+/**
+ * Small shared helpers every stage may use: logging with secret redaction, opening SQLite files,
+ * the engine-neutral row reader, and the config schema machinery. Imports no other stage.
+ */
+export {
+  ConfigError,
+  type ConfigField,
+  configField,
+  type ParsedConfig,
+  parseConfigFile,
+} from './config-schema.js';
+export { consoleLogger, type Logger, recordingLogger, redactSecrets } from './logger.js';
+export { isMissingTable, type QueryRows } from './query-rows.js';
+export { DatabaseOpenError, openDatabase, type SqliteDatabase, setBusyTimeout } from './sqlite.js';
+export { describeSqliteFailure } from './sqlite-failures.js';
