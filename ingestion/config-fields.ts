@@ -218,13 +218,13 @@ const archiveRetentionDays = configField({
   },
 });
 
-/** The listener's keys, in the order the README's table lists them. */
-export const LISTENER_FIELDS: readonly ConfigField[] = [
+/** The listener's keys by name, for reading their validated values with their types (valueOf). */
+export const listenerFields = {
   printerIp,
   accessCode,
   serialNumber,
-  port('port', DEFAULT_MQTT_PORT, 'MQTT over TLS port'),
-  port(
+  port: port('port', DEFAULT_MQTT_PORT, 'MQTT over TLS port'),
+  ftpPort: port(
     'ftp_port',
     DEFAULT_FTP_PORT,
     "the printer's FTPS port (implicit TLS), where each job's `.3mf` is read for its filament",
@@ -237,4 +237,7 @@ export const LISTENER_FIELDS: readonly ConfigField[] = [
   name,
   archiveDir,
   archiveRetentionDays,
-];
+};
+
+/** The listener's keys, in the order the README's table lists them. */
+export const LISTENER_FIELDS: readonly ConfigField[] = Object.values(listenerFields);

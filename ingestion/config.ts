@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ParsedConfig } from '../lib/index.js';
+import { ConfigError, type ParsedConfig, valueOf } from '../lib/index.js';
 import {
   DEFAULT_CHECK_INTERVAL_S,
   DEFAULT_FTP_PORT,
   DEFAULT_MQTT_PORT,
   LISTENER_FIELDS,
+  listenerFields,
 } from './config-fields.js';
 
 /** One printer the listener connects to. */
@@ -46,30 +47,36 @@ export { DEFAULT_CHECK_INTERVAL_S, DEFAULT_FTP_PORT, DEFAULT_MQTT_PORT, LISTENER
 /** The listener's config from the validated values (lib/config-schema.ts parseConfigFile). */
 export function listenerConfigOf(parsed: ParsedConfig): ListenerConfig {
   const { values } = parsed;
+  const f = listenerFields;
   const config: ListenerConfig = {
     printers: parsed.printers.map(printerOf),
-    checkIntervalS: values.check_interval as number,
+    checkIntervalS: valueOf(values, f.checkInterval) ?? DEFAULT_CHECK_INTERVAL_S,
   };
-  if (values.archive_retention_days !== undefined) {
-    config.archiveRetentionDays = values.archive_retention_days as number;
-  }
-  if (values.archive_dir !== undefined) config.archiveDir = values.archive_dir as string;
-  if (values.db_file !== undefined) config.dbFile = values.db_file as string;
+  const archiveRetentionDays = valueOf(values, f.archiveRetentionDays);
+  if (archiveRetentionDays !== undefined) config.archiveRetentionDays = archiveRetentionDays;
+  const archiveDir = valueOf(values, f.archiveDir);
+  if (archiveDir !== undefined) config.archiveDir = archiveDir;
+  const dbFile = valueOf(values, f.dbFile);
+  if (dbFile !== undefined) config.dbFile = dbFile;
   return config;
 }
 
+/** A printer's record is only in ParsedConfig when every required key passed its schema. */
 function printerOf(record: Readonly<Record<string, unknown>>): PrinterConfig {
-  const serial = record.serial_number as string;
+  const f = listenerFields;
+  const serial = valueOf(record, f.serialNumber)!;
   const printer: PrinterConfig = {
-    name: (record.name as string | undefined) ?? serial,
-    host: record.printer_ip as string,
-    port: record.port as number,
-    ftpPort: record.ftp_port as number,
-    accessCode: record.access_code as string,
+    name: valueOf(record, f.name) ?? serial,
+    host: valueOf(record, f.printerIp)!,
+    port: valueOf(record, f.port) ?? DEFAULT_MQTT_PORT,
+    ftpPort: valueOf(record, f.ftpPort) ?? DEFAULT_FTP_PORT,
+    accessCode: valueOf(record, f.accessCode)!,
     serial,
   };
-  if (record.ca_file !== undefined) printer.caFile = record.ca_file as string;
-  if (record.insecure !== undefined) printer.insecure = record.insecure as boolean;
+  const caFile = valueOf(record, f.caFile);
+  if (caFile !== undefined) printer.caFile = caFile;
+  const insecure = valueOf(record, f.insecure);
+  if (insecure !== undefined) printer.insecure = insecure;
   return printer;
 }
 

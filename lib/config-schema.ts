@@ -139,6 +139,11 @@ export function parseConfigFile(
   return parsed;
 }
 
+/** The validated value of one field in a record of ParsedConfig, typed by the field's schema. */
+export function valueOf<T>(record: Readonly<Record<string, unknown>>, field: ConfigField<T>): T | undefined {
+  return record[field.key] as T | undefined;
+}
+
 /** The markdown table of the keys, as the README shows it (a test keeps the two equal). */
 export function renderConfigTable(fields: readonly ConfigField[]): string {
   const row = (cells: string[]) =>

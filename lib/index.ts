@@ -8,6 +8,7 @@ export {
   configField,
   type ParsedConfig,
   parseConfigFile,
+  valueOf,
 } from './config-schema.js';
 export { consoleLogger, type Logger, recordingLogger, redactSecrets } from './logger.js';
 export { isMissingTable, type QueryRows } from './query-rows.js';
