@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ParsedConfig, valueOf } from '../lib/index.js';
+import { ConfigError, fieldValue, type ParsedConfig } from '../lib/index.js';
 import {
   DEFAULT_CHECK_INTERVAL_S,
   DEFAULT_FTP_PORT,
@@ -50,13 +50,13 @@ export function listenerConfigOf(parsed: ParsedConfig): ListenerConfig {
   const f = listenerFields;
   const config: ListenerConfig = {
     printers: parsed.printers.map(printerOf),
-    checkIntervalS: valueOf(values, f.checkInterval) ?? DEFAULT_CHECK_INTERVAL_S,
+    checkIntervalS: fieldValue(values, f.checkInterval) ?? DEFAULT_CHECK_INTERVAL_S,
   };
-  const archiveRetentionDays = valueOf(values, f.archiveRetentionDays);
+  const archiveRetentionDays = fieldValue(values, f.archiveRetentionDays);
   if (archiveRetentionDays !== undefined) config.archiveRetentionDays = archiveRetentionDays;
-  const archiveDir = valueOf(values, f.archiveDir);
+  const archiveDir = fieldValue(values, f.archiveDir);
   if (archiveDir !== undefined) config.archiveDir = archiveDir;
-  const dbFile = valueOf(values, f.dbFile);
+  const dbFile = fieldValue(values, f.dbFile);
   if (dbFile !== undefined) config.dbFile = dbFile;
   return config;
 }
@@ -64,18 +64,18 @@ export function listenerConfigOf(parsed: ParsedConfig): ListenerConfig {
 /** A printer's record is only in ParsedConfig when every required key passed its schema. */
 function printerOf(record: Readonly<Record<string, unknown>>): PrinterConfig {
   const f = listenerFields;
-  const serial = valueOf(record, f.serialNumber)!;
+  const serial = fieldValue(record, f.serialNumber)!;
   const printer: PrinterConfig = {
-    name: valueOf(record, f.name) ?? serial,
-    host: valueOf(record, f.printerIp)!,
-    port: valueOf(record, f.port) ?? DEFAULT_MQTT_PORT,
-    ftpPort: valueOf(record, f.ftpPort) ?? DEFAULT_FTP_PORT,
-    accessCode: valueOf(record, f.accessCode)!,
+    name: fieldValue(record, f.name) ?? serial,
+    host: fieldValue(record, f.printerIp)!,
+    port: fieldValue(record, f.port) ?? DEFAULT_MQTT_PORT,
+    ftpPort: fieldValue(record, f.ftpPort) ?? DEFAULT_FTP_PORT,
+    accessCode: fieldValue(record, f.accessCode)!,
     serial,
   };
-  const caFile = valueOf(record, f.caFile);
+  const caFile = fieldValue(record, f.caFile);
   if (caFile !== undefined) printer.caFile = caFile;
-  const insecure = valueOf(record, f.insecure);
+  const insecure = fieldValue(record, f.insecure);
   if (insecure !== undefined) printer.insecure = insecure;
   return printer;
 }

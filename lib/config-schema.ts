@@ -140,7 +140,10 @@ export function parseConfigFile(
 }
 
 /** The validated value of one field in a record of ParsedConfig, typed by the field's schema. */
-export function valueOf<T>(record: Readonly<Record<string, unknown>>, field: ConfigField<T>): T | undefined {
+export function fieldValue<T>(
+  record: Readonly<Record<string, unknown>>,
+  field: ConfigField<T>,
+): T | undefined {
   return record[field.key] as T | undefined;
 }
 

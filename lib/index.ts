@@ -6,9 +6,9 @@ export {
   ConfigError,
   type ConfigField,
   configField,
+  fieldValue,
   type ParsedConfig,
   parseConfigFile,
-  valueOf,
 } from './config-schema.js';
 export { consoleLogger, type Logger, recordingLogger, redactSecrets } from './logger.js';
 export { isMissingTable, type QueryRows } from './query-rows.js';

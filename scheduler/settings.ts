@@ -1,6 +1,6 @@
 import { validate as isValidCron } from 'node-cron';
 import { z } from 'zod';
-import { type ConfigField, configField, type ParsedConfig, valueOf } from '../lib/index.js';
+import { type ConfigField, configField, fieldValue, type ParsedConfig } from '../lib/index.js';
 
 /** When the sensor looks when nothing says otherwise: every 30 s (node-cron, six fields with seconds). */
 export const DEFAULT_SCHEDULE = '*/30 * * * * *';
@@ -55,9 +55,9 @@ export const SCHEDULER_FIELDS: readonly ConfigField[] = [schedule, sensorTags];
 /** The sensor's settings from the validated values (lib/config-schema.ts parseConfigFile). */
 export function schedulerSettingsOf(parsed: ParsedConfig): SchedulerSettings {
   const settings: SchedulerSettings = {};
-  const cron = valueOf(parsed.values, schedule);
+  const cron = fieldValue(parsed.values, schedule);
   if (cron !== undefined) settings.schedule = cron;
-  const tags = valueOf(parsed.values, sensorTags);
+  const tags = fieldValue(parsed.values, sensorTags);
   if (tags !== undefined) settings.sensorTags = tags;
   return settings;
 }
