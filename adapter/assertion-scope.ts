@@ -13,10 +13,11 @@ An assertion whose query changed since it last passed checks the whole table aga
  *
  * Pure SQL generation: nothing here touches a database.
  */
-import type { WrittenRows } from './engine/dialect.js';
-import { quoteIdentifier as q } from './names.js';
 
-export type { WrittenRows } from './engine/dialect.js';
+import { quoteIdentifier as q } from './names.js';
+import type { WrittenRows } from './written-rows.js';
+
+export type { WrittenRows } from './written-rows.js';
 
 /** The suffix of the TEMP table an upsert stages its rows in (dropped when the run ends). */
 export const STAGE_TABLE_SUFFIX = '__bambuzled_stage';

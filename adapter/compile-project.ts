@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { stripVTControlCharacters } from 'node:util';
 import { formatCompilationErrors, readableCompilationErrors } from './readable-errors.js';
 import type { CompilationError, CompiledGraph } from './types.js';
 
@@ -139,7 +140,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileOu
     try {
       graph = JSON.parse(child.stdout) as CompiledGraph;
     } catch {
-      const detail = restore(stripAnsi(child.stderr || child.stdout).trim()) || `exit code ${child.code}`;
+      const detail =
+        restore(stripVTControlCharacters(child.stderr || child.stdout).trim()) || `exit code ${child.code}`;
       return fail(`The Dataform compiler failed for ${projectDir}: ${detail}`);
     }
     graph = JSON.parse(restore(JSON.stringify(graph))) as CompiledGraph;
@@ -336,9 +338,4 @@ function runNode(
       }),
     );
   });
-}
-
-function stripAnsi(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
-  return text.replace(/\u001b\[[0-9;]*m/g, '');
 }

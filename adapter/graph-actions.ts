@@ -2,7 +2,6 @@
  * The compiled graph flattened into the runnable actions the adapter plans and executes. Tables,
  * views and incrementals sit together in `tables[]`; operations and assertions have their own lists.
  */
-import type { Dialect } from './engine/dialect.js';
 import { displayNameOf, sqliteNameOf, targetKey } from './names.js';
 import type {
   ActionKind,
@@ -44,7 +43,7 @@ export function tableKindOf(table: GraphTable): 'table' | 'view' | 'incremental'
  */
 export function graphActions(
   graph: CompiledGraph,
-  dialect: Pick<Dialect, 'objectName'> = { objectName: sqliteNameOf },
+  dialect: { objectName: typeof sqliteNameOf } = { objectName: sqliteNameOf },
 ): GraphAction[] {
   const config = graph.projectConfig;
   const common = (a: {

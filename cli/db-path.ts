@@ -8,7 +8,7 @@ export const DEFAULT_DB_PATH = 'data/print_history.db';
 export const DEFAULT_CONFIG_PATH = 'ingestion/config.json';
 
 /**
- * The database path, by the precedence DESIGN.md fixes: `--db`, else `BAMBUZLED_DB`,
+ * The database path, by the precedence the README fixes (Configuration): `--db`, else `BAMBUZLED_DB`,
  * else the config file's `db_file`, else data/print_history.db.
  */
 export function resolveDbPath(

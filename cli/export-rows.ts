@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { QueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/index.js';
 
 /** A table or view that can be exported, with its columns in order. */
 export interface ExportableTable {

@@ -1,7 +1,12 @@
 import { isServerUrl, withoutPassword } from '../adapter/index.js';
 import { migrateRawSchema, PgRawStore, type RawStore } from '../ingestion/index.js';
-import type { Logger } from '../lib/logger.js';
-import { DatabaseOpenError, openDatabase, type SqliteDatabase, setBusyTimeout } from '../lib/sqlite.js';
+import {
+  DatabaseOpenError,
+  type Logger,
+  openDatabase,
+  type SqliteDatabase,
+  setBusyTimeout,
+} from '../lib/index.js';
 import { localFilesBase } from './db-path.js';
 
 /** Where the listener writes, opened: what `listen` and `start` hand to startListener. */

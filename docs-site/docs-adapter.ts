@@ -7,7 +7,7 @@ import {
   refRewriterFor,
   sqliteNameOf,
 } from '../adapter/index.js';
-import { isMissingTable } from '../lib/query-rows.js';
+import { isMissingTable } from '../lib/index.js';
 
 /** The slice of the adapter's public interface the docs use; tests and other engines may pass their own. */
 export interface DocsAdapter {

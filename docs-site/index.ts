@@ -3,7 +3,7 @@
  * a static copy; `serveDocs` serves it with the catalog read live.
  */
 
-export { BuiltAssetsMissingError as DocsAssetsMissingError } from '../lib/built-assets.js';
+export { BuiltAssetsMissingError as DocsAssetsMissingError } from '../lib/index.js';
 export type { DocsCatalog, DocsCatalogEntry, DocsRunResult } from './catalog-snapshot.js';
 export { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 export type { DocsAction, DocsLayer, DocsModel } from './docs-model.js';

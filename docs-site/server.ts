@@ -14,10 +14,10 @@ import {
   contentSecurityPolicy,
   createGuardedServer,
   type GuardSettings,
+  type Logger,
   type MachineNames,
   sendPlain,
-} from '../lib/http/index.js';
-import type { Logger } from '../lib/logger.js';
+} from '../lib/index.js';
 import { readCatalogFile } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel, type DocsModel } from './docs-model.js';

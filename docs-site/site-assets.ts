@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { builtAssetsDir } from '../lib/built-assets.js';
+import { builtAssetsDir } from '../lib/index.js';
 
 /** One file of the site: its path under the site root, its MIME type and its bytes. */
 export interface SiteFile {

@@ -1,4 +1,4 @@
-import type { Timers } from './printer-connection.js';
+import type { Timers } from './timers.js';
 
 /** How many connection attempts may be in their handshake at once, and how many start per tick. */
 export interface ConnectPacing {

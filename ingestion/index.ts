@@ -2,7 +2,17 @@
  * The ingestion stage's public surface: what the CLI and the scheduler may use.
  * Everything else in ingestion/ is internal to the listener.
  */
-export { ConfigError, type ListenerConfig, loadConfig, type PrinterConfig } from './config.js';
+
+export { archiveFiles } from './archive-reader.js';
+export {
+  ConfigError,
+  checkPrinters,
+  LISTENER_FIELDS,
+  type ListenerConfig,
+  listenerConfigOf,
+  type PrinterConfig,
+  readConfigSource,
+} from './config.js';
 export type { PrinterConnectionStatus, StatusJob } from './farm-status.js';
 export { formatStatusLine } from './farm-status.js';
 export {
@@ -16,6 +26,7 @@ export {
   type TransitionEvent,
 } from './listener.js';
 export {
+  describeWriteHealth,
   isFresh,
   type ListenerHealth,
   listenerHealthPath,
@@ -32,9 +43,14 @@ export {
   latestChangeSeq,
 } from './raw-changes.js';
 export { ENDED_JOB_STATUSES, JOB_STATUSES, type JobStatus, migrateRawSchema } from './raw-schema.js';
-export { POSTGRES_RAW_MIGRATIONS, POSTGRES_RAW_SCHEMA } from './raw-schema-postgres.js';
+export {
+  migratePostgresRawSchema,
+  POSTGRES_RAW_MIGRATIONS,
+  POSTGRES_RAW_SCHEMA,
+} from './raw-schema-postgres.js';
 export type { RawStore, WriteRefusal } from './raw-store.js';
 export { kitRecord, readKitJob, writeKitJob } from './raw-test-kit.js';
 export { RawWriter } from './raw-writer.js';
-export { archiveDirFor } from './report-archive.js';
+export { archiveDirFor, archiveForConfig } from './report-archive.js';
+export { RestateError, restateRawLayer } from './restate.js';
 export { TrustConfigError, type TrustMode } from './trust.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import { trayOfSlot } from './filament-trays.js';
 import { candidatePaths, type DownloadResult } from './ftps-download.js';
 import type { RawStore } from './raw-store.js';

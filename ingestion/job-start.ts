@@ -1,20 +1,17 @@
-import { mintJobKey } from './job-key.js';
-import { isSystemJob, type Phase } from './job-phase.js';
-import { newJob, updated } from './job-record.js';
-import type { MachineState, StepInput } from './job-state-machine.js';
-import { inheritedIds, inheritedLabel, NO_PEAK } from './job-switch.js';
+import { type JobIds, mintJobKey } from './job-key.js';
+import { isSystemJob } from './job-phase.js';
+import { newJob, startTransition, updated } from './job-record.js';
+import { type InheritedLabel, NO_PEAK } from './machine-state.js';
 import { type PrinterView, type ProgressFields, viewOf } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
+import type { StepContext } from './step-context.js';
 
-/** Opens a job when the printer names one; calibration and system jobs are not recorded. */
-export function tryStart(
-  m: MachineState,
-  phase: Phase,
-  view: PrinterView,
-  progress: ProgressFields,
-  input: StepInput,
-  at: string,
-): void {
+/**
+ * Opens a job when the printer names one, and writes its start; calibration and system jobs are not
+ * recorded. `progress` is the report's own (a transition) or the merged state's (a sync).
+ */
+export function tryStart(c: StepContext, progress: ProgressFields): void {
+  const { m, view, input, at } = c;
   const before = input.previous ? viewOf(input.previous) : null;
   if (isSystemJob(view)) {
     m.ignoring = true;
@@ -34,7 +31,7 @@ export function tryStart(
   }
   const approximate = m.awaitingStart === 'approximate';
   const jobKey = mintJobKey(input.serial, view, at, label, input.keyTaken);
-  const status: JobStatus = phase === 'paused' ? 'paused' : 'running';
+  const status: JobStatus = c.phase === 'paused' ? 'paused' : 'running';
   m.job = updated(newJob(jobKey, status, at, approximate), view, progress, true);
   m.jobInheritedIds = inheritedIds(m.idsBeforeStart ?? before, view);
   m.jobInheritedLabel = inheritedLabel(before, view);
@@ -44,6 +41,7 @@ export function tryStart(
   // A cancel code belongs to the job it ended: a new job starts with none seen.
   m.cancelSeenAtMs = null;
   m.lastFailed = null;
+  c.writes.push({ job: m.job, transition: startTransition(m.job) });
 }
 
 /** The last part of a gcode file path, the label of a job without a name. */
@@ -51,4 +49,25 @@ export function baseName(file: string | null): string | null {
   if (file === null) return null;
   const base = file.split('/').pop() ?? '';
   return base === '' ? null : base;
+}
+
+/**
+ * The ids a job opened with that it may have inherited from the job before: at PREPARE a delta can
+ * still show the previous job's ids until the new ones arrive, so an id that did not change with
+ * the report that opened the job is not yet proof of the job's identity.
+ */
+export function inheritedIds(before: JobIds | null, now: JobIds): JobIds {
+  const same = (a: string | null | undefined, b: string | null) => (a !== undefined && a === b ? b : null);
+  return {
+    jobId: same(before?.jobId, now.jobId),
+    subtaskId: same(before?.subtaskId, now.subtaskId),
+    taskId: same(before?.taskId, now.taskId),
+  };
+}
+
+export function inheritedLabel(before: PrinterView | null, now: PrinterView): InheritedLabel {
+  return {
+    name: before?.name != null && before.name === now.name ? now.name : null,
+    gcodeFile: before?.gcodeFile != null && before.gcodeFile === now.gcodeFile ? now.gcodeFile : null,
+  };
 }

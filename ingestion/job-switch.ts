@@ -1,125 +1,36 @@
-import type { JobIds } from './job-key.js';
-import type { JobRecord } from './job-record.js';
-import type { PrinterView, ProgressFields } from './printer-view.js';
+import { closeUnseen, recordEndedUnseen } from './ended-unseen.js';
+import { tryStart } from './job-start.js';
+import { jobSwitched, namesAnotherJob } from './other-job-checks.js';
+import { isPrinting, type StepContext } from './step-context.js';
 
-/** How far a job may have got and still count as "just started" (percent and layers). */
-const NEAR_START_PERCENT = 5;
-const NEAR_START_LAYER = 5;
-
-/** The furthest progress the open job reached: progress may have dropped already when the new name arrives. */
-export interface ProgressPeak {
-  progressPercent: number | null;
-  layerNum: number | null;
-}
-
-export const NO_PEAK: ProgressPeak = { progressPercent: null, layerNum: null };
-
-export function raisedPeak(peak: ProgressPeak, job: JobRecord): ProgressPeak {
-  const higher = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
-  return {
-    progressPercent: higher(peak.progressPercent, job.progressPercent),
-    layerNum: higher(peak.layerNum, job.layerNum),
-  };
+/**
+ * Reports lost while a job ended and another began: the printer shows another job than the open one
+ * (checks in other-job-checks.ts). Runs before the report's own transition.
+ */
+export function switchIfAnotherJob(c: StepContext): void {
+  const { m, view, phase } = c;
+  if (m.syncPending || m.job === null) return;
+  if (isPrinting(phase)) {
+    if (jobSwitched(m.job, view, c.current, m.jobInheritedIds, m.jobPeak, m.jobInheritedLabel)) switchJob(c);
+  } else if (phase !== 'unknown' && namesAnotherJob(m.job, view, m.jobInheritedIds)) {
+    // An end that names another job (its FINISH seen before the sync): the open job ended unseen.
+    closeUnseen(c);
+    m.awaitingStart = null;
+    m.idsBeforeStart = null;
+    recordEndedUnseen(c);
+  }
 }
 
 /**
- * The ids a job opened with that it may have inherited from the job before: at PREPARE a delta can
- * still show the previous job's ids until the new ones arrive, so an id that did not change with
- * the report that opened the job is not yet proof of the job's identity.
+ * The printer prints another job than the open one although gcode_state never left printing: the
+ * open job ended unseen (its end time is when we noticed, an upper bound; its progress is the last
+ * seen) and the new one started unseen (start_approximate), both written with this report.
  */
-export function inheritedIds(before: JobIds | null, now: JobIds): JobIds {
-  const same = (a: string | null | undefined, b: string | null) => (a !== undefined && a === b ? b : null);
-  return {
-    jobId: same(before?.jobId, now.jobId),
-    subtaskId: same(before?.subtaskId, now.subtaskId),
-    taskId: same(before?.taskId, now.taskId),
-  };
-}
-
-/** The name and file a job opened with that it may have inherited from the state before its start. */
-export interface InheritedLabel {
-  name: string | null;
-  gcodeFile: string | null;
-}
-
-export function inheritedLabel(before: PrinterView | null, now: PrinterView): InheritedLabel {
-  return {
-    name: before?.name != null && before.name === now.name ? now.name : null,
-    gcodeFile: before?.gcodeFile != null && before.gcodeFile === now.gcodeFile ? now.gcodeFile : null,
-  };
-}
-
-const ID_KINDS = ['jobId', 'subtaskId', 'taskId'] as const;
-
-/**
- * True when the printer now prints another job than the open one, although gcode_state never left
- * printing (a job ended and another started while reports were lost, e.g. before the pushall that
- * follows a reconnect was answered). Cloud jobs: an id of the printer names another job than the
- * job's own (an id the job only inherited, or one it did not have yet, proves nothing). LAN jobs
- * without ids: the name or file changed from one value to another, and either progress went back to
- * near the start, or the open job never made progress, or the printer is at PREPARE (a new job's
- * PREPARE seen in deltas only). A name the job only inherited from the state before its start may
- * still be replaced by its real one: that counts only with progress going back.
- */
-export function jobSwitched(
-  job: JobRecord,
-  view: PrinterView,
-  current: ProgressFields,
-  inherited: JobIds | null,
-  peak: ProgressPeak,
-  inheritedName: InheritedLabel | null = null,
-): boolean {
-  if (idsConflict(job, view, inherited)) return true;
-  if (hasIds(job) || hasIds(view)) return false;
-  if (!renamed(job, view)) return false;
-  if (restarted(peak, current)) return true;
-  const stale =
-    (inheritedName?.name != null && inheritedName.name === job.name) ||
-    (inheritedName?.gcodeFile != null && inheritedName.gcodeFile === job.gcodeFile);
-  return !stale && (neverProgressed(peak) || view.gcodeState === 'PREPARE');
-}
-
-/**
- * True when a report in an ended or idle state (FINISH, FAILED, IDLE) names another job than the
- * open one: that job's end must not become the open job's end. Cloud jobs by their ids (as in
- * jobSwitched), LAN jobs without ids by their name (the file is blanked at the end).
- */
-export function namesAnotherJob(job: JobRecord, view: PrinterView, inherited: JobIds | null): boolean {
-  if (idsConflict(job, view, inherited)) return true;
-  if (hasIds(job) || hasIds(view)) return false;
-  return job.name !== null && view.name !== null && job.name !== view.name;
-}
-
-function idsConflict(job: JobRecord, view: PrinterView, inherited: JobIds | null): boolean {
-  return ID_KINDS.some((kind) => {
-    const own = job[kind];
-    const now = view[kind];
-    return own !== null && now !== null && own !== now && own !== inherited?.[kind];
-  });
-}
-
-function hasIds(ids: JobIds): boolean {
-  return ID_KINDS.some((kind) => ids[kind] !== null);
-}
-
-function renamed(job: JobRecord, view: PrinterView): boolean {
-  return (
-    (job.name !== null && view.name !== null && job.name !== view.name) ||
-    (job.gcodeFile !== null && view.gcodeFile !== null && job.gcodeFile !== view.gcodeFile)
-  );
-}
-
-/** The job never got past 0 % and layer 0 (or reported neither). */
-function neverProgressed(peak: ProgressPeak): boolean {
-  return (peak.progressPercent ?? 0) <= 0 && (peak.layerNum ?? 0) <= 0;
-}
-
-/** Progress is near the start again after the job had got further. */
-function restarted(peak: ProgressPeak, current: ProgressFields): boolean {
-  const back = (high: number | null, now: number | null, near: number) =>
-    high !== null && now !== null && now <= near && now < high && high > near;
-  return (
-    back(peak.progressPercent, current.progressPercent, NEAR_START_PERCENT) ||
-    back(peak.layerNum, current.layerNum, NEAR_START_LAYER)
-  );
+export function switchJob(c: StepContext): void {
+  const { m } = c;
+  if (m.job === null) return;
+  closeUnseen(c);
+  m.awaitingStart = 'approximate';
+  m.idsBeforeStart = null;
+  tryStart(c, c.reported);
 }

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Logger, redactingLogger, secretRedactor } from '../lib/logger.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import { type Logger, redactingLogger, type SqliteDatabase, secretRedactor } from '../lib/index.js';
 import { remainUsage } from './ams-remain.js';
 import type { ListenerConfig, PrinterConfig } from './config.js';
 import { DEFAULT_FTP_PORT } from './config-fields.js';

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import type { ConnectPacer, PacedAttempt } from './connect-pacer.js';
+import { realTimers, type Timers } from './timers.js';
 import type { TrustMode, TrustPolicy, TrustVerdict } from './trust.js';
 
 /** The slice of a printer's config a connection needs. */
@@ -14,18 +15,10 @@ export interface ConnectionPrinter {
   serial: string;
 }
 
-/** The timers a connection uses, injectable so that tests can drive time. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+// The timers a connection uses, injectable so that tests can drive time.
+export { realTimers, type Timers };
 
-export const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-/** Reconnect, liveness and request pacing (reference/bambu-protocol.md §1.3, §1.4). */
+/** Reconnect, liveness and request pacing (the protocol notes in the README's Listener section). */
 export interface ConnectionTiming {
   /** Reconnect (and ask for pushall) after this long without a report. */
   watchdogMs: number;

@@ -1,5 +1,5 @@
-import type { Logger } from '../lib/logger.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import { EventEmitter } from 'node:events';
+import type { Logger, SqliteDatabase } from '../lib/index.js';
 import type { JobEvent } from './job-record.js';
 import { initialMachineState, type MachineState, step } from './job-state-machine.js';
 import { ENDED_JOB_STATUSES, type JobStatus } from './raw-schema.js';
@@ -9,7 +9,6 @@ import { type BadInputKind, type JsonObject, parseReport } from './report-parser
 import { mergeState } from './state-merge.js';
 import { StoreLookups, Unanswered } from './store-lookups.js';
 import { realTimers, type Timers } from './timers.js';
-import { TypedEmitter } from './typed-emitter.js';
 import {
   DEFAULT_MAX_PENDING_REPORTS,
   type PendingReport,
@@ -97,7 +96,7 @@ const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} }
  * in arrival order and each with its own arrival time as the clock, so that a transition written late
  * still carries the time it happened.
  */
-export class PrinterTracker extends TypedEmitter<TrackerEvents> {
+export class PrinterTracker extends EventEmitter<TrackerEvents> {
   private readonly printer: { name: string; serial: string };
   private readonly writer: RawStore;
   private readonly now: () => Date;
@@ -428,9 +427,10 @@ export class PrinterTracker extends TypedEmitter<TrackerEvents> {
     this.safeEmit('bad-input', bad);
   }
 
-  private safeEmit<E extends keyof TrackerEvents & string>(event: E, ...args: TrackerEvents[E]): void {
+  private safeEmit<E extends keyof TrackerEvents>(event: E, ...args: TrackerEvents[E]): void {
     try {
-      this.emit(event, ...args);
+      // Node's typed emit cannot relate a generic E to its argument list: the signature above does.
+      this.emit(event as keyof TrackerEvents, ...(args as TrackerEvents[keyof TrackerEvents]));
     } catch (error) {
       this.logger.error(
         `[${this.printer.name}] a '${event}' listener threw: ${error instanceof Error ? error.message : String(error)}`,

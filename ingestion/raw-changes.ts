@@ -1,4 +1,4 @@
-import { isMissingTable, type QueryRows } from '../lib/query-rows.js';
+import { isMissingTable, type QueryRows } from '../lib/index.js';
 
 /**
  * Read-only queries over the raw layer's change sequence (the change feed), for the scheduler.

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { SqliteDatabase } from '../lib/index.js';
 
 /**
  * The raw layer's schema. The listener owns it and is its only writer; the Dataform project

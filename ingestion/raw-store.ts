@@ -1,5 +1,5 @@
 import type { JobRecord } from './job-record.js';
-import type { FilamentRecord, JobHints, ReportWrite, WrittenTransition } from './raw-writer.js';
+import type { FilamentRecord, JobHints, ReportWrite, WrittenTransition } from './raw-write-types.js';
 
 /**
  * A value now, or later. SQLite (better-sqlite3) answers at once; a server answers later. The

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { SqliteDatabase } from '../lib/index.js';
 import type { JobEvent, JobRecord } from './job-record.js';
 import type { JobStatus } from './raw-schema.js';
 import { type JobRow, type RawWriter, recordOf } from './raw-writer.js';

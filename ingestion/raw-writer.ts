@@ -1,28 +1,17 @@
-import type { SqliteDatabase } from '../lib/sqlite.js';
-import type { JobEvent, JobRecord, JobWrite, TimedPhase } from './job-record.js';
+import type { SqliteDatabase } from '../lib/index.js';
+import type { JobRecord, TimedPhase } from './job-record.js';
 import { type JobStatus, migrateRawSchema } from './raw-schema.js';
 import type { RawStore, WriteRefusal } from './raw-store.js';
+import type { FilamentRecord, JobHints, ReportWrite, WrittenTransition } from './raw-write-types.js';
 import type { JsonObject } from './report-parser.js';
 
-/** A transition as written: its change sequence is the job_events_raw row's seq. */
-export interface WrittenTransition {
-  jobKey: string;
-  event: JobEvent;
-  fromStatus: JobStatus | null;
-  toStatus: JobStatus;
-  seq: number;
-  at: string;
-}
-
-export interface ReportWrite {
-  printer: { serial: string; name: string };
-  at: string;
-  writes: JobWrite[];
-  /** The merged printer state, stored with every job row written. */
-  state: JsonObject;
-  /** Also record the printer's last report time in printers_raw. */
-  touchPrinter: boolean;
-}
+export type {
+  FilamentRecord,
+  FilamentRow,
+  JobHints,
+  ReportWrite,
+  WrittenTransition,
+} from './raw-write-types.js';
 
 const UPSERT_JOB = `
   INSERT INTO jobs_raw (
@@ -62,47 +51,6 @@ const TOUCH_PRINTER = `
   INSERT INTO printers_raw (printer_serial, printer_name, first_seen_at, last_report_at) VALUES (?, ?, ?, ?)
   ON CONFLICT (printer_serial) DO UPDATE SET
     printer_name = excluded.printer_name, last_report_at = excluded.last_report_at`;
-
-/** What the listener learned of a job's filament, written by recordFilament in one transaction. */
-export interface FilamentRecord {
-  jobKey: string;
-  printerSerial: string;
-  /**
-   * How the .3mf fetch went: fetched, or why not (not_found | unreadable | no_filaments |
-   * login_refused | timeout | untrusted | error); null records filament rows only (ams_remain).
-   */
-  status: string | null;
-  reason: string | null;
-  remotePath: string | null;
-  plateIndex: number | null;
-  predictionS: number | null;
-  plateWeightG: number | null;
-  attempts: number;
-  filaments: FilamentRow[];
-  at: string;
-}
-
-export interface FilamentRow {
-  source: '3mf' | 'ams_remain';
-  slot: number;
-  amsTray: number | null;
-  trayMatch: 'ams_mapping' | 'type_color' | null;
-  filamentType: string | null;
-  filamentColor: string | null;
-  trayInfoIdx: string | null;
-  usedG: number | null;
-  usedM: number | null;
-}
-
-/** The fields of a job the file fetch needs, read fresh for every attempt. */
-export interface JobHints {
-  name: string | null;
-  gcodeFile: string | null;
-  status: JobStatus;
-  amsMapping: string | null;
-  /** preparing | printing | paused while the job is open (job-phases.ts). */
-  phase: string | null;
-}
 
 const UPSERT_FILE = `
   INSERT INTO job_files_raw (job_key, printer_serial, status, reason, remote_path, plate_index, prediction_s,

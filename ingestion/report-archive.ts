@@ -2,7 +2,7 @@ import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { type Logger, redactSecrets } from '../lib/logger.js';
+import { type Logger, redactSecrets } from '../lib/index.js';
 import { type ArchiveRecord, namedMember, recordLine, type TrackerSettings } from './archive-format.js';
 import { DEFAULT_ARCHIVE_RETENTION_DAYS } from './config-fields.js';
 import { realTimers, type Timers } from './timers.js';

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { openDatabase, type SqliteDatabase } from '../lib/index.js';
 import { type ArchiveDamage, type ArchiveRecord, describeDamage } from './archive-format.js';
 import { archiveFiles, printerRecords } from './archive-reader.js';
 import { DEFAULT_CHECK_INTERVAL_S } from './config-fields.js';

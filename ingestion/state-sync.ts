@@ -1,32 +1,27 @@
 import { recordEndedUnseen } from './ended-unseen.js';
 import { idsMatch } from './job-key.js';
-import { isSystemJob, phaseOf } from './job-phase.js';
-import { close, type JobRecord, type JobWrite, startTransition, updated } from './job-record.js';
+import { isSystemJob } from './job-phase.js';
+import { close, type JobRecord, updated } from './job-record.js';
 import { tryStart } from './job-start.js';
-import type { MachineState, StepInput } from './job-state-machine.js';
-import { NO_PEAK, namesAnotherJob } from './job-switch.js';
-import { type PrinterView, type ProgressFields, progressOf } from './printer-view.js';
+import { NO_PEAK } from './machine-state.js';
+import { namesAnotherJob } from './other-job-checks.js';
+import type { PrinterView, ProgressFields } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
+import { isPrinting, type StepContext } from './step-context.js';
 
 /** The first report after a (re)connect: re-attach to the open job, or open one, or close what ended unseen. */
-export function sync(
-  m: MachineState,
-  view: PrinterView,
-  input: StepInput,
-  at: string,
-  writes: JobWrite[],
-): void {
-  const phase = phaseOf(view.gcodeState);
+export function sync(c: StepContext): void {
+  const { m, view, input, at, phase, writes } = c;
   const inMemory = m.job;
   // The in-memory copy is newer than the row (progress writes are throttled).
   const open = input.openJobs().map((row) => (inMemory && row.jobKey === inMemory.jobKey ? inMemory : row));
-  const progress = progressOf(input.merged);
+  const progress = c.current;
   m.job = null;
   m.awaitingStart = null;
   m.idsBeforeStart = null;
   m.ignoring = false;
   m.lastFailed = null;
-  const printing = phase === 'printing' || phase === 'paused';
+  const printing = isPrinting(phase);
   let match: JobRecord | undefined;
   if (printing && !isSystemJob(view)) {
     match = open.find((job) => sameJob(job, view, progress));
@@ -48,7 +43,7 @@ export function sync(
     const last = job === inMemory ? input.previous : undefined;
     writes.push({ ...close(job, 'ended_while_disconnected', at), lastReport: last ?? null });
   }
-  if (!printing && another) recordEndedUnseen(view, input, at, writes);
+  if (!printing && another) recordEndedUnseen(c);
   if (!printing || m.ignoring) return;
   const toStatus: JobStatus = phase === 'paused' ? 'paused' : 'running';
   if (match) {
@@ -65,8 +60,7 @@ export function sync(
     return;
   }
   m.awaitingStart = 'approximate';
-  tryStart(m, phase, view, progress, input, at);
-  if (m.job) writes.push({ job: m.job, transition: startTransition(m.job) });
+  tryStart(c, progress);
 }
 
 /** Re-attach only to the same job: same ids, or (LAN) same name and file with progress not gone backwards. */

@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Logger, recordingLogger } from '../lib/logger.js';
-import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { type Logger, openDatabase, recordingLogger, type SqliteDatabase } from '../lib/index.js';
 import { type BadInputEvent, PrinterTracker, type TransitionEvent } from './printer-tracker.js';
 
 /**

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import type { Logger } from '../lib/logger.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { Logger, SqliteDatabase } from '../lib/index.js';
 
 /**
  * How the listener decides whether the TLS peer is the printer it means to talk to:

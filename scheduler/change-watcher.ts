@@ -1,5 +1,5 @@
 import { latestChangeSeq } from '../ingestion/index.js';
-import type { QueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/index.js';
 
 /** The timer functions the scheduler uses, injectable so that tests drive them. */
 export interface Timers {

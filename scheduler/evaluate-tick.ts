@@ -1,6 +1,6 @@
 import { compileVarsFor, engineErrorKind, type RunResult, type Selection } from '../adapter/index.js';
 import { jobsEndedSince, latestChangeSeq } from '../ingestion/index.js';
-import type { QueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/index.js';
 import { describeHolder, RunLockLostError } from './errors.js';
 import { type GraphRunContext, underLease } from './run-context.js';
 import type { SensorStore, TickRecord } from './sensor-store.js';

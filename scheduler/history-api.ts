@@ -1,4 +1,4 @@
-import type { QueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/index.js';
 
 /**
  * Moonraker's history API (`/server/history/list`, `/job`, `/totals`), answered from the models so

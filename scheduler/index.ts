@@ -26,4 +26,11 @@ export {
 export { migrateSensorSchema } from './sensor-schema.js';
 export type { SensorState, TickDecision, TickRecord } from './sensor-store.js';
 export { type ScheduleService, type ScheduleServiceOptions, startScheduleService } from './service.js';
+export {
+  DEFAULT_SCHEDULE,
+  DEFAULT_TAGS,
+  SCHEDULER_FIELDS,
+  type SchedulerSettings,
+  schedulerSettingsOf,
+} from './settings.js';
 export { type StatusServer, type StatusServerOptions, startStatusServer } from './status-server.js';

@@ -1,4 +1,4 @@
-import type { QueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/index.js';
 
 /** Jobs finished on one UTC day. */
 export interface DayCount {

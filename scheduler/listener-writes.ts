@@ -1,4 +1,4 @@
-import { isFresh, readListenerHealth } from '../ingestion/listener-health.js';
+import { isFresh, readListenerHealth } from '../ingestion/index.js';
 
 /** Each printer's write health as the listener last published it; `fresh` is false once it stopped. */
 export function listenerWrites(healthFile: string, now: Date) {

@@ -4,7 +4,7 @@
  * (gold and silver) through an injected async query, so that it runs on any engine the runner uses.
  */
 
-import type { QueryRows } from '../lib/query-rows.js';
+import type { QueryRows } from '../lib/index.js';
 
 export interface MaterialGrams {
   filamentType: string;

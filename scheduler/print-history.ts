@@ -1,4 +1,4 @@
-import { isMissingTable, type QueryRows } from '../lib/query-rows.js';
+import { isMissingTable, type QueryRows } from '../lib/index.js';
 
 /**
  * What the page's reads need: queries, and the columns of a table or view (undefined when there is

@@ -1,5 +1,5 @@
 import type { AsyncExecutor, Dialect, RunHistory, RunLock } from '../adapter/index.js';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import type { Timers } from './change-watcher.js';
 import { LeaseKeeper } from './lock-heartbeat.js';
 import type { SchedulerAdapter } from './scheduler-types.js';

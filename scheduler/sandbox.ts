@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kitRecord, RawWriter, readKitJob, writeKitJob } from '../ingestion/index.js';
-import type { SqliteDatabase } from '../lib/sqlite.js';
+import type { SqliteDatabase } from '../lib/index.js';
 
 /**
  * A small stand-in for the real pipeline, for the scheduler's tests and benchmark: a Dataform project

@@ -11,7 +11,7 @@ import type {
   RunResult,
   Selection,
 } from '../adapter/index.js';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import type { Timers } from './change-watcher.js';
 import type { TickRecord } from './sensor-store.js';
 

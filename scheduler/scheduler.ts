@@ -43,7 +43,7 @@ const DEFAULT_LOCK_TTL_MS = 10 * 60_000;
 /** The change feed's poll: job end → jobs_brz across processes within ~250 ms at p95. */
 const DEFAULT_POLL_INTERVAL_MS = 100;
 
-/** Creates the sensor and run scheduler over one database (see DESIGN.md, "scheduler/"). */
+/** Creates the sensor and run scheduler over one database (README, "Architecture"). */
 export function createScheduler(options: SchedulerOptions): Scheduler {
   return new SensorScheduler(options);
 }

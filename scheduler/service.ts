@@ -1,5 +1,4 @@
-import { isLoopbackBind } from '../lib/http/index.js';
-import type { Logger } from '../lib/logger.js';
+import { isLoopbackBind, type Logger } from '../lib/index.js';
 import { createScheduler, type Scheduler, type SchedulerOptions } from './scheduler.js';
 import { type StatusServer, startStatusServer } from './status-server.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtAssetsDir } from '../lib/built-assets.js';
+import { builtAssetsDir } from '../lib/index.js';
 
 let script: string | undefined;
 

@@ -8,9 +8,9 @@ import {
   contentSecurityPolicy,
   createGuardedServer,
   type GuardSettings,
+  type Logger,
   type MachineNames,
-} from '../lib/http/index.js';
-import type { Logger } from '../lib/logger.js';
+} from '../lib/index.js';
 import { chartLibrary } from './chart-library.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
 import { answerHistory, moonrakerError } from './history-api.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import type { SensorStore, TickDecision, TickRecord } from './sensor-store.js';
 
 export interface TickRecorderOptions {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ListenerConfig } from '../ingestion/config.js';
-import type { Logger } from '../lib/logger.js';
+import type { ListenerConfig } from '../ingestion/index.js';
+import type { Logger } from '../lib/index.js';
 import type { JobKind } from './job-scripts.js';
 import type { ModelFlavour } from './model-flavours.js';
 import { startSimulatedFarm } from './simulated-farm.js';

@@ -1,4 +1,6 @@
 /** The printer simulator: an embedded TLS broker, simulated printers and scripted jobs. */
+
+export { type Demo, startDemo } from './demo.js';
 export {
   type BrokerCertificate,
   type BrokerLogin,
@@ -17,4 +19,6 @@ export {
   parseJobKinds,
 } from './job-scripts.js';
 export { isModelFlavour, MODEL_FLAVOURS, type ModelFlavour } from './model-flavours.js';
+export { storeJobFile } from './simulated-farm.js';
+export { startSimulatedFtps } from './simulated-ftps.js';
 export { SimulatedPrinter, type SimulatedPrinterOptions } from './simulated-printer.js';

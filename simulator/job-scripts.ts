@@ -3,7 +3,7 @@ import { FLAVOUR_TRAITS, type ModelFlavour } from './model-flavours.js';
 /**
  * Scripted print jobs: the sequence of report deltas a printer sends for one job, after the
  * lifecycle in test/fixtures/bambu/constructed_lifecycle_p1s_lan_print.json and the rules in
- * reference/bambu-protocol.md §3.4 (cancel = FAILED + transient 50348044, old firmware RUNNING → IDLE).
+ * the cancel codes in ingestion/cancel-codes.ts (cancel = FAILED + transient 50348044, old firmware RUNNING → IDLE).
  */
 export const JOB_KINDS = ['finish', 'fail', 'cancel', 'pause', 'old-cancel', 'quick-finish'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];

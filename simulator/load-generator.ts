@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import type { ListenerConfig } from '../ingestion/config.js';
+import type { ListenerConfig } from '../ingestion/index.js';
 import { buildJobScript, JOB_KINDS, type JobKind } from './job-scripts.js';
 import { type SimulatedFarm, startSimulatedFarm } from './simulated-farm.js';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ListenerConfig, PrinterConfig } from '../ingestion/config.js';
+import type { ListenerConfig, PrinterConfig } from '../ingestion/index.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 import type { JobScript } from './job-scripts.js';
 import type { ModelFlavour } from './model-flavours.js';

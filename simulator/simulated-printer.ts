@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type IClientOptions, type MqttClient, connect as mqttConnect } from 'mqtt';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../lib/index.js';
 import { buildJobScript, type JobKind, type JobScript, type JobScriptOptions } from './job-scripts.js';
 import { FLAVOUR_TRAITS, idleState, type ModelFlavour } from './model-flavours.js';
 

@@ -7,18 +7,9 @@ import type { BuildTaskOptions, ExistingObject, SqlTask } from '../build-tasks.j
 import type { GraphAction } from '../graph-actions.js';
 import type { RefRewriter } from '../names.js';
 import type { CompiledGraph, ProjectConfig, Target } from '../types.js';
+import type { WrittenRows } from '../written-rows.js';
 
-/** The rows one incremental merge (or several, since the last check) wrote, as SQL can find them. */
-export interface WrittenRows {
-  /** The merged table. */
-  table: string;
-  /** Rows inserted since the last check lie above this position (SQLite: rowid). */
-  rowidAbove: number;
-  /** For an upsert of this run: the staging table holding the merged rows, and the unique key. */
-  stage?: { name: string; keys: string[] };
-  /** How many rows were written (for the run output). */
-  count: number;
-}
+export type { WrittenRows } from '../written-rows.js';
 
 /** The compile var that names the engine a graph is compiled for. */
 export const ENGINE_VAR = 'engine';

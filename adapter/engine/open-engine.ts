@@ -1,5 +1,5 @@
 /**
- * Picks the engine a database spec names, as DESIGN.md fixes it: a `postgres://` or `postgresql://`
+ * Picks the engine a database spec names, as the README says (PostgreSQL section): a `postgres://` or `postgresql://`
  * URL is PostgreSQL, anything else a SQLite file path.
  */
 import type { Dialect } from './dialect.js';

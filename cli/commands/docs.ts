@@ -18,7 +18,7 @@ import {
   generateDocsSite,
   serveDocs,
 } from '../../docs-site/index.js';
-import { consoleLogger } from '../../lib/logger.js';
+import { consoleLogger } from '../../lib/index.js';
 import { resolveDbPath } from '../db-path.js';
 import type { CompileFlags } from './compile-flags.js';
 

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../ingestion/config.js';
-import { startListener } from '../../ingestion/listener.js';
-import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { archiveForConfig } from '../../ingestion/report-archive.js';
-import { TrustConfigError } from '../../ingestion/trust.js';
-import { consoleLogger } from '../../lib/logger.js';
+import {
+  archiveForConfig,
+  listenerHealthPath,
+  startListener,
+  TrustConfigError,
+} from '../../ingestion/index.js';
+import { consoleLogger } from '../../lib/index.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 import { openRawTarget } from '../raw-target.js';
 

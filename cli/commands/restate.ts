@@ -2,11 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compileProject, EngineError, openEngine, runGraph } from '../../adapter/index.js';
-import { archiveFiles } from '../../ingestion/archive-reader.js';
-import { isFresh, listenerHealthPath, readListenerHealth } from '../../ingestion/listener-health.js';
-import { archiveDirFor } from '../../ingestion/report-archive.js';
-import { RestateError, restateRawLayer } from '../../ingestion/restate.js';
-import { DatabaseOpenError, openDatabase, type SqliteDatabase } from '../../lib/sqlite.js';
+import {
+  archiveDirFor,
+  archiveFiles,
+  isFresh,
+  listenerHealthPath,
+  RestateError,
+  readListenerHealth,
+  restateRawLayer,
+} from '../../ingestion/index.js';
+import { DatabaseOpenError, openDatabase, type SqliteDatabase } from '../../lib/index.js';
 import { configDbFileAt, DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 import { engineCompileVars } from '../engine-vars.js';
 import { DATE_HINT, parseUserDate } from '../parse-date.js';

@@ -10,16 +10,16 @@ import {
   selectActions,
   withoutPassword,
 } from '../../adapter/index.js';
-import { ConfigError, type ListenerConfig, loadConfig } from '../../ingestion/config.js';
-import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { migrateRawSchema } from '../../ingestion/raw-schema.js';
-import { consoleLogger } from '../../lib/logger.js';
-import { DatabaseOpenError, openDatabase } from '../../lib/sqlite.js';
-import { SchedulerError, startScheduleService } from '../../scheduler/index.js';
+import { listenerHealthPath, migrateRawSchema } from '../../ingestion/index.js';
+import { consoleLogger, DatabaseOpenError, openDatabase } from '../../lib/index.js';
+import {
+  DEFAULT_SCHEDULE,
+  DEFAULT_TAGS,
+  SchedulerError,
+  startScheduleService,
+} from '../../scheduler/index.js';
+import { type BambuzledConfig, ConfigError, loadConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, localFilesBase, resolveDbPath } from '../db-path.js';
-
-const DEFAULT_SCHEDULE = '*/30 * * * * *';
-const DEFAULT_TAGS = ['bronze'];
 
 interface ScheduleFlags {
   config?: string;
@@ -72,7 +72,7 @@ export function registerSchedule(program: Command): void {
     )
     .action(async (projectDir: string, flags: ScheduleFlags) => {
       const logger = consoleLogger('schedule', [flags.token ?? '', process.env.BAMBUZLED_STATUS_TOKEN ?? '']);
-      let config: ListenerConfig | undefined;
+      let config: BambuzledConfig | undefined;
       try {
         // Like \`listen\`, read ingestion/config.json when it exists; unlike it, none is needed.
         const configPath =
@@ -86,7 +86,7 @@ export function registerSchedule(program: Command): void {
       }
       const dbPath = resolveDbPath(flags.db, process.env, config?.dbFile);
       const schedule = flags.schedule ?? config?.schedule ?? DEFAULT_SCHEDULE;
-      const tags = flags.tags ?? config?.sensorTags ?? DEFAULT_TAGS;
+      const tags = flags.tags ?? config?.sensorTags ?? [...DEFAULT_TAGS];
       const port = Number(flags.port);
       const pollIntervalMs = Number(flags.poll);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) {

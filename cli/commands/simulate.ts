@@ -1,17 +1,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { consoleLogger } from '../../lib/logger.js';
+import { consoleLogger } from '../../lib/index.js';
 import {
   type BrokerCertificate,
   generateBrokerCertificate,
+  isModelFlavour,
+  JOB_KINDS,
+  MODEL_FLAVOURS,
+  parseJobKinds,
+  SimulatedPrinter,
   startEmbeddedBroker,
-} from '../../simulator/embedded-broker.js';
-import { JOB_KINDS, parseJobKinds } from '../../simulator/job-scripts.js';
-import { isModelFlavour, MODEL_FLAVOURS } from '../../simulator/model-flavours.js';
-import { storeJobFile } from '../../simulator/simulated-farm.js';
-import { startSimulatedFtps } from '../../simulator/simulated-ftps.js';
-import { SimulatedPrinter } from '../../simulator/simulated-printer.js';
+  startSimulatedFtps,
+  storeJobFile,
+} from '../../simulator/index.js';
 import { onStopSignal } from './listen.js';
 
 export interface SimulateOptions {

@@ -3,13 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EngineError, openEngine } from '../../adapter/index.js';
 import { serveDocs } from '../../docs-site/index.js';
-import { ConfigError, type ListenerConfig, loadConfig, parseConfig } from '../../ingestion/config.js';
-import { startListener } from '../../ingestion/listener.js';
-import { listenerHealthPath } from '../../ingestion/listener-health.js';
-import { archiveForConfig } from '../../ingestion/report-archive.js';
-import { consoleLogger } from '../../lib/logger.js';
+import { archiveForConfig, listenerHealthPath, startListener } from '../../ingestion/index.js';
+import { consoleLogger } from '../../lib/index.js';
 import { startScheduleService } from '../../scheduler/index.js';
-import { type Demo, startDemo } from '../../simulator/demo.js';
+import { type Demo, startDemo } from '../../simulator/index.js';
+import { type BambuzledConfig, ConfigError, loadConfig, parseConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
 import { openRawTarget, urlSecrets } from '../raw-target.js';
 import { LISTENER_BUSY_TIMEOUT_MS, onStopSignal } from './listen.js';
@@ -39,7 +37,7 @@ export async function runStart(
   stop: Promise<unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let config: ListenerConfig;
+  let config: BambuzledConfig;
   try {
     config = existsSync(options.config) ? loadConfig(options.config, env) : parseConfig(undefined, env);
   } catch (error) {

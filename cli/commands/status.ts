@@ -5,8 +5,8 @@ import {
   isFresh,
   listenerHealthPath,
   readListenerHealth,
-} from '../../ingestion/listener-health.js';
-import { isMissingTable } from '../../lib/query-rows.js';
+} from '../../ingestion/index.js';
+import { isMissingTable } from '../../lib/index.js';
 import { localFilesBase, resolveDbPath } from '../db-path.js';
 
 interface PrinterRow {

@@ -1,5 +1,5 @@
 /** SQLite's failures as the engine's errors (the words are lib/sqlite-failures.ts's). */
-import { describeSqliteFailure } from '../../../lib/sqlite-failures.js';
+import { describeSqliteFailure } from '../../../lib/index.js';
 import { EngineError } from '../executor.js';
 
 /** What the worker sends back for a failed request. */

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from './config.js';
+import { renderConfigTable } from '../lib/config-schema.js';
+import { CONFIG_FIELDS, ConfigError, loadConfig, parseConfig } from './config.js';
 
 const CODE = 'a1B2c3D4';
 const single = { printer_ip: '192.168.1.50', access_code: CODE, serial_number: '01P00A123456789' };
@@ -224,11 +225,52 @@ describe('loadConfig', () => {
   });
 
   it('loads the example config as it is committed', () => {
-    const config = loadConfig(new URL('./config.example.json', import.meta.url).pathname, {});
+    const config = loadConfig(new URL('../ingestion/config.example.json', import.meta.url).pathname, {});
     expect(config.printers).toHaveLength(1);
     expect(config.checkIntervalS).toBe(60);
     // The example's sensor settings must work with this repository's project as they are.
     expect(config.sensorTags).toEqual(['bronze']);
     expect(config.schedule?.split(' ')).toHaveLength(6);
+  });
+});
+
+describe('the config schema', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const example = JSON.parse(
+    readFileSync(new URL('../ingestion/config.example.json', import.meta.url), 'utf8'),
+  ) as Record<string, unknown>;
+
+  it("is the README's configuration table, row for row", () => {
+    const section = readme.split('### Configuration (`ingestion/config.json`)\n\n')[1] ?? '';
+    const table = section.slice(0, section.indexOf('\n\n'));
+    expect(table).toBe(renderConfigTable(CONFIG_FIELDS));
+  });
+
+  it("names every key's environment variable in the example config's comment", () => {
+    const variables = CONFIG_FIELDS.flatMap((field) => (field.env ? [field.env] : []));
+    const named = String(example._comment).match(/BAMBUZLED_[A-Z_]+/g) ?? [];
+    expect([...named].sort()).toEqual([...variables].sort());
+  });
+
+  it('reads each key from its environment variable', () => {
+    for (const field of CONFIG_FIELDS.filter((f) => f.env !== null && f.scope === 'global')) {
+      const values: Record<string, string> = {
+        check_interval: '7',
+        db_file: 'x.db',
+        archive_dir: 'arch',
+        archive_retention_days: '3',
+        schedule: '0 * * * *',
+        sensor_tags: 'a',
+      };
+      expect(Object.keys(values)).toContain(field.key);
+      const config = parseConfig({}, { [field.env!]: values[field.key]! });
+      expect(JSON.stringify(config)).toContain(values[field.key] === 'a' ? '["a"]' : values[field.key]);
+    }
+  });
+
+  it('suggests "printers" for "prnters" and never quotes the access code', () => {
+    const error = problem({ prnters: [{ ...single }], access_code: CODE });
+    expect(error.message).toContain('Unknown key "prnters": did you mean "printers"?');
+    expect(error.message).not.toContain(CODE);
   });
 });
