@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   docs: () => import('./docs.bench.js'),
   'sensor-run': () => import('./sensor-run.bench.js'),
   farm: () => import('./farm.bench.js'),
+  postgres: () => import('./postgres.bench.js'),
 };
 
 // `--child NAME OUT`: run one benchmark and write its report to OUT (used by the parent below).

@@ -57,7 +57,7 @@ beforeAll(async () => {
   migrateRawSchema(raw);
   writeFixtureHistory(raw);
   const pg = await openPostgresExecutor(server.url);
-  await createPostgresRawLayer(pg);
+  await createPostgresRawLayer(server.url);
   sqlite = {
     dialect: sqliteDialect,
     graph: await compileFor(sqliteDialect),
