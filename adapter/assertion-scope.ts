@@ -43,6 +43,34 @@ export function writtenRowsPredicate(written: WrittenRows): string {
   return `${inserted} OR (${keys}) IN (SELECT ${keys} FROM ${qualifiedStage(written.stage.name)})`;
 }
 
+/** How an engine names the merged table and finds the rows a merge wrote. */
+export interface WrittenRowsScoping {
+  quote(identifier: string): string;
+  /** The predicate selecting the written rows (and possibly more), or undefined when they cannot be found. */
+  predicate(written: WrittenRows): string | undefined;
+}
+
+const sqliteScoping: WrittenRowsScoping = {
+  quote: q,
+  predicate: writtenRowsPredicate,
+};
+
+/**
+ * PostgreSQL has no rowid: the rows an upsert wrote, inserted or updated, are exactly the keys in its
+ * stage (pg_temp), plus every row with a NULL key column (`IN` never matches NULL; checking more rows
+ * than were written is always sound). An append without a key cannot be found: undefined.
+ */
+export function stagedRowsPredicate(
+  written: WrittenRows,
+  quote: (identifier: string) => string,
+): string | undefined {
+  if (!written.stage) return undefined;
+  const keys = written.stage.keys.map(quote);
+  const list = keys.join(', ');
+  const nulls = keys.map((k) => ` OR ${k} IS NULL`).join('');
+  return `(${list}) IN (SELECT ${list} FROM pg_temp.${quote(written.stage.name)})${nulls}`;
+}
+
 /** What the stock compiler's built-in assertion query checks, read from its shape. */
 export type BuiltInAssertionShape =
   | { kind: 'row-conditions' }
@@ -72,10 +100,16 @@ export function builtInAssertionShape(query: string): BuiltInAssertionShape {
  *    key with one is checked; rows with a NULL key column are always included, since `IN` never
  *    matches NULL while GROUP BY puts NULLs together.
  */
-export function scopedParentSubquery(query: string, written: WrittenRows): string | undefined {
+export function scopedParentSubquery(
+  query: string,
+  written: WrittenRows,
+  scoping: WrittenRowsScoping = sqliteScoping,
+): string | undefined {
+  const rows = scoping.predicate(written);
+  if (rows === undefined) return undefined;
+  const q = scoping.quote;
   const shape = builtInAssertionShape(query);
   const table = q(written.table);
-  const rows = writtenRowsPredicate(written);
   switch (shape.kind) {
     case 'row-conditions':
       return `(SELECT * FROM ${table} WHERE ${rows})`;

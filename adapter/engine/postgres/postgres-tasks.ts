@@ -98,7 +98,7 @@ export function pgBuildTasks(
     }
     case 'assertion': {
       const scoped = options.scopedRewrite
-        ? `(\n${fixRowConditionLiterals(requireQuery(action, action.assertion.query, options.scopedRewrite))}\n)`
+        ? `(\n${fixRowConditionLiterals(requireQuery(action, action.assertion.query, options.scopedRewrite))}\n) AS scoped_check`
         : pgQuote(action.sqliteName);
       return [
         schema,
@@ -230,6 +230,9 @@ function merge(
     .map((c) => `${pgQuote(c)} = excluded.${pgQuote(c)}`);
   return [
     ...alter,
+    // No rowid here: the position is a placeholder that records the merge in the assertion state; the
+    // stage below is what finds the written rows (postgres-dialect.ts scopedParent).
+    { role: 'rowid-watermark', sql: 'SELECT 0 AS watermark' },
     execute(`DROP TABLE IF EXISTS pg_temp.${stage}`),
     // One row per key: an upsert may not touch a row twice, so a key the query returns twice keeps its first row.
     execute(
