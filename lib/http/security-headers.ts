@@ -16,11 +16,12 @@ export function securityHeaders(): Record<string, string> {
  * origin (files, never inline, unless a nonce is given), data from the same origin, never framed.
  */
 export function contentSecurityPolicy(options: { nonce?: string; images?: string } = {}): string {
-  const nonce = options.nonce ? ` 'nonce-${options.nonce}'` : '';
+  // A page with its one stylesheet inline (the status page) allows that sheet by its nonce only.
+  const styles = options.nonce ? `'nonce-${options.nonce}'` : "'self'";
   return [
     "default-src 'none'",
-    `script-src 'self'`,
-    `style-src ${options.nonce ? nonce.trim() : "'self'"}`,
+    "script-src 'self'",
+    `style-src ${styles}`,
     `img-src ${options.images ?? "'self' data:"}`,
     "connect-src 'self'",
     "base-uri 'none'",
