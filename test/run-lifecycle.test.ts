@@ -154,9 +154,11 @@ describe('stopping a run', { timeout: 90_000 }, () => {
 
   it('cancels the run at --execution-timeout', async () => {
     const db = seeded('timeout.db', 1e12);
-    const result = await cli(['run', projectDir, '--db', db, '--execution-timeout', '2s']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Run cancelled: the run took longer than --execution-timeout 2s.');
+    // The statement never ends by itself; 10 s (not 2 s) so that, on a loaded machine, the deadline
+    // falls in that statement and not in the start-up before it (which failed once under load).
+    const result = await cli(['run', projectDir, '--db', db, '--execution-timeout', '10s']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain('Run cancelled: the run took longer than --execution-timeout 10s.');
     expect((await runsOf(db))[0]?.status).toBe('CANCELLED');
   });
 
