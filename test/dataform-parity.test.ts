@@ -80,7 +80,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   );
 }
 
-describe('bambuzled init', { timeout: 90_000 }, () => {
+describe('bambuzled init', () => {
   it('creates a project that the stock compiler, bambuzled test and bambuzled run accept at once', async () => {
     const dir = join(work, 'new-project');
     const created = await cli(['init', dir]);
@@ -117,7 +117,7 @@ describe('bambuzled init', { timeout: 90_000 }, () => {
   });
 });
 
-describe('operations SQLite refuses inside a transaction', { timeout: 90_000 }, () => {
+describe('operations SQLite refuses inside a transaction', () => {
   it('runs VACUUM outside one and says so', async () => {
     const db = database('vacuum.db');
     const dir = projectWith({ 'definitions/compact.sqlx': 'config { type: "operations" }\nVACUUM\n' });
@@ -130,7 +130,7 @@ describe('operations SQLite refuses inside a transaction', { timeout: 90_000 }, 
   });
 });
 
-describe('bambuzled test', { timeout: 90_000 }, () => {
+describe('bambuzled test', () => {
   it('passes a unit test whose rows match, without touching any database', async () => {
     const result = await cli(['test', projectWith()]);
     expect(result.code).toBe(0);
@@ -157,7 +157,7 @@ describe('bambuzled test', { timeout: 90_000 }, () => {
   });
 });
 
-describe('bambuzled run, with the stock flags', { timeout: 90_000 }, () => {
+describe('bambuzled run, with the stock flags', () => {
   it('builds nothing with --run-tests when a unit test fails', async () => {
     const db = database('run-tests.db');
     const result = await cli([

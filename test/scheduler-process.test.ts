@@ -95,7 +95,7 @@ function runChild(file: string, source: string, args: string[] = []) {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const waitFor = (pattern: RegExp, timeoutMs = 90_000) =>
+  const waitFor = (pattern: RegExp, timeoutMs = 110_000) =>
     new Promise<RegExpMatchArray>((done, fail) => {
       const started = Date.now();
       const look = () => {

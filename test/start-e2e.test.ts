@@ -55,7 +55,7 @@ describe('bambuzled start in demo mode', () => {
       () => output,
     );
     browser = await launchChromium();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -78,7 +78,7 @@ describe('bambuzled start in demo mode', () => {
       () => output,
     );
     expect(rows).toBeGreaterThan(0);
-  }, 70_000);
+  });
 
   it('shows the run that built jobs_brz on the status page', async () => {
     const page = await browser.newPage();
@@ -87,7 +87,7 @@ describe('bambuzled start in demo mode', () => {
     expect(await page.content()).toContain('jobs_brz');
     await page.screenshot({ path: screenshotPath('start-status-page'), fullPage: true });
     await page.close();
-  }, 30_000);
+  });
 
   it('shows jobs_brz with its row count in the docs catalog', async () => {
     const page = await browser.newPage();
@@ -95,7 +95,7 @@ describe('bambuzled start in demo mode', () => {
     await page.getByText('jobs_brz').first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: screenshotPath('start-docs-site'), fullPage: true });
     await page.close();
-  }, 30_000);
+  });
 
   it('stops cleanly on SIGTERM with every recorded transition kept', async () => {
     const dbPath = join(dir, 'history.db');
@@ -118,7 +118,7 @@ describe('bambuzled start in demo mode', () => {
     expect(logged.length).toBeGreaterThan(0);
     expect(events).toBeGreaterThanOrEqual(logged.length);
     expect(orphans.n).toBe(0);
-  }, 30_000);
+  });
 });
 
 describe('bambuzled start with a file that is not a database', () => {

@@ -118,7 +118,7 @@ beforeAll(async () => {
   });
   await page.goto(server.url);
   await page.waitForFunction(() => document.querySelectorAll('#job-figures tbody tr').length >= 4);
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();
