@@ -15,7 +15,7 @@ publish('filament_usage_gld', {
   type: 'view',
   tags: ['gold'],
   description:
-    'Gold: per filament type and colour (the active tray while printing), how many jobs used it, how they ended and the hours printed with it. Jobs whose filament is unknown are grouped under "unknown". A view: each group spans the whole history, so it is computed when read and costs a sensor run nothing.',
+    'Gold: per filament type and colour (the active tray while printing), how many jobs used it, how they ended and the hours printed with it. Jobs whose filament is unknown are grouped under "unknown". A view: each group spans the whole history, so it is computed when read and costs a sensor run nothing. No built-in assertions, for the same reason: its key and counts follow from its own GROUP BY over jobs_slv (an outcome outside the status list already fails job_outcomes_brz).',
   columns: {
     filament_type: 'Material (PLA, PETG, ...), or "unknown".',
     filament_color: 'Colour as RRGGBBAA hex, or "unknown".',
@@ -25,14 +25,6 @@ publish('filament_usage_gld', {
     finished_layers: 'Layers of the finished jobs (sum of total_layers).',
     printers: 'How many printers used this filament.',
     last_used_at: 'When the last job with this filament ended, ISO-8601 UTC.',
-  },
-  assertions: {
-    uniqueKey: ['filament_type', 'filament_color'],
-    nonNull: ['filament_type', 'filament_color', 'jobs', 'print_hours'],
-    rowConditions: [
-      `jobs = ${constants.ENDED_STATUSES.map((status) => `${status}_jobs`).join(' + ')}`,
-      'printers >= 1',
-    ],
   },
 }).query(
   (ctx) => `
