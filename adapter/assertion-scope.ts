@@ -43,34 +43,6 @@ export function writtenRowsPredicate(written: WrittenRows): string {
   return `${inserted} OR (${keys}) IN (SELECT ${keys} FROM ${qualifiedStage(written.stage.name)})`;
 }
 
-/** How an engine names the merged table and finds the rows a merge wrote. */
-export interface WrittenRowsScoping {
-  quote(identifier: string): string;
-  /** The predicate selecting the written rows (and possibly more), or undefined when they cannot be found. */
-  predicate(written: WrittenRows): string | undefined;
-}
-
-const sqliteScoping: WrittenRowsScoping = {
-  quote: q,
-  predicate: writtenRowsPredicate,
-};
-
-/**
- * PostgreSQL has no rowid: the rows an upsert wrote, inserted or updated, are exactly the keys in its
- * stage (pg_temp), plus every row with a NULL key column (`IN` never matches NULL; checking more rows
- * than were written is always sound). An append without a key cannot be found: undefined.
- */
-export function stagedRowsPredicate(
-  written: WrittenRows,
-  quote: (identifier: string) => string,
-): string | undefined {
-  if (!written.stage) return undefined;
-  const keys = written.stage.keys.map(quote);
-  const list = keys.join(', ');
-  const nulls = keys.map((k) => ` OR ${k} IS NULL`).join('');
-  return `(${list}) IN (SELECT ${list} FROM pg_temp.${quote(written.stage.name)})${nulls}`;
-}
-
 /** What the stock compiler's built-in assertion query checks, read from its shape. */
 export type BuiltInAssertionShape =
   | { kind: 'row-conditions' }
@@ -100,16 +72,10 @@ export function builtInAssertionShape(query: string): BuiltInAssertionShape {
  *    key with one is checked; rows with a NULL key column are always included, since `IN` never
  *    matches NULL while GROUP BY puts NULLs together.
  */
-export function scopedParentSubquery(
-  query: string,
-  written: WrittenRows,
-  scoping: WrittenRowsScoping = sqliteScoping,
-): string | undefined {
-  const rows = scoping.predicate(written);
-  if (rows === undefined) return undefined;
-  const q = scoping.quote;
+export function scopedParentSubquery(query: string, written: WrittenRows): string | undefined {
   const shape = builtInAssertionShape(query);
   const table = q(written.table);
+  const rows = writtenRowsPredicate(written);
   switch (shape.kind) {
     case 'row-conditions':
       return `(SELECT * FROM ${table} WHERE ${rows})`;
@@ -118,6 +84,41 @@ export function scopedParentSubquery(
       const list = columns.join(', ');
       const nulls = columns.map((c) => ` OR ${c} IS NULL`).join('');
       return `(SELECT * FROM ${table} WHERE (${list}) IN (SELECT ${list} FROM ${table} WHERE ${rows})${nulls})`;
+    }
+    case 'unknown':
+      return undefined;
+  }
+}
+
+/**
+ * The same scoped parent on PostgreSQL, which has no rowid: the rows an upsert wrote, inserted or
+ * updated, are the keys in its stage (pg_temp). Rows with a NULL key column come along as on SQLite
+ * (`IN` never matches NULL), in a branch of their own: an `OR` beside the `IN` would make PostgreSQL
+ * scan the whole table, where each branch alone is an index lookup. An append without a key cannot
+ * be found: undefined, the whole table is checked.
+ */
+export function stagedParentSubquery(
+  query: string,
+  written: WrittenRows,
+  quote: (identifier: string) => string,
+): string | undefined {
+  if (!written.stage) return undefined;
+  const shape = builtInAssertionShape(query);
+  const table = quote(written.table);
+  const stage = `pg_temp.${quote(written.stage.name)}`;
+  const anyNull = (columns: string[]) => columns.map((c) => `${c} IS NULL`).join(' OR ');
+  const keys = written.stage.keys.map(quote);
+  const keyList = keys.join(', ');
+  const writtenRows = `SELECT * FROM ${table} WHERE (${keyList}) IN (SELECT ${keyList} FROM ${stage})
+    UNION ALL SELECT * FROM ${table} WHERE ${anyNull(keys)}`;
+  switch (shape.kind) {
+    case 'row-conditions':
+      return `(${writtenRows}) AS scoped_parent`;
+    case 'unique-key': {
+      const columns = shape.columns.map(quote);
+      const list = columns.join(', ');
+      return `(SELECT * FROM ${table} WHERE (${list}) IN (SELECT ${list} FROM (${writtenRows}) AS written_rows)
+    UNION ALL SELECT * FROM ${table} WHERE ${anyNull(columns)}) AS scoped_parent`;
     }
     case 'unknown':
       return undefined;

@@ -238,6 +238,8 @@ function merge(
     execute(
       `CREATE TEMP TABLE ${stage} AS\nSELECT DISTINCT ON (${keyList}) ${list} FROM (\n${filtered}\n) AS incoming ORDER BY ${keyList}`,
     ),
+    // Statistics for the planner: without them a lookup by the staged keys may scan the whole table.
+    execute(`ANALYZE pg_temp.${stage}`),
     write(
       `INSERT INTO ${table} (${list})\nSELECT ${list} FROM pg_temp.${stage}\nON CONFLICT (${keyList}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
     ),
