@@ -131,8 +131,21 @@ function flag(condition) {
   return `CAST(CASE WHEN ${condition} THEN 1 WHEN NOT (${condition}) THEN 0 END AS INTEGER)`;
 }
 
+/**
+ * `column IN (subquery)` for a subquery that returns the few keys a run changed. PostgreSQL cannot
+ * estimate a change-sequence filter whose bound is itself a subquery, plans for a third of the table
+ * and scans it; `= ANY (ARRAY(...))` makes it look each key up in the index instead.
+ */
+function inKeys(column, subquery) {
+  return pick({
+    sqlite: `${column} IN (${subquery})`,
+    postgres: `${column} = ANY (ARRAY(${subquery}))`,
+  });
+}
+
 module.exports = {
   engine,
+  inKeys,
   addDays,
   countIf,
   flag,
