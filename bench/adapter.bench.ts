@@ -14,12 +14,11 @@
  * transaction) into temporary files, which are removed at the end.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import {
   type AsyncExecutor,
   type CompiledGraph,
@@ -31,6 +30,7 @@ import {
 } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { findProjectDir, median, round, sizeLabel } from './figures.js';
 import type { BenchFigure, BenchReport } from './report.js';
 
 const SIZES = [10_000, 100_000, 1_000_000] as const;
@@ -55,7 +55,7 @@ export class BenchSetupError extends Error {
 
 /** Measures the three figures above; takes about a minute and a few hundred MB of temporary disk. */
 export async function run(): Promise<BenchReport> {
-  const projectDir = findProjectDir();
+  const projectDir = findProjectDir(import.meta.url);
   const notes: string[] = [];
   const figures: BenchFigure[] = [];
 
@@ -89,7 +89,7 @@ export async function run(): Promise<BenchReport> {
         incremental.set(size, sized.incrementalMs);
         asserted.set(size, sized.assertedMs);
         notes.push(
-          `${label(size)}: history generated in ${round(sized.generateMs, 0)} ms, bronze built and fully checked in ${round(sized.buildMs, 0)} ms; ` +
+          `${sizeLabel(size)}: history generated in ${round(sized.generateMs, 0)} ms, bronze built and fully checked in ${round(sized.buildMs, 0)} ms; ` +
             `incremental --tags bronze run ${round(sized.assertedMs, 1)} ms, jobs_brz model step alone ${round(sized.incrementalMs, 1)} ms ` +
             `(medians of ${INCREMENTAL_RUNS}, +${NEW_JOBS_PER_RUN} jobs each)`,
         );
@@ -342,37 +342,8 @@ function expectRows(result: RunResult, rows: number): RunResult['actions'][numbe
   return action;
 }
 
-/** The repository root: the nearest folder above this module with a workflow_settings.yaml. */
-function findProjectDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'workflow_settings.yaml'))) {
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new BenchSetupError('No workflow_settings.yaml above bench/: run from the repository.');
-    dir = parent;
-  }
-  return dir;
-}
-
 function timed(fn: () => unknown): number {
   const started = performance.now();
   fn();
   return performance.now() - started;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-function label(size: number): string {
-  return size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
 }

@@ -1,18 +1,4 @@
-/**
- * The adapter on the repository's own project, on PostgreSQL (a real server started for the run, or
- * BAMBUZLED_BENCH_POSTGRES_URL): the same two questions the SQLite adapter benchmark asks.
- *  - incremental `--tags bronze` runs (what the scheduler runs after every job end) on raw histories of
- *    10k and 1M finished jobs, each after 100 more jobs finished: the cost must follow the new jobs,
- *    not the history (target 1M/10k <= 3x);
- *  - a full refresh of jobs_brz at 1M through runGraph against the very statements it ran, sent
- *    straight through node-postgres in one transaction, the floor (target <= 1.5x).
- * Histories are generated inside the server (INSERT ... SELECT over generate_series), each size in a
- * database of its own, dropped with the server at the end.
- */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import {
   type AsyncExecutor,
@@ -26,6 +12,7 @@ import {
 } from '../adapter/index.js';
 import { migratePostgresRawSchema } from '../ingestion/index.js';
 import { type PostgresServer, startPostgres } from '../test/helpers/postgres-server.js';
+import { findProjectDir, median, round, sizeLabel } from './figures.js';
 import type { BenchFigure, BenchReport } from './report.js';
 
 const SIZES = [10_000, 1_000_000] as const;
@@ -47,7 +34,7 @@ export async function run(): Promise<BenchReport> {
   try {
     const firstEngine = openEngine(given ?? server!.url);
     const compiled = await compileProject({
-      projectDir: findProjectDir(),
+      projectDir: findProjectDir(import.meta.url),
       vars: compileVarsFor(firstEngine.dialect),
     });
     if (!compiled.ok) throw new BenchSetupError(`The project does not compile: ${compiled.message}`);
@@ -88,7 +75,7 @@ export async function run(): Promise<BenchReport> {
         }
         bronze.set(size, median(times));
         notes.push(
-          `${label(size)}: history generated in ${round(generateMs, 0)} ms, bronze built and checked in ${round(buildMs, 0)} ms; ` +
+          `${sizeLabel(size)}: history generated in ${round(generateMs, 0)} ms, bronze built and checked in ${round(buildMs, 0)} ms; ` +
             `incremental --tags bronze run ${round(median(times), 1)} ms (median of ${INCREMENTAL_RUNS}, +${NEW_JOBS_PER_RUN} jobs each)`,
         );
         if (size === 1_000_000) {
@@ -244,36 +231,8 @@ function expectRows(result: RunResult, rows: number): RunResult['actions'][numbe
   return action;
 }
 
-function findProjectDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'workflow_settings.yaml'))) {
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new BenchSetupError('No workflow_settings.yaml above bench/: run from the repository.');
-    dir = parent;
-  }
-  return dir;
-}
-
 async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
   return performance.now() - started;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-function label(size: number): string {
-  return size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
 }

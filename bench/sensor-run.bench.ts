@@ -20,6 +20,7 @@ import {
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase } from '../lib/sqlite.js';
 import { BenchSetupError, insertFinishedJobs } from './adapter.bench.js';
+import { median, round, sizeLabel } from './figures.js';
 import type { BenchFigure, BenchReport } from './report.js';
 
 /** 10k and 1M; BAMBUZLED_BENCH_SENSOR_SIZES=10000,100000 measures smaller histories on a busy machine. */
@@ -72,7 +73,7 @@ export async function run(): Promise<BenchReport> {
         withJobs.set(size, median(added));
         quiet.set(size, median(none));
         notes.push(
-          `${label(size)}: first build ${Math.round(buildMs)} ms; sensor run +${NEW_JOBS} jobs ${round(median(added), 1)} ms, ` +
+          `${sizeLabel(size)}: first build ${Math.round(buildMs)} ms; sensor run +${NEW_JOBS} jobs ${round(median(added), 1)} ms, ` +
             `no new rows ${round(median(none), 1)} ms (medians of ${RUNS}); slowest actions of the last run: ${slowest}`,
         );
       } finally {
@@ -87,14 +88,14 @@ export async function run(): Promise<BenchReport> {
   const ratio = (m: Map<number, number>) => (m.get(TOP) ?? Number.NaN) / (m.get(BASE) ?? Number.NaN);
   const figures: BenchFigure[] = [
     {
-      name: `sensor run (--tags bronze --include-dependents), +${NEW_JOBS} ended jobs, ${label(TOP)} / ${label(BASE)} history`,
+      name: `sensor run (--tags bronze --include-dependents), +${NEW_JOBS} ended jobs, ${sizeLabel(TOP)} / ${sizeLabel(BASE)} history`,
       value: round(ratio(withJobs), 2),
       unit: '×',
       target: '≤ 1.5×',
       pass: ratio(withJobs) <= 1.5,
     },
     {
-      name: `sensor run with no new rows, ${label(TOP)} / ${label(BASE)} history`,
+      name: `sensor run with no new rows, ${sizeLabel(TOP)} / ${sizeLabel(BASE)} history`,
       value: round(ratio(quiet), 2),
       unit: '×',
     },
@@ -118,17 +119,4 @@ function slowestActions(result: RunResult): string {
     .slice(0, 3)
     .map((a) => `${a.name} ${Math.round(a.durationMs ?? 0)} ms`)
     .join(', ');
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function round(value: number, digits: number): number {
-  return Math.round(value * 10 ** digits) / 10 ** digits;
-}
-
-function label(size: number): string {
-  return size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
 }
