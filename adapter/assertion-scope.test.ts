@@ -65,13 +65,25 @@ describe('scopedParentSubquery', () => {
 });
 
 describe('opsMayRewriteRows', () => {
-  it('flags operations that update or replace rows, not those that add an index', () => {
-    expect(opsMayRewriteRows(['CREATE INDEX IF NOT EXISTS i ON t (a)'])).toBe(false);
-    expect(opsMayRewriteRows(['update t set a = 1'])).toBe(true);
-    expect(opsMayRewriteRows(undefined)).toBe(false);
+  it('flags operations that update or replace rows of the table, not those that add an index', () => {
+    expect(opsMayRewriteRows(['CREATE INDEX IF NOT EXISTS i ON t (a)'], 't')).toBe(false);
+    expect(opsMayRewriteRows(['update t set a = 1'], 't')).toBe(true);
+    expect(opsMayRewriteRows(['REPLACE INTO "main"."t" VALUES (1)'], 't')).toBe(true);
+    expect(opsMayRewriteRows(undefined, 't')).toBe(false);
   });
 
   it('flags a pre-operation that inserts rows, which would land below the rowid watermark', () => {
-    expect(opsMayRewriteRows(["INSERT INTO t (a) VALUES ('late')"])).toBe(true);
+    expect(opsMayRewriteRows(["INSERT INTO `shop.main.t` (a) VALUES ('late')"], 't')).toBe(true);
+  });
+
+  it('lets an upsert into another table (a watermark) keep the checks scoped', () => {
+    const watermark = `INSERT INTO \`shop.main.model_watermarks\` (model, seq) VALUES ('t', 3)
+      ON CONFLICT (model) DO UPDATE SET seq = excluded.seq`;
+    expect(opsMayRewriteRows([watermark], 't')).toBe(false);
+    expect(opsMayRewriteRows([watermark], 'model_watermarks')).toBe(true);
+  });
+
+  it('counts a write whose table it cannot read as a write of this table', () => {
+    expect(opsMayRewriteRows(['WITH x AS (SELECT 1) INSERT INTO (SELECT 1)'], 't')).toBe(true);
   });
 });

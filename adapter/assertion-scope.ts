@@ -125,12 +125,34 @@ export function stagedParentSubquery(
   }
 }
 
+/** A statement that writes rows, and the table it names (`project.schema.name`, "name", name ...). */
+const ROW_WRITE =
+  /\b(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?)\s+([`"[\]\w.-]+)/gi;
+
+/** The last part of a written table's name, unquoted, lower case: `shop.main.orders` is orders. */
+function writtenTable(identifier: string): string {
+  return (
+    identifier
+      .replace(/[`"[\]]/g, '')
+      .split('.')
+      .at(-1) ?? ''
+  ).toLowerCase();
+}
+
 /**
- * Whether incremental pre/post operations may write rows (INSERT, UPDATE, REPLACE) that the
- * written-rows predicate would not see (a pre-operation's INSERT lands below the rowid watermark, which is
- * read after it): then the table's assertions check the whole table. Conservative: an INSERT into another
- * table also counts.
+ * Whether incremental pre/post operations may write rows of the table itself (INSERT, UPDATE, REPLACE
+ * naming it) that the written-rows predicate would not see (a pre-operation's INSERT lands below the
+ * rowid watermark, which is read after it): then the table's assertions check the whole table. A write
+ * into another table (a watermark, a log) leaves this one's rows alone. Conservative: a same-named table
+ * of another schema counts, and so does a write whose target cannot be read.
  */
-export function opsMayRewriteRows(ops: readonly string[] | undefined): boolean {
-  return (ops ?? []).some((sql) => /\b(INSERT|UPDATE|REPLACE)\b/i.test(sql));
+export function opsMayRewriteRows(ops: readonly string[] | undefined, tableName: string): boolean {
+  const own = writtenTable(tableName);
+  return (ops ?? []).some((sql) => {
+    if (!/\b(INSERT|UPDATE|REPLACE)\b/i.test(sql)) return false;
+    const targets = [...sql.matchAll(ROW_WRITE)].map((m) => writtenTable(m[1] ?? ''));
+    // `ON CONFLICT ... DO UPDATE SET` names no table: it updates the row its INSERT named.
+    const tables = targets.filter((t) => t !== 'set');
+    return tables.length === 0 || tables.includes(own);
+  });
 }

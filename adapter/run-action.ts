@@ -272,7 +272,8 @@ async function noteWrites(
     if (action.kind !== 'incremental' || what.watermark === undefined) return;
     const { table } = action;
     const unscopable =
-      opsMayRewriteRows(table.incrementalPreOps) || opsMayRewriteRows(table.incrementalPostOps);
+      opsMayRewriteRows(table.incrementalPreOps, action.target.name) ||
+      opsMayRewriteRows(table.incrementalPostOps, action.target.name);
     await history.noteMerge(tx, {
       table: action.sqliteName,
       assertions: context.builtInAssertions.get(action.key) ?? [],
