@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { filamentRowValues, fileRowValues } from './filament-record-values.js';
 import type { JobRecord, JobWrite } from './job-record.js';
 import { pgRefusal, serverPlace } from './pg-refusal.js';
 import type { JobStatus } from './raw-schema.js';
@@ -252,35 +253,10 @@ export class PgRawStore implements RawStore {
       ]);
       const seq = Number(inserted.rows[0]?.seq);
       if (record.status !== null) {
-        await client.query(UPSERT_FILE, [
-          record.jobKey,
-          record.printerSerial,
-          record.status,
-          record.reason,
-          record.remotePath,
-          record.plateIndex,
-          record.predictionS,
-          record.plateWeightG,
-          record.attempts,
-          record.at,
-          seq,
-        ]);
+        await client.query(UPSERT_FILE, fileRowValues(record, seq));
       }
       for (const f of record.filaments) {
-        await client.query(UPSERT_FILAMENT, [
-          record.jobKey,
-          f.source,
-          f.slot,
-          f.amsTray,
-          f.trayMatch,
-          f.filamentType,
-          f.filamentColor,
-          f.trayInfoIdx,
-          f.usedG,
-          f.usedM,
-          record.at,
-          seq,
-        ]);
+        await client.query(UPSERT_FILAMENT, filamentRowValues(record, f, seq));
       }
       return {
         jobKey: record.jobKey,

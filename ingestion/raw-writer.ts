@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '../lib/index.js';
+import { filamentRowValues, fileRowValues } from './filament-record-values.js';
 import type { JobRecord, TimedPhase } from './job-record.js';
 import { type JobStatus, migrateRawSchema } from './raw-schema.js';
 import type { RawStore, WriteRefusal } from './raw-store.js';
@@ -130,35 +131,9 @@ export class RawWriter implements RawStore {
           record.at,
         ).lastInsertRowid,
       );
-      if (record.status !== null)
-        upsertFile.run(
-          record.jobKey,
-          record.printerSerial,
-          record.status,
-          record.reason,
-          record.remotePath,
-          record.plateIndex,
-          record.predictionS,
-          record.plateWeightG,
-          record.attempts,
-          record.at,
-          seq,
-        );
+      if (record.status !== null) upsertFile.run(...fileRowValues(record, seq));
       for (const f of record.filaments) {
-        upsertFilament.run(
-          record.jobKey,
-          f.source,
-          f.slot,
-          f.amsTray,
-          f.trayMatch,
-          f.filamentType,
-          f.filamentColor,
-          f.trayInfoIdx,
-          f.usedG,
-          f.usedM,
-          record.at,
-          seq,
-        );
+        upsertFilament.run(...filamentRowValues(record, f, seq));
       }
       return {
         jobKey: record.jobKey,
