@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ListenerConfig } from '../ingestion/config.js';
 import { type Listener, startListener } from '../ingestion/listener.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
+import { ThreadedRawStore } from '../ingestion/threaded-raw-store.js';
 import { secretRedactor } from '../lib/secret-redactor.js';
 import { openDatabase, type SqliteDatabase, setBusyTimeout } from '../lib/sqlite.js';
 import type { FarmHostMessage, FarmHostSpec, HostedPrinterInfo, PlayedJob } from '../simulator/farm-host.js';
@@ -24,7 +25,8 @@ import type { BenchFigure, BenchReport } from './report.js';
  * Knobs (environment): BAMBUZLED_FARM_PRINTERS (default 200), BAMBUZLED_FARM_PLAY_S (seconds of
  * jobs per phase, default 40), BAMBUZLED_FARM_JOB_SCALE (job length as a share of 1–2.5 min,
  * default 0.25), BAMBUZLED_FARM_PER_HOST (printers per child, default 500),
- * BAMBUZLED_FARM_SCHEDULER=0 to skip phase 2. Built only (dist/): `npm run build &&
+ * BAMBUZLED_FARM_SCHEDULER=0 to skip phase 2, BAMBUZLED_FARM_WRITER=inline to write on the listener's
+ * own thread (the synchronous RawWriter) instead of the raw writer's thread `listen` uses. Built only (dist/): `npm run build &&
  * BAMBUZLED_FARM_PRINTERS=5000 node dist/bench/farm.bench.js`.
  */
 const env = process.env;
@@ -33,6 +35,7 @@ const PLAY_MS = Number(env.BAMBUZLED_FARM_PLAY_S ?? 40) * 1000;
 const JOB_SCALE = Number(env.BAMBUZLED_FARM_JOB_SCALE ?? 0.25);
 const PER_HOST = Number(env.BAMBUZLED_FARM_PER_HOST ?? 500);
 const WITH_SCHEDULER = env.BAMBUZLED_FARM_SCHEDULER !== '0';
+const INLINE_WRITER = env.BAMBUZLED_FARM_WRITER === 'inline';
 
 const TARGET_END_TO_RAW_P99_MS = 50;
 const TARGET_STALL_MS = 100;
@@ -227,7 +230,15 @@ export async function run(): Promise<BenchReport> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const startedAt = performance.now();
-  const listener: Listener = startListener({ config, db, jobFiles: { enabled: false } });
+  // As `bambuzled listen` writes: from the raw writer's thread (or inline, to compare).
+  const store = INLINE_WRITER ? undefined : await ThreadedRawStore.open(dbPath);
+  const stalls = new StallLog();
+  const listener: Listener = startListener({
+    config,
+    db,
+    ...(store ? { store } : {}),
+    jobFiles: { enabled: false },
+  });
   const startListenerMs = performance.now() - startedAt;
   const ended = new Map<string, number[]>();
   listener.on('job-ended', (event) => {
@@ -248,7 +259,9 @@ export async function run(): Promise<BenchReport> {
   listener.handling({ reset: true });
 
   // Phase 1: the listener alone.
+  const phase1From = (performance.now() - startedAt) / 1000;
   const phase1 = await playPhase(hosts);
+  const phase1To = (performance.now() - startedAt) / 1000;
   await waitFor(() => noneLost(phase1.played), 10_000, 500);
   const jobs1 = compareJobs(reader, phase1.played);
   const endToRaw1 = endLatencies(phase1.played, ended);
@@ -393,6 +406,8 @@ export async function run(): Promise<BenchReport> {
   clearInterval(sampler);
   loop.disable();
   await listener.close();
+  await store?.close();
+  stalls.stop();
   for (const host of hosts) {
     const exited = new Promise((resolve) => host.child.once('exit', resolve));
     host.child.send({ stop: true });
@@ -465,10 +480,32 @@ export async function run(): Promise<BenchReport> {
     notes: [
       `${PRINTERS} printers in ${hosts.length} host process(es) of up to ${PER_HOST} (their peak RSS ${phase1.hostPeakRssMb} MB each at most); certificates and servers ready in ${(hostsMs / 1000).toFixed(1)} s; startListener itself took ${Math.round(startListenerMs)} ms.`,
       `Jobs of ${(60 * JOB_SCALE).toFixed(0)}–${(150 * JOB_SCALE).toFixed(0)} s (the 1–2.5 min of a farm scaled by ${JOB_SCALE}), a progress delta every 2 s while printing, ${PLAY_MS / 1000} s of jobs per phase; phase 1 played ${phase1.played.length} jobs (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${phase1.reports} reports; ${jobs1.rows} rows in jobs_raw.`,
+      `Writes: ${INLINE_WRITER ? "inline, on the listener's thread (BAMBUZLED_FARM_WRITER=inline)" : "from the raw writer's thread, as `bambuzled listen` does"}. Stalls over 200 ms, seconds after the listener started: ${stalls.summary()} (phase 1 played from ${phase1From.toFixed(1)} s to ${phase1To.toFixed(1)} s).`,
       `Peak RSS of the listener process ${Math.round(rssMb)} MB (before the listener: ${Math.round(rssBefore / 1048576)} MB). Trust on first use: every printer's certificate pinned. Job files (FTPS) off: the simulated printers have no card.`,
       ...notes,
     ],
   };
+}
+
+/** When the event loop stalled (a 20 ms interval that fired late), for the notes: what a maximum alone hides. */
+class StallLog {
+  private readonly started = performance.now();
+  private last = performance.now();
+  private readonly seen: string[] = [];
+  private readonly handle = setInterval(() => {
+    const at = performance.now();
+    const late = at - this.last - 20;
+    if (late > 200) this.seen.push(`${Math.round(late)} ms at ${((at - this.started) / 1000).toFixed(1)} s`);
+    this.last = at;
+  }, 20);
+
+  stop(): void {
+    clearInterval(this.handle);
+  }
+
+  summary(): string {
+    return this.seen.length === 0 ? 'none' : this.seen.slice(0, 12).join(', ');
+  }
 }
 
 /** For each printer, the n-th job it ended against the n-th 'job-ended' the listener emitted for it. */

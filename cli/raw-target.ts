@@ -1,5 +1,11 @@
 import { isServerUrl, withoutPassword } from '../adapter/index.js';
-import { migrateRawSchema, PgRawStore, type RawStore } from '../ingestion/index.js';
+import {
+  migrateRawSchema,
+  PgRawStore,
+  type RawStore,
+  RawThreadOpenError,
+  ThreadedRawStore,
+} from '../ingestion/index.js';
 import {
   DatabaseOpenError,
   type Logger,
@@ -11,10 +17,10 @@ import { localFilesBase } from './db-path.js';
 
 /** Where the listener writes, opened: what `listen` and `start` hand to startListener. */
 export interface RawTarget {
-  /** The listener's SQLite connection: the raw rows on SQLite; only the certificate pins on PostgreSQL. */
+  /** The listener's own SQLite connection: the certificate pins (on SQLite the raw file itself, its rows written by `store`). */
   db: SqliteDatabase;
-  /** The PostgreSQL raw store, when the spec is a server URL. */
-  store: RawStore | undefined;
+  /** Where the raw rows go: a thread writing the SQLite file, or a PostgreSQL raw store. */
+  store: RawStore;
   /** A local path the report archive and the health file are named after (the SQLite file, or one for the server). */
   localBase: string;
   /** The spec, printable (a server URL without its password). */
@@ -27,8 +33,9 @@ export interface RawTarget {
 export type RawTargetResult = { ok: true; target: RawTarget } | { ok: false; message: string };
 
 /**
- * Opens the raw layer a database spec names, for the listener. A SQLite file is opened, migrated, and
- * its busy timeout set to `busyTimeoutMs` (the listener never waits for a run's write lock). A
+ * Opens the raw layer a database spec names, for the listener. A SQLite file is opened and migrated
+ * (its busy timeout then set to `busyTimeoutMs`: the listener's own connection never waits for a
+ * run's write lock), and its raw rows written from a thread (ThreadedRawStore). A
  * postgres:// URL opens a PostgreSQL raw store and migrates it: a wrong password, a missing database
  * or a permission error is a message (the caller exits non-zero); a server that cannot be reached is
  * only a warning, since the listener keeps the reports in memory (and in its archive) and retries.
@@ -38,28 +45,41 @@ export async function openRawTarget(
   options: { busyTimeoutMs: number; logger: Logger; localDir?: string },
 ): Promise<RawTargetResult> {
   if (!isServerUrl(spec)) {
+    let db: SqliteDatabase;
     try {
-      const db = openDatabase(spec);
+      db = openDatabase(spec);
       // The migration may wait for a run's write lock; the reports that follow never do.
       migrateRawSchema(db);
       setBusyTimeout(db, options.busyTimeoutMs);
-      return {
-        ok: true,
-        target: {
-          db,
-          store: undefined,
-          localBase: spec,
-          shown: spec,
-          secrets: [],
-          close: async () => {
-            db.close();
-          },
-        },
-      };
     } catch (error) {
       if (error instanceof DatabaseOpenError) return { ok: false, message: error.message };
       throw error;
     }
+    // The raw rows are written from a thread of their own: a run's write lock, a checkpoint or an
+    // fsync then holds up that thread, never the reports. `db` keeps the certificate pins.
+    let store: ThreadedRawStore;
+    try {
+      store = await ThreadedRawStore.open(spec);
+    } catch (error) {
+      db.close();
+      if (error instanceof RawThreadOpenError)
+        return { ok: false, message: `Cannot write ${spec}: ${error.message}` };
+      throw error;
+    }
+    return {
+      ok: true,
+      target: {
+        db,
+        store,
+        localBase: spec,
+        shown: spec,
+        secrets: [],
+        close: async () => {
+          await store.close();
+          db.close();
+        },
+      },
+    };
   }
   const shown = withoutPassword(spec);
   let url: URL;

@@ -53,4 +53,5 @@ export { kitRecord, readKitJob, writeKitJob } from './raw-test-kit.js';
 export { RawWriter } from './raw-writer.js';
 export { archiveDirFor, archiveForConfig } from './report-archive.js';
 export { RestateError, restateRawLayer } from './restate.js';
+export { RawThreadOpenError, THREAD_BUSY_TIMEOUT_MS, ThreadedRawStore } from './threaded-raw-store.js';
 export { TrustConfigError, type TrustMode } from './trust.js';

@@ -84,8 +84,9 @@ export interface Listener extends EventEmitter<ListenerEvents> {
   /** How long reports took to handle (parse, state machine, write) since the start or the last reset. */
   handling(options?: { reset?: boolean }): HandlingFigures;
   /**
-   * Stops the status timer and every connection. Reports are written synchronously as they
-   * arrive, so the write in flight has finished by the time this runs; later reports are ignored.
+   * Stops the status timer and every connection, then waits until every report received is
+   * written or refused (a store that answers later: the raw writer's thread, PostgreSQL); later
+   * reports are ignored. The store itself is closed by its owner.
    */
   close(): Promise<void>;
 }

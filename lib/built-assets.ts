@@ -28,3 +28,18 @@ export function builtAssetsDir(moduleUrl: string, marker: string, what: string):
   if (!found) throw new BuiltAssetsMissingError(what, candidates);
   return found;
 }
+
+/**
+ * The built JavaScript file `name` beside the calling module (a worker thread's entry, which Node
+ * loads without the TypeScript the tests run from): dist/<stage>/name whether the caller runs from
+ * dist/<stage>/ or from the sources (vitest, after `npm run build`).
+ */
+export function builtModule(moduleUrl: string, name: string, what: string): string {
+  const here = dirname(fileURLToPath(moduleUrl));
+  const candidates = [join(here, name), join(here, '..', 'dist', basename(here), name)];
+  const found = moduleUrl.endsWith('.js')
+    ? candidates[0]!
+    : candidates.slice(1).find((file) => existsSync(file));
+  if (!found || !existsSync(found)) throw new BuiltAssetsMissingError(what, candidates);
+  return found;
+}

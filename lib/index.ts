@@ -2,7 +2,7 @@
  * Small shared helpers every stage may use: logging with secret redaction, opening SQLite files,
  * the engine-neutral row reader, and the config schema machinery. Imports no other stage.
  */
-export { BuiltAssetsMissingError, builtAssetsDir } from './built-assets.js';
+export { BuiltAssetsMissingError, builtAssetsDir, builtModule } from './built-assets.js';
 export {
   ConfigError,
   type ConfigField,

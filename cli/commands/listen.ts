@@ -66,7 +66,7 @@ export async function runListen(
     listener = startListener({
       config,
       db: raw.db,
-      ...(raw.store ? { store: raw.store } : {}),
+      store: raw.store,
       logger,
       archive: archiveForConfig(config, raw.localBase, logger),
       healthFile: listenerHealthPath(raw.localBase),

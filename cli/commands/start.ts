@@ -99,11 +99,10 @@ export async function runStart(
   const logger = consoleLogger('start', secrets);
 
   if (demo) logger.info(`demo data goes to ${engine.location}; delete it whenever you like.`);
-  // The listener keeps its own synchronous connection on this thread (SQLite). Its busy timeout is
-  // short, so that the event loop never waits long while a run (in its own process) holds the write
-  // lock: a write that loses the race fails at once and the tracker writes it again later. The raw
-  // layer's migration may wait for another process's write like any start-up step. On PostgreSQL
-  // the listener writes through a pool of its own.
+  // The listener's rows are written from a thread of its own (SQLite) or a pool (PostgreSQL): a run
+  // (in its own process) that holds the write lock makes that thread wait, never the reports. The
+  // listener's own connection (the certificate pins) has a short busy timeout for the same reason.
+  // The raw layer's migration may wait for another process's write like any start-up step.
   const opened = await openRawTarget(dbPath, {
     busyTimeoutMs: LISTENER_BUSY_TIMEOUT_MS,
     logger: consoleLogger('listen', secrets),
@@ -160,7 +159,7 @@ export async function runStart(
   const listener = startListener({
     config,
     db: raw.db,
-    ...(raw.store ? { store: raw.store } : {}),
+    store: raw.store,
     logger: listenLogger,
     archive: archiveForConfig(config, raw.localBase, listenLogger),
     healthFile: listenerHealthPath(raw.localBase),

@@ -11,17 +11,19 @@ import pg from 'pg';
 import { PgRawStore } from '../../ingestion/pg-raw-store.js';
 import { migrateRawSchema } from '../../ingestion/raw-schema.js';
 import type { RawStore } from '../../ingestion/raw-store.js';
+import { ThreadedRawStore } from '../../ingestion/threaded-raw-store.js';
 import { openDatabase, type SqliteDatabase } from '../../lib/sqlite.js';
 import { type PostgresServer, startPostgres } from './postgres-server.js';
 
-export type RawEngineName = 'sqlite' | 'postgresql';
-export const RAW_ENGINES: readonly RawEngineName[] = ['sqlite', 'postgresql'];
+/** sqlite: the synchronous RawWriter on the listener's thread; sqlite-thread: the raw writer's thread `listen` uses. */
+export type RawEngineName = 'sqlite' | 'sqlite-thread' | 'postgresql';
+export const RAW_ENGINES: readonly RawEngineName[] = ['sqlite', 'sqlite-thread', 'postgresql'];
 
 export interface RawTarget {
   engine: RawEngineName;
   /** The listener's SQLite file: the raw rows on SQLite, only the certificate pins on PostgreSQL. */
   db: SqliteDatabase;
-  /** Where the listener writes on PostgreSQL (undefined on SQLite: it writes through `db`). */
+  /** Where the listener writes: PostgreSQL, or the raw writer's thread (undefined: it writes through `db`). */
   store: RawStore | undefined;
   /** The database's URL on PostgreSQL, its file on SQLite. */
   spec: string;
@@ -53,17 +55,19 @@ export async function openRawTarget(engine: RawEngineName): Promise<RawTarget> {
   const dbPath = join(dir, 'raw.db');
   const db = openDatabase(dbPath);
   migrateRawSchema(db);
-  if (engine === 'sqlite') {
+  if (engine !== 'postgresql') {
+    const store = engine === 'sqlite-thread' ? await ThreadedRawStore.open(dbPath) : undefined;
     return {
       engine,
       db,
-      store: undefined,
+      store,
       spec: dbPath,
       rows: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[],
       openStore: () => {
         throw new Error('a second SQLite store is a second RawWriter on the file');
       },
       close: async () => {
+        await store?.close();
         db.close();
         rmSync(dir, { recursive: true, force: true });
       },
