@@ -268,6 +268,8 @@ export async function run(): Promise<BenchReport> {
   const stall1 = loop.max / 1e6;
   const handling1 = listener.handling({ reset: true });
   const rssMb = (peakRss - 0) / 1048576;
+  global.gc?.();
+  const memory = process.memoryUsage();
   loop.reset();
 
   // Phase 2: the scheduler beside it, in its own process, on the same file.
@@ -481,11 +483,13 @@ export async function run(): Promise<BenchReport> {
       `${PRINTERS} printers in ${hosts.length} host process(es) of up to ${PER_HOST} (their peak RSS ${phase1.hostPeakRssMb} MB each at most); certificates and servers ready in ${(hostsMs / 1000).toFixed(1)} s; startListener itself took ${Math.round(startListenerMs)} ms.`,
       `Jobs of ${(60 * JOB_SCALE).toFixed(0)}–${(150 * JOB_SCALE).toFixed(0)} s (the 1–2.5 min of a farm scaled by ${JOB_SCALE}), a progress delta every 2 s while printing, ${PLAY_MS / 1000} s of jobs per phase; phase 1 played ${phase1.played.length} jobs (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${phase1.reports} reports; ${jobs1.rows} rows in jobs_raw.`,
       `Writes: ${INLINE_WRITER ? "inline, on the listener's thread (BAMBUZLED_FARM_WRITER=inline)" : "from the raw writer's thread, as `bambuzled listen` does"}. Stalls over 200 ms, seconds after the listener started: ${stalls.summary()} (phase 1 played from ${phase1From.toFixed(1)} s to ${phase1To.toFixed(1)} s).`,
-      `Peak RSS of the listener process ${Math.round(rssMb)} MB (before the listener: ${Math.round(rssBefore / 1048576)} MB). Trust on first use: every printer's certificate pinned. Job files (FTPS) off: the simulated printers have no card.`,
+      `Peak RSS of the listener process ${Math.round(rssMb)} MB (before the listener: ${Math.round(rssBefore / 1048576)} MB; after phase 1 and a GC: RSS ${mb(memory.rss)} MB, JS heap ${mb(memory.heapUsed)} MB, buffers ${mb(memory.arrayBuffers)} MB, other external ${mb(memory.external - memory.arrayBuffers)} MB). Trust on first use: every printer's certificate pinned. Job files (FTPS) off: the simulated printers have no card.`,
       ...notes,
     ],
   };
 }
+
+const mb = (bytes: number) => Math.round(bytes / 1048576);
 
 /** When the event loop stalled (a 20 ms interval that fired late), for the notes: what a maximum alone hides. */
 class StallLog {
