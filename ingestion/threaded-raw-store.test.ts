@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import { migrateRawSchema } from './raw-schema.js';
@@ -133,6 +134,19 @@ describe('the raw writer thread', () => {
     mkdirSync(folder);
     await expect(ThreadedRawStore.open(folder)).rejects.toBeInstanceOf(RawThreadOpenError);
     await expect(ThreadedRawStore.open(folder)).rejects.toThrow(/a-folder/);
+  });
+
+  it('starts a new thread when its thread dies, and refuses only what was asked of the dead one', async () => {
+    const store = await open();
+    expect(await store.write(startOf(1))).toHaveLength(1);
+    // What a crash of the thread (an out-of-memory, a bug) looks like from the listener's side.
+    const { worker } = (store as unknown as { thread: { worker: Worker } }).thread;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    await worker.terminate();
+    await exited;
+    expect(await store.write(startOf(2))).toHaveLength(1);
+    expect(await store.keyTaken('job-1')).toBe(true);
+    expect(other.prepare('SELECT COUNT(*) FROM jobs_raw').pluck().get()).toBe(2);
   });
 
   it('answers what was asked before close, and refuses what comes after as unavailable', async () => {

@@ -5,7 +5,7 @@
  * its busy timeout), not the reports of 5,000 printers. Every call answers later, in order; a
  * refusal (busy past the timeout, a full disk, a read-only file) is data the tracker retries.
  */
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { builtModule } from '../lib/index.js';
 import type { JobRecord } from './job-record.js';
 import type { Awaitable, RawStore, WriteRefusal } from './raw-store.js';
@@ -42,47 +42,53 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+type ThreadMessage = RawReply[] | { closed: true };
+
+/** One running thread and our end of its channel. */
+interface Thread {
+  worker: Worker;
+  port: MessagePort;
+}
+
+/** Starts a thread on the file and waits until it has opened it (or says why it could not). */
+async function startThread(settings: RawThreadSettings): Promise<Thread> {
+  const { port1, port2 } = new MessageChannel();
+  const script = builtModule(import.meta.url, 'raw-writer-thread.js', "The raw writer's thread");
+  const worker = new Worker(script, { workerData: { ...settings, port: port2 }, transferList: [port2] });
+  const start = await new Promise<RawThreadStart>((resolve, reject) => {
+    port1.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new RawThreadOpenError(`the raw writer's thread exited (${code})`)));
+  });
+  if (!start.ready) {
+    await worker.terminate();
+    throw new RawThreadOpenError(start.message);
+  }
+  return { worker, port: port1 };
+}
+
 export class ThreadedRawStore implements RawStore {
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
-  private stopped: string | null = null;
+  private thread: Thread | null = null;
+  private starting: Promise<Thread> | null = null;
   private closing: Promise<void> | undefined;
 
   private constructor(
     readonly location: string,
-    private readonly worker: Worker,
-    private readonly port: MessagePort,
+    private readonly settings: RawThreadSettings,
+    thread: Thread,
   ) {
-    port.on('message', (message: RawReply[] | { closed: true }) => {
-      if (!Array.isArray(message)) return;
-      for (const reply of message) this.settle(reply);
-    });
-    // A bug in the thread (an exception) or its end: every call waiting is refused, none hangs.
-    worker.on('error', (error) => this.stop(`the raw writer's thread failed (${error.message})`));
-    worker.on('exit', () => this.stop("the raw writer's thread stopped"));
+    this.attach(thread);
   }
 
   /** Starts the thread on the SQLite file `path` (migrated by the caller or here) and waits until it is ready. */
   static async open(path: string, options: { busyTimeoutMs?: number } = {}): Promise<ThreadedRawStore> {
-    const { port1, port2 } = new MessageChannel();
     const settings: RawThreadSettings = {
       path,
       busyTimeoutMs: options.busyTimeoutMs ?? THREAD_BUSY_TIMEOUT_MS,
     };
-    const script = builtModule(import.meta.url, 'raw-writer-thread.js', "The raw writer's thread");
-    const worker = new Worker(script, { workerData: { ...settings, port: port2 }, transferList: [port2] });
-    const start = await new Promise<RawThreadStart>((resolve, reject) => {
-      port1.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) =>
-        reject(new RawThreadOpenError(`the raw writer's thread exited (${code})`)),
-      );
-    });
-    if (!start.ready) {
-      await worker.terminate();
-      throw new RawThreadOpenError(start.message);
-    }
-    return new ThreadedRawStore(path, worker, port1);
+    return new ThreadedRawStore(path, settings, await startThread(settings));
   }
 
   write(report: ReportWrite): Awaitable<WrittenTransition[]> {
@@ -116,29 +122,64 @@ export class ThreadedRawStore implements RawStore {
     return error instanceof RawThreadRefusal ? error.refusal : null;
   }
 
-  /** Answers what was asked before, closes the database and ends the thread. */
+  /** Answers what was asked before close, closes the database and ends the thread. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.stopped === null) {
-        const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-        this.port.postMessage({ close: true });
-        await exited;
-      }
-      this.port.close();
+      const thread = this.thread ?? (await this.starting?.catch(() => null)) ?? null;
+      if (!thread) return;
+      const exited = new Promise((resolve) => thread.worker.once('exit', resolve));
+      thread.port.postMessage({ close: true });
+      await exited;
+      thread.port.close();
     })();
     return this.closing;
   }
 
+  private attach(thread: Thread): void {
+    this.thread = thread;
+    thread.port.on('message', (message: ThreadMessage) => this.received(message));
+    // A bug in the thread (an exception) or its end: every call waiting is refused, none hangs,
+    // and the next call starts a new thread (the tracker retries what was refused).
+    thread.worker.once('error', (error) =>
+      this.lost(thread, `the raw writer's thread failed (${error.message})`),
+    );
+    thread.worker.once('exit', () => this.lost(thread, "the raw writer's thread stopped"));
+  }
+
   private call(request: RawCall): Promise<unknown> {
-    if (this.stopped !== null || this.closing) {
-      const message = this.stopped ?? 'the raw store is closed';
-      return Promise.reject(new RawThreadRefusal({ kind: 'unavailable', message }));
-    }
+    if (this.closing) return Promise.reject(unavailable('the raw store is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.port.postMessage({ ...request, id } as RawRequest);
+      const message = { ...request, id } as RawRequest;
+      if (this.thread) {
+        this.thread.port.postMessage(message);
+        return;
+      }
+      this.starting ??= startThread(this.settings).then(
+        (thread) => {
+          this.starting = null;
+          this.attach(thread);
+          return thread;
+        },
+        (error: unknown) => {
+          this.starting = null;
+          throw error;
+        },
+      );
+      this.starting.then(
+        (thread) => thread.port.postMessage(message),
+        (error: unknown) => {
+          this.waiting.delete(id);
+          reject(unavailable(error instanceof Error ? error.message : String(error)));
+        },
+      );
     });
+  }
+
+  private received(message: ThreadMessage): void {
+    if (!Array.isArray(message)) return;
+    for (const reply of message) this.settle(reply);
   }
 
   private settle(reply: RawReply): void {
@@ -151,11 +192,21 @@ export class ThreadedRawStore implements RawStore {
     else waiting.reject(new Error(reply.message));
   }
 
-  private stop(reason: string): void {
-    this.stopped ??= reason;
+  private lost(thread: Thread, reason: string): void {
+    if (this.thread !== thread) return;
+    this.thread = null;
+    // Replies the thread sent before it ended may still wait on the channel: they are answers,
+    // not refusals (a write refused here would be written twice when the tracker retries it).
+    for (let next = receiveMessageOnPort(thread.port); next; next = receiveMessageOnPort(thread.port)) {
+      this.received(next.message as ThreadMessage);
+    }
     for (const [id, waiting] of this.waiting) {
       this.waiting.delete(id);
-      waiting.reject(new RawThreadRefusal({ kind: 'unavailable', message: reason }));
+      waiting.reject(unavailable(reason));
     }
   }
+}
+
+function unavailable(message: string): RawThreadRefusal {
+  return new RawThreadRefusal({ kind: 'unavailable', message });
 }
