@@ -20,10 +20,18 @@ describe('hideMachinePaths', () => {
     const hidden = pathReplacements({ projectDir: '/app', files: ['/data/print_history.db'] });
     expect(
       hideMachinePaths(
-        { error: 'in /app/definitions/x.sqlx, /application and /apple; /data/print_history.db is locked' },
+        {
+          error:
+            'in /app/definitions/x.sqlx, /application and /apple; /data/print_history.db is locked ' +
+            '(/data/print_history.db-wal, /data/print_history.db.listener.json)',
+        },
         hidden,
       ),
-    ).toEqual({ error: 'in app/definitions/x.sqlx, /application and /apple; print_history.db is locked' });
+    ).toEqual({
+      error:
+        'in app/definitions/x.sqlx, /application and /apple; print_history.db is locked ' +
+        '(print_history.db-wal, print_history.db.listener.json)',
+    });
   });
 
   it('walks arrays and objects and leaves other values alone', () => {

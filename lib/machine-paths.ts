@@ -46,10 +46,10 @@ export function pathReplacements(places: {
  */
 export function hideMachinePaths<T>(value: T, replacements: readonly PathReplacement[]): T {
   if (!replacements.length) return value;
-  // A path ends where a name cannot go on: `/app` is replaced in `/app/x.sqlx`, not in `/apple`.
+  // A path is replaced where no letter or digit goes on after it: `/app` in `/app/x.sqlx` and a file
+  // in `history.db-wal` or `history.db.listener.json` (its own side files), but not in `/apple`.
   const patterns = replacements.map(
-    ([from, to]) =>
-      [new RegExp(`${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-])`, 'g'), to] as const,
+    ([from, to]) => [new RegExp(`${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\w)`, 'g'), to] as const,
   );
   const walk = (item: unknown): unknown => {
     if (typeof item === 'string') {
