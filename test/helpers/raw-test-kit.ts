@@ -18,8 +18,8 @@ export type KitJob = Pick<JobRecord, 'jobKey' | 'status' | 'startedAt'> & Partia
 /**
  * The full record the writer takes: the listener's new job (job-record.ts's newJob), with what the
  * kit job says. The phase timings stay NULL unless given, as on a row the listener wrote before it
- * tracked phases: the models fall back to the job's duration then, and the fixtures' jobs have no
- * phase history to replay.
+ * counted phases (jobs_raw's column docs): the fixtures' jobs have no phase history to replay, so
+ * jobs_slv's phase seconds are NULL for them rather than a made-up 0.
  */
 export function kitRecord(job: KitJob): JobRecord {
   return {
