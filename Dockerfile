@@ -10,8 +10,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && npm rebuild better-sqlite3 protobufjs
 COPY tsconfig.json tsconfig.build.json ./
+# No bench/ and no test/: the benchmarks and test kits build apart (tsconfig.bench.json, dist-bench/).
 COPY adapter ./adapter
-COPY bench ./bench
 COPY cli ./cli
 COPY docs-site ./docs-site
 COPY ingestion ./ingestion

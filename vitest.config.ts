@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
+    exclude: ['node_modules/**', 'dist/**', 'dist-bench/**'],
     // Deadlines against a hang, not expectations of speed: on two loaded cores a test that starts a
     // child process, a browser or a server took over 30 s (speed is measured in bench/, never here).
     testTimeout: 120_000,

@@ -26,8 +26,9 @@ import type { BenchFigure, BenchReport } from './report.js';
  * jobs per phase, default 40), BAMBUZLED_FARM_JOB_SCALE (job length as a share of 1–2.5 min,
  * default 0.25), BAMBUZLED_FARM_PER_HOST (printers per child, default 500),
  * BAMBUZLED_FARM_SCHEDULER=0 to skip phase 2, BAMBUZLED_FARM_WRITER=inline to write on the listener's
- * own thread (the synchronous RawWriter) instead of the raw writer's thread `listen` uses. Built only (dist/): `npm run build &&
- * BAMBUZLED_FARM_PRINTERS=5000 node dist/bench/farm.bench.js`.
+ * own thread (the synchronous RawWriter) instead of the raw writer's thread `listen` uses. Built only
+ * (dist-bench/): `npm run build && npm run build:bench && BAMBUZLED_FARM_PRINTERS=5000 node
+ * dist-bench/bench/farm.bench.js`.
  */
 const env = process.env;
 const PRINTERS = Number(env.BAMBUZLED_FARM_PRINTERS ?? 200);
@@ -174,7 +175,9 @@ function compareJobs(db: SqliteDatabase, played: readonly PlayedJob[]) {
 
 export async function run(): Promise<BenchReport> {
   if (!import.meta.url.endsWith('.js')) {
-    throw new Error('The farm benchmark runs built: npm run build && node dist/bench/farm.bench.js');
+    throw new Error(
+      'The farm benchmark runs built: npm run build && npm run build:bench && node dist-bench/bench/farm.bench.js',
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'bambuzled-bench-farm-'));
   const dbPath = join(dir, 'farm.db');
@@ -528,7 +531,7 @@ function endLatencies(played: readonly PlayedJob[], ended: Map<string, number[]>
   return latencies;
 }
 
-// `node dist/bench/farm.bench.js`: the farm alone, printed as JSON (bench/index.ts runs it as `farm`).
+// `node dist-bench/bench/farm.bench.js`: the farm alone, printed as JSON (bench/index.ts runs it as `farm`).
 if (process.argv[1] !== undefined && import.meta.url === `file://${process.argv[1]}`) {
   console.log(JSON.stringify(await run(), null, 2));
   process.exit(0);

@@ -24,7 +24,7 @@ import type { BenchReport } from './report.js';
  * How many reports per second one listener process takes from N simulated printers through the
  * real local TLS broker, with every transition written, against a floor measured in the same run:
  * the same kind of payloads parsed, merged and written by the same trackers in a loop, no network.
- * Built (dist/), the broker and the printers run in a child process, so that the rate and the peak
+ * Built (dist-bench/), the broker and the printers run in a child process, so that the rate and the peak
  * RSS are the listener's own; from the TypeScript sources they share the process.
  */
 const SPEC: LoadSpec = { printers: 8, jobsPerPrinter: 12, noisePerStep: 60 };

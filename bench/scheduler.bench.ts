@@ -5,8 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { compileProject, openEngine } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
-import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
 import { createScheduler } from '../scheduler/scheduler.js';
+import { RawLayerWriter, writeSensorProject } from '../test/helpers/sensor-sandbox.js';
 import type { BenchReport } from './report.js';
 
 const JOBS = 20;

@@ -8,7 +8,8 @@ import {
   openEngine,
   type Statements,
 } from '../adapter/index.js';
-import { databaseShownAs, hideMachinePaths, pathReplacements } from './machine-paths.js';
+import { hideMachinePaths } from '../lib/index.js';
+import { databaseShownAs, docsPathReplacements } from './machine-paths.js';
 
 /** What the database holds for one action: the catalog half of the docs' data. */
 export interface DocsCatalogEntry {
@@ -124,7 +125,9 @@ export async function readCatalogSnapshot(
     ...(lastRestatement ? { lastRestatement } : {}),
   };
   // Engine and run errors may quote the database's path; the pages name it by its file name.
-  return options.dbPath ? hideMachinePaths(catalog, pathReplacements({ dbPath: options.dbPath })) : catalog;
+  return options.dbPath
+    ? hideMachinePaths(catalog, docsPathReplacements({ dbPath: options.dbPath }))
+    : catalog;
 }
 
 /** The newest row of raw_restatements (the listener's raw layer), if the table exists and has one. */
@@ -188,7 +191,7 @@ export async function readCatalogFile(
   } catch (error) {
     const reason = hideMachinePaths(
       error instanceof Error ? error.message : String(error),
-      pathReplacements({ dbPath }),
+      docsPathReplacements({ dbPath }),
     );
     return emptyCatalog('error', shown, `Cannot read the catalog from ${shown}: ${reason}`, now);
   } finally {

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { AsyncExecutor, CompilationError, CompiledGraph, CompileOverrides } from '../adapter/index.js';
+import { hideMachinePaths } from '../lib/index.js';
 import { type DocsCatalog, emptyCatalog, readCatalogSnapshot } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel } from './docs-model.js';
 import { layoutSite } from './layout.js';
-import { hideMachinePaths, pathReplacements } from './machine-paths.js';
+import { docsPathReplacements } from './machine-paths.js';
 import { siteAssetFiles } from './site-assets.js';
 import { type DocsSiteData, dataScript } from './site-data.js';
 
@@ -83,7 +84,7 @@ export async function buildSiteData(
   // The site may be shared: no absolute path of this machine in it (compiler messages quote them).
   return hideMachinePaths(
     data,
-    pathReplacements({
+    docsPathReplacements({
       ...(options.projectDir ? { projectDir: options.projectDir } : {}),
       ...(options.dbPath ? { dbPath: options.dbPath } : {}),
     }),

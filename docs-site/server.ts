@@ -14,6 +14,7 @@ import {
   contentSecurityPolicy,
   createGuardedServer,
   type GuardSettings,
+  hideMachinePaths,
   type Logger,
   type MachineNames,
   sendPlain,
@@ -22,7 +23,7 @@ import { readCatalogFile } from './catalog-snapshot.js';
 import { type DocsAdapter, defaultDocsAdapter } from './docs-adapter.js';
 import { buildDocsModel, type DocsModel } from './docs-model.js';
 import { type LineageLayout, layoutSite } from './layout.js';
-import { hideMachinePaths, pathReplacements } from './machine-paths.js';
+import { docsPathReplacements } from './machine-paths.js';
 import { contentTypeOf, type SiteFile, siteAssetFiles } from './site-assets.js';
 import { type DocsSiteData, dataScript } from './site-data.js';
 
@@ -97,7 +98,7 @@ export async function serveDocs(options: ServeDocsOptions): Promise<DocsServer> 
   const dbPath = isServerUrl(options.dbPath) ? options.dbPath : resolve(options.dbPath);
   const assets = new Map<string, SiteFile>(siteAssetFiles().map((file) => [`/${file.path}`, file]));
   // The pages name the project and the database; they never show this machine's folders.
-  const hidden = pathReplacements({ projectDir: options.projectDir, dbPath });
+  const hidden = docsPathReplacements({ projectDir: options.projectDir, dbPath });
 
   let lastGood: CompiledSite | undefined;
   let lastKey = '';

@@ -49,7 +49,6 @@ export {
   POSTGRES_RAW_SCHEMA,
 } from './raw-schema-postgres.js';
 export type { RawStore, WriteRefusal } from './raw-store.js';
-export { kitRecord, readKitJob, writeKitJob } from './raw-test-kit.js';
 export { RawWriter } from './raw-writer.js';
 export { archiveDirFor, archiveForConfig } from './report-archive.js';
 export { RestateError, restateRawLayer } from './restate.js';

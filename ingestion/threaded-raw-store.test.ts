@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
+import { kitRecord } from '../test/helpers/raw-test-kit.js';
 import { migrateRawSchema } from './raw-schema.js';
-import { kitRecord } from './raw-test-kit.js';
 import type { ReportWrite } from './raw-write-types.js';
 import { RawThreadOpenError, ThreadedRawStore } from './threaded-raw-store.js';
 

@@ -1,6 +1,7 @@
 /**
  * Small shared helpers every stage may use: logging with secret redaction, opening SQLite files,
- * the engine-neutral row reader, and the config schema machinery. Imports no other stage.
+ * the engine-neutral row reader, the config schema machinery, and the pages' path hiding.
+ * Imports no other stage.
  */
 export { BuiltAssetsMissingError, builtAssetsDir, builtModule } from './built-assets.js';
 export {
@@ -38,6 +39,7 @@ export {
   redactSecrets,
   secretRedactor,
 } from './logger.js';
+export { hideMachinePaths, type PathReplacement, pathReplacements, projectShownAs } from './machine-paths.js';
 export { isMissingTable, type QueryRows } from './query-rows.js';
 export { DatabaseOpenError, openDatabase, type SqliteDatabase, setBusyTimeout } from './sqlite.js';
 export { describeSqliteFailure } from './sqlite-failures.js';

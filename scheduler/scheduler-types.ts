@@ -141,6 +141,11 @@ export interface Scheduler {
   /** Sets the cursor (default 0: every ended job is handled again by the next evaluation). */
   resetCursor(to?: number): Promise<{ before: number; after: number }>;
   status(): Promise<SchedulerStatus>;
+  /**
+   * Where this scheduler's project and database live, as given (a SQLite path, or a server URL
+   * without its password): the status page hides them behind their names.
+   */
+  readonly places: { projectDir: string; database: string };
   ticks(limit?: number): Promise<TickRecord[]>;
   /** The control connection (the status page reads through it). */
   control(): Promise<AsyncExecutor>;

@@ -324,6 +324,10 @@ class SensorScheduler implements Scheduler {
     };
   }
 
+  get places(): { projectDir: string; database: string } {
+    return { projectDir: this.options.projectDir, database: this.engine.location };
+  }
+
   async ticks(limit = 50): Promise<TickRecord[]> {
     return (await this.parts()).store.ticks(limit);
   }

@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AsyncExecutor, RunHistory } from '../adapter/index.js';
+import { type AsyncExecutor, isServerUrl, type RunHistory } from '../adapter/index.js';
 import {
   checkPost,
   checkToken,
   contentSecurityPolicy,
   createGuardedServer,
   type GuardSettings,
+  hideMachinePaths,
   type Logger,
   type MachineNames,
+  type PathReplacement,
+  pathReplacements,
+  projectShownAs,
 } from '../lib/index.js';
 import { chartLibrary } from './chart-library.js';
 import { ProjectCompileError, RunLockLostError, SchedulerBusyError, SchedulerConfigError } from './errors.js';
@@ -77,17 +81,21 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65_535) {
     throw new SchedulerConfigError(`The port ${requestedPort} is not valid; use a number from 1 to 65535.`);
   }
+  const hidden = machinePaths(options.scheduler);
   // The shared HTTP layer refuses foreign Host names and sets the security headers on every answer.
   const { server } = createGuardedServer({
     host,
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
     ...(options.machine ? { machine: options.machine } : {}),
     ...(options.token ? { token: options.token } : {}),
-    handle: (request, response, guard) => handle(request, response, options, guard),
+    handle: (request, response, guard) =>
+      handle(request, response, options, guard, (status, payload) =>
+        sendJson(response, status, hideMachinePaths(payload, hidden)),
+      ),
     onError: (error, _request, response) => {
       const status = error instanceof HttpError ? error.status : statusOf(error);
       if (status >= 500) options.logger?.error(`status page: ${messageOf(error)}`);
-      sendJson(response, status, { error: messageOf(error) });
+      sendJson(response, status, hideMachinePaths({ error: messageOf(error) }, hidden));
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -110,11 +118,24 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   };
 }
 
+/**
+ * The machine's paths the answers must not show, as their names: the project folder and a SQLite
+ * file (run errors and compile messages quote them). A server's URL comes without its password already.
+ */
+function machinePaths(scheduler: Scheduler): PathReplacement[] {
+  const { projectDir, database } = scheduler.places;
+  return pathReplacements({ projectDir, files: isServerUrl(database) ? [] : [database] });
+}
+
+/** Sends a JSON answer, the machine's paths hidden. */
+type Send = (status: number, payload: unknown) => void;
+
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   options: StatusServerOptions,
   guard: GuardSettings,
+  send: Send,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://status.invalid');
   const path = url.pathname;
@@ -150,13 +171,9 @@ async function handle(
   if (path.startsWith('/server/history/')) {
     // Moonraker's history API: its own error shape, the same token as the rest of the API.
     const token = checkToken(request.headers, guard);
-    if (!token.ok) return sendJson(response, token.status, moonrakerError(token.status, token.message));
+    if (!token.ok) return send(token.status, moonrakerError(token.status, token.message));
     if (method !== 'GET') {
-      return sendJson(
-        response,
-        405,
-        moonrakerError(405, `${method} is not supported here: the history is read-only.`),
-      );
+      return send(405, moonrakerError(405, `${method} is not supported here: the history is read-only.`));
     }
     const executor = options.executor ?? (await options.scheduler.control());
     const answer = await answerHistory(
@@ -165,7 +182,7 @@ async function handle(
       (sql, params) => executor.query(sql, params),
       options.now?.() ?? new Date(),
     );
-    return sendJson(response, answer.status, answer.body);
+    return send(answer.status, answer.body);
   }
   if (!path.startsWith('/api/')) throw new HttpError(404, `Nothing at ${path}. The status page is at /.`);
   refuseUnless(checkToken(request.headers, guard));
@@ -181,8 +198,12 @@ async function handle(
     const limit = clampLimit(url.searchParams.get('limit'));
     if (path === '/api/status') {
       const sensor = await scheduler.status();
-      sendJson(response, 200, {
-        sensor: { ...sensor, selectionFlags: selectionFlags(sensor.selection) },
+      send(200, {
+        sensor: {
+          ...sensor,
+          projectDir: projectShownAs(sensor.projectDir),
+          selectionFlags: selectionFlags(sensor.selection),
+        },
         assertions: await assertionResults(history),
         listener: options.listenerHealthFile
           ? listenerWrites(options.listenerHealthFile, options.now?.() ?? new Date())
@@ -195,7 +216,7 @@ async function handle(
         ...run,
         flags: selectionFlags(run.selection, run.fullRefresh),
       }));
-      sendJson(response, 200, { runs });
+      send(200, { runs });
       return;
     }
     const runMatch = /^\/api\/runs\/(\d+)$/.exec(path);
@@ -203,11 +224,11 @@ async function handle(
       const run = await history.getRun(Number(runMatch[1]));
       if (!run)
         throw new HttpError(404, `There is no run ${runMatch[1]} in the history (it may have been pruned).`);
-      sendJson(response, 200, { run: { ...run, flags: selectionFlags(run.selection, run.fullRefresh) } });
+      send(200, { run: { ...run, flags: selectionFlags(run.selection, run.fullRefresh) } });
       return;
     }
     if (path === '/api/ticks') {
-      sendJson(response, 200, { ticks: await scheduler.ticks(limit) });
+      send(200, { ticks: await scheduler.ticks(limit) });
       return;
     }
     if (path === '/api/history') {
@@ -217,19 +238,19 @@ async function handle(
       });
       // Drawn at the width the page shows it (its card's), so that the labels keep their size.
       const width = clampNumber(url.searchParams.get('width'), { min: 320, max: 2400, fallback: 640 });
-      sendJson(response, 200, { days, svg: renderJobsChart(days, { width, height: 180 }) });
+      send(200, { days, svg: renderJobsChart(days, { width, height: 180 }) });
       return;
     }
     if (path === '/api/jobs') {
-      sendJson(response, 200, await recentJobs(reader, { limit: Math.min(limit, 200) }));
+      send(200, await recentJobs(reader, { limit: Math.min(limit, 200) }));
       return;
     }
     if (path === '/api/owners') {
-      sendJson(response, 200, await ownersFigures(reader.query, { jobs: Math.min(limit, 100) }));
+      send(200, await ownersFigures(reader.query, { jobs: Math.min(limit, 100) }));
       return;
     }
     if (path === '/api/printers') {
-      sendJson(response, 200, {
+      send(200, {
         printers: await printersSeen(reader, options.now ? { now: options.now() } : {}),
       });
       return;
@@ -242,7 +263,7 @@ async function handle(
   const body = await readJson(request);
   if (path === '/api/run') {
     const run = await scheduler.runNow(runRequestOf(body));
-    sendJson(response, 200, { run });
+    send(200, { run });
     return;
   }
   if (path === '/api/run/cancel') {
@@ -250,24 +271,24 @@ async function handle(
     if (!(await scheduler.cancel('cancelled from the status page'))) {
       throw new HttpError(409, 'No run is in progress in this scheduler, so there is nothing to cancel.');
     }
-    sendJson(response, 200, { cancelled: true });
+    send(200, { cancelled: true });
     return;
   }
   if (path === '/api/sensor/reset') {
     const to = body.to === undefined || body.to === null || body.to === '' ? 0 : Number(body.to);
     if (!Number.isInteger(to) || to < 0) throw new HttpError(400, 'The cursor must be a whole number ≥ 0.');
-    sendJson(response, 200, await scheduler.resetCursor(to));
+    send(200, await scheduler.resetCursor(to));
     return;
   }
   if (path === '/api/sensor/start') {
     scheduler.start();
-    sendJson(response, 200, { state: (await scheduler.status()).state });
+    send(200, { state: (await scheduler.status()).state });
     return;
   }
   if (path === '/api/sensor/stop') {
     // Pauses the sensor; a run in flight finishes ("Cancel run" is the way to stop one).
     await scheduler.stop({ cancelRun: false });
-    sendJson(response, 200, { state: (await scheduler.status()).state });
+    send(200, { state: (await scheduler.status()).state });
     return;
   }
   throw new HttpError(404, `No API at POST ${path}.`);

@@ -1,21 +1,24 @@
 // Builds the pages' browser code (part of `npm run build`, after tsc): each entry is a TypeScript ES
 // module graph that esbuild bundles into one classic script (IIFE), because a page opened from disk
 // (file://) may not load ES modules; the docs site's static files are copied beside its bundle, so
-// that dist/ holds everything `bambuzled docs generate` writes and the status page serves.
+// that dist/ holds everything `bambuzled docs generate` writes and the status page serves. The out dir
+// is the first argument (default dist): `npm run bench` bundles them into dist-bench/ too, whose
+// compiled modules look for their assets beside themselves.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = process.argv[2] ?? 'dist';
 
 const bundles = [
-  { entry: 'docs-site/browser/app.ts', out: 'dist/docs-site/assets/app.js' },
-  { entry: 'scheduler/browser/status-page.ts', out: 'dist/scheduler/assets/status-page.js' },
+  { entry: 'docs-site/browser/app.ts', out: `${out}/docs-site/assets/app.js` },
+  { entry: 'scheduler/browser/status-page.ts', out: `${out}/scheduler/assets/status-page.js` },
 ];
 const copies = [
-  { from: 'docs-site/assets/index.html', to: 'dist/docs-site/assets/index.html' },
-  { from: 'docs-site/assets/style.css', to: 'dist/docs-site/assets/style.css' },
+  { from: 'docs-site/assets/index.html', to: `${out}/docs-site/assets/index.html` },
+  { from: 'docs-site/assets/style.css', to: `${out}/docs-site/assets/style.css` },
 ];
 
 for (const bundle of bundles) {

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { compileProject, openEngine, type RunSummary } from '../adapter/index.js';
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
-import { RawLayerWriter, writeSensorProject } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler } from '../scheduler/scheduler.js';
+import { RawLayerWriter, writeSensorProject } from './helpers/sensor-sandbox.js';
 
 const repo = resolve(import.meta.dirname, '..');
 let projectDir: string;

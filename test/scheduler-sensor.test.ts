@@ -11,9 +11,9 @@ import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
 import type { Timers } from '../scheduler/change-watcher.js';
 import { RunLockLostError, SchedulerBusyError, SchedulerConfigError } from '../scheduler/errors.js';
-import { RawLayerWriter, writeSensorProject, writeSlowAction } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler, type SchedulerOptions } from '../scheduler/scheduler.js';
 import type { TickRecord } from '../scheduler/sensor-store.js';
+import { RawLayerWriter, writeSensorProject, writeSlowAction } from './helpers/sensor-sandbox.js';
 
 let projectDir: string;
 /** The sensor project plus an action downstream of jobs_brz that runs until it is cancelled. */

@@ -9,11 +9,11 @@ import { compileProject, openEngine, type RunSummary } from '../adapter/index.js
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { recordingLogger } from '../lib/logger.js';
 import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
-import { RawLayerWriter, writeSensorProject, writeSlowAction } from '../scheduler/sandbox.js';
 import { type Cron, createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { startScheduleService } from '../scheduler/service.js';
 import { type StatusServer, startStatusServer } from '../scheduler/status-server.js';
 import { launchChromium, screenshotPath } from './helpers/browser.js';
+import { RawLayerWriter, writeSensorProject, writeSlowAction } from './helpers/sensor-sandbox.js';
 
 const neverCron: Cron = {
   schedule: () => ({ stop: () => undefined, getNextRun: () => new Date('2026-11-27T12:00:30.000Z') }),

@@ -1,7 +1,7 @@
 /**
  * Builds raw-layer rows (jobs_raw, job_events_raw, printers_raw) from recorded printer payloads, for
  * tests of the Dataform project, and writes them through the listener's own RawWriter (with its job
- * keys, hex codes and change sequence: ingestion/raw-test-kit.ts), so that the models are tested on
+ * keys, hex codes and change sequence: test/helpers/raw-test-kit.ts), so that the models are tested on
  * rows the listener writes. It takes the job's
  * fields from the payload (subtask_name, gcode_file, total_layer_num, the active tray's filament, ...)
  * and the lifecycle (status, times) from the caller, since a single report does not carry them.
@@ -11,9 +11,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintJobKey } from '../../ingestion/job-key.js';
 import type { JobStatus } from '../../ingestion/raw-schema.js';
-import { kitRecord, writeKitJob } from '../../ingestion/raw-test-kit.js';
-import { RawWriter, printErrorHex as writerHex } from '../../ingestion/raw-writer.js';
+import { RawWriter } from '../../ingestion/raw-writer.js';
 import type { SqliteDatabase } from '../../lib/sqlite.js';
+import { type KitJobRow, kitRecordOfRow, writeKitJob } from './raw-test-kit.js';
 
 const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'bambu');
 
@@ -41,32 +41,11 @@ export interface PrintReport {
   [key: string]: unknown;
 }
 
-/** One row of jobs_raw, by column name (id is left to SQLite). */
-export interface RawJobRow {
-  job_key: string;
-  printer_serial: string;
-  printer_name: string;
-  task_id: string | null;
-  subtask_id: string | null;
-  printer_job_id: string | null;
-  subtask_name: string | null;
-  gcode_file: string | null;
-  print_type: string | null;
-  status: JobStatus;
-  gcode_state: string | null;
-  started_at: string;
-  ended_at: string | null;
-  start_approximate: number;
-  progress_percent: number | null;
-  layer_num: number | null;
-  total_layers: number | null;
-  remaining_min: number | null;
-  print_error: number | null;
-  print_error_hex: string | null;
-  nozzle_diameter: string | null;
-  nozzle_type: string | null;
-  filament_type: string | null;
-  filament_color: string | null;
+/**
+ * One row of jobs_raw, by column name (id and change_seq are the writer's), with the report kept and
+ * the time of the last write; print_error_hex is not here because the writer derives it.
+ */
+export interface RawJobRow extends KitJobRow {
   last_report_json: string | null;
   updated_at: string;
 }
@@ -138,11 +117,6 @@ export function lifecycleReports(options: { until?: string; withCancel?: boolean
   return messages.flatMap((m) => (m.msg.print === undefined ? [] : [m.msg.print]));
 }
 
-/** Bambu writes error codes as XXXX_XXXX hex (50348044 -> 0300_400C): the raw writer's conversion. */
-export function printErrorHex(code: number | null | undefined): string | null {
-  return writerHex(code ?? null);
-}
-
 /** The filament of a tray: AMS index unit*4+tray, 254 = external spool, 255 = none loaded. */
 export function trayFilament(
   report: PrintReport,
@@ -201,7 +175,6 @@ export function rawJobFromReport(report: PrintReport, job: JobLifecycle): RawJob
     total_layers: report.total_layer_num ?? null,
     remaining_min: report.mc_remaining_time ?? null,
     print_error: report.print_error ?? null,
-    print_error_hex: printErrorHex(report.print_error),
     nozzle_diameter: report.nozzle_diameter ?? null,
     nozzle_type: report.nozzle_type ?? null,
     filament_type: filament.type,
@@ -232,29 +205,7 @@ export function writeRawJob(db: SqliteDatabase, row: RawJobRow): number {
   const known = db.prepare('SELECT status FROM jobs_raw WHERE job_key = ?').get(row.job_key) as
     | { status: JobStatus }
     | undefined;
-  const record = kitRecord({
-    jobKey: row.job_key,
-    status: row.status,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    startApproximate: row.start_approximate === 1,
-    taskId: row.task_id,
-    subtaskId: row.subtask_id,
-    jobId: row.printer_job_id,
-    name: row.subtask_name,
-    gcodeFile: row.gcode_file,
-    printType: row.print_type,
-    gcodeState: row.gcode_state,
-    progressPercent: row.progress_percent,
-    layerNum: row.layer_num,
-    totalLayers: row.total_layers,
-    remainingMin: row.remaining_min,
-    printError: row.print_error,
-    nozzleDiameter: row.nozzle_diameter,
-    nozzleType: row.nozzle_type,
-    filamentType: row.filament_type,
-    filamentColor: row.filament_color,
-  });
+  const record = kitRecordOfRow(row);
   const lastReport = row.last_report_json === null ? null : JSON.parse(row.last_report_json);
   return db.transaction(() =>
     writeKitJob(

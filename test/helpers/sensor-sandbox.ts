@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kitRecord, RawWriter, readKitJob, writeKitJob } from '../ingestion/index.js';
-import type { SqliteDatabase } from '../lib/index.js';
+import { RawWriter } from '../../ingestion/index.js';
+import type { SqliteDatabase } from '../../lib/index.js';
+import { kitRecord, readKitJob, writeKitJob } from './raw-test-kit.js';
 
 /**
  * A small stand-in for the real pipeline, for the scheduler's tests and benchmark: a Dataform project
@@ -54,7 +55,7 @@ SELECT (SELECT count(*) FROM counter) AS counted, job_id FROM \${ref("jobs_brz")
 }
 
 /**
- * Writes raw rows through the listener's own RawWriter (ingestion/raw-test-kit.ts): the job row and
+ * Writes raw rows through the listener's own RawWriter (test/helpers/raw-test-kit.ts): the job row and
  * its transition in one transaction. The writer's transactions are IMMEDIATE (the write lock first,
  * waiting for it up to the connection's busy timeout): a deferred one that reads first fails at once
  * with "database is locked" when another connection (a scheduler's, in its own process) commits

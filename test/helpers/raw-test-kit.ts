@@ -1,49 +1,61 @@
-import type { SqliteDatabase } from '../lib/index.js';
-import type { JobEvent, JobRecord } from './job-record.js';
-import type { JobStatus } from './raw-schema.js';
-import { type JobRow, type RawWriter, recordOf } from './raw-writer.js';
-import type { JsonObject } from './report-parser.js';
+import { type JobEvent, type JobRecord, newJob } from '../../ingestion/job-record.js';
+import type { JobStatus } from '../../ingestion/raw-schema.js';
+import { type JobRow, type RawWriter, recordOf } from '../../ingestion/raw-writer.js';
+import type { JsonObject } from '../../ingestion/report-parser.js';
+import type { SqliteDatabase } from '../../lib/index.js';
 
 /**
  * A small kit on the real raw writer, for tests and benchmarks that need raw rows without playing
  * a printer: a job's lifecycle written as the listener writes it (its `started` transition, then its
  * ending one), so that the rows the models are tested on are rows the listener writes, with its job
- * keys, its hex codes and its change sequence. Not used by the listener itself.
+ * keys, its hex codes and its change sequence. It lives under test/, so it never ships in dist/
+ * (`npm run bench` builds it into dist-bench/ for the scheduler benchmark).
  */
 
 /** A job as jobs_raw will hold it after its last transition; what is left out is NULL, as the listener leaves it. */
 export type KitJob = Pick<JobRecord, 'jobKey' | 'status' | 'startedAt'> & Partial<JobRecord>;
 
-/** The full record the writer takes, with the listener's defaults for what a kit job leaves out. */
+/**
+ * The full record the writer takes: the listener's new job (job-record.ts's newJob), with what the
+ * kit job says. The phase timings stay NULL unless given, as on a row the listener wrote before it
+ * counted phases (jobs_raw's column docs): the fixtures' jobs have no phase history to replay, so
+ * jobs_slv's phase seconds are NULL for them rather than a made-up 0.
+ */
 export function kitRecord(job: KitJob): JobRecord {
   return {
-    endedAt: null,
-    startApproximate: false,
-    taskId: null,
-    subtaskId: null,
-    jobId: null,
-    name: null,
-    gcodeFile: null,
-    printType: null,
-    gcodeState: null,
-    progressPercent: null,
-    layerNum: null,
-    totalLayers: null,
-    remainingMin: null,
-    printError: null,
-    nozzleDiameter: null,
-    nozzleType: null,
-    filamentType: null,
-    filamentColor: null,
+    ...newJob(job.jobKey, job.status, job.startedAt, false),
     preparingMs: null,
     printingMs: null,
     pausedMs: null,
-    phase: null,
-    phaseSince: null,
-    estimatedS: null,
-    amsMapping: null,
     ...job,
   };
+}
+
+/** Columns of jobs_raw the listener added later (phase timing, the AMS mapping): a test may leave them out. */
+type LaterColumn =
+  | 'preparing_ms'
+  | 'printing_ms'
+  | 'paused_ms'
+  | 'phase'
+  | 'phase_since'
+  | 'estimated_s'
+  | 'ams_mapping';
+
+/** A jobs_raw row as a test names it, by column; the later columns are NULL when left out. */
+export type KitJobRow = Omit<JobRow, LaterColumn> & Partial<Pick<JobRow, LaterColumn>>;
+
+/** The record the writer takes for a jobs_raw row: the writer's own mapping (raw-writer.ts's recordOf). */
+export function kitRecordOfRow(row: KitJobRow): JobRecord {
+  return recordOf({
+    preparing_ms: null,
+    printing_ms: null,
+    paused_ms: null,
+    phase: null,
+    phase_since: null,
+    estimated_s: null,
+    ams_mapping: null,
+    ...row,
+  });
 }
 
 /**
