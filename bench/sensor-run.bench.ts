@@ -3,7 +3,10 @@
  * every assertion, as the scheduler runs it after a job ends) with +100 ended jobs, on a 1M-job history
  * against a 10k-job one (target 1M / 10k <= 1.5x: silver and gold re-compute only what the new jobs
  * touch, and the assertions check only that). The run with no new rows is reported beside it.
- * Histories are generated inside SQLite (adapter.bench.ts's insertFinishedJobs) into temporary files.
+ * Beside the time, how long the run holds SQLite's write lock at a time (issue 15: the listener writes
+ * beside it): the longest single transaction of a run with +100 jobs and the sum of its transactions,
+ * at both sizes (transaction-timer.ts). Histories are generated inside SQLite (adapter.bench.ts's
+ * insertFinishedJobs) into temporary files.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +23,9 @@ import {
 import { migrateRawSchema } from '../ingestion/raw-schema.js';
 import { openDatabase } from '../lib/sqlite.js';
 import { BenchSetupError, insertFinishedJobs } from './adapter.bench.js';
-import { median, round, sizeLabel } from './figures.js';
+import { findProjectDir, median, round, sizeLabel } from './figures.js';
 import type { BenchFigure, BenchReport } from './report.js';
+import { type TimedTransaction, timeTransactions } from './transaction-timer.js';
 
 /** 10k and 1M; BAMBUZLED_BENCH_SENSOR_SIZES=10000,100000 measures smaller histories on a busy machine. */
 const SIZES = (process.env.BAMBUZLED_BENCH_SENSOR_SIZES ?? '10000,1000000').split(',').map(Number);
@@ -32,12 +36,13 @@ const NEW_JOBS = 100;
 const SENSOR = { tags: ['bronze'], includeDependents: true };
 
 export async function run(): Promise<BenchReport> {
-  const projectDir = new URL('../..', import.meta.url).pathname;
+  const projectDir = findProjectDir(import.meta.url);
   const compiled = await compileProject({ projectDir });
   if (!compiled.ok) throw new BenchSetupError(compiled.message);
   const work = mkdtempSync(join(tmpdir(), 'bambuzled-bench-sensor-'));
   const withJobs = new Map<number, number>();
   const quiet = new Map<number, number>();
+  const longest = new Map<number, number>();
   const notes: string[] = [];
   try {
     for (const size of SIZES) {
@@ -46,7 +51,8 @@ export async function run(): Promise<BenchReport> {
       migrateRawSchema(db);
       insertFinishedJobs(db, 1, size);
       db.pragma('wal_checkpoint(TRUNCATE)');
-      const executor = await openSqliteExecutor(path);
+      const timer = timeTransactions(await openSqliteExecutor(path));
+      const { executor } = timer;
       try {
         const started = performance.now();
         expectClean(await sensorRun(compiled.graph, executor), 'the first build');
@@ -54,13 +60,16 @@ export async function run(): Promise<BenchReport> {
         let next = size + 1;
         const added: number[] = [];
         const none: number[] = [];
+        const locks: LockFigures[] = [];
         let slowest = '';
         for (let i = 0; i < RUNS; i++) {
           insertFinishedJobs(db, next, next + NEW_JOBS - 1);
           next += NEW_JOBS;
+          timer.take();
           const t0 = performance.now();
           const result = await sensorRun(compiled.graph, executor);
           added.push(performance.now() - t0);
+          locks.push(lockFigures(result, timer.take()));
           expectClean(result, `run ${i + 1}`);
           const jobs = result.actions.find((a) => a.name === 'main.jobs_slv');
           if (jobs?.rowsAffected !== NEW_JOBS)
@@ -72,9 +81,14 @@ export async function run(): Promise<BenchReport> {
         }
         withJobs.set(size, median(added));
         quiet.set(size, median(none));
+        const worst = locks.reduce((a, b) => (b.longestMs > a.longestMs ? b : a));
+        longest.set(size, median(locks.map((l) => l.longestMs)));
         notes.push(
           `${sizeLabel(size)}: first build ${Math.round(buildMs)} ms; sensor run +${NEW_JOBS} jobs ${round(median(added), 1)} ms, ` +
             `no new rows ${round(median(none), 1)} ms (medians of ${RUNS}); slowest actions of the last run: ${slowest}`,
+          `${sizeLabel(size)}: write lock per sensor run +${NEW_JOBS} jobs: longest transaction ${round(median(locks.map((l) => l.longestMs)), 1)} ms ` +
+            `(median of ${RUNS}; the longest of all ${round(worst.longestMs, 1)} ms, ${worst.longestAction}), ` +
+            `${round(median(locks.map((l) => l.count)), 0)} transactions holding it ${round(median(locks.map((l) => l.totalMs)), 1)} ms in all`,
         );
       } finally {
         await executor.close();
@@ -99,6 +113,11 @@ export async function run(): Promise<BenchReport> {
       value: round(ratio(quiet), 2),
       unit: '×',
     },
+    ...SIZES.map((size) => ({
+      name: `longest write transaction of a sensor run (+${NEW_JOBS} jobs), ${sizeLabel(size)} history (median of ${RUNS})`,
+      value: round(longest.get(size) ?? Number.NaN, 1),
+      unit: 'ms',
+    })),
   ];
   return { title: 'Sensor run on a long history (SQLite)', figures, notes };
 }
@@ -111,6 +130,33 @@ function expectClean(result: RunResult, what: string): void {
   const bad = result.actions.filter((a) => a.status !== 'SUCCESSFUL');
   if (result.status !== 'SUCCESSFUL' || bad.length > 0)
     throw new BenchSetupError(`${what} failed: ${JSON.stringify(bad.map((a) => [a.name, a.error]))}`);
+}
+
+interface LockFigures {
+  longestMs: number;
+  /** The action whose transaction it was, or what else the run did then (its record, its lock). */
+  longestAction: string;
+  totalMs: number;
+  count: number;
+}
+
+/** The run's transactions summed up, the longest named by the action running when it began. */
+function lockFigures(result: RunResult, transactions: TimedTransaction[]): LockFigures {
+  const top = transactions.reduce<TimedTransaction | undefined>(
+    (a, b) => (a && a.ms >= b.ms ? a : b),
+    undefined,
+  );
+  const during = top
+    ? result.actions.find(
+        (a) => Date.parse(a.startedAt) <= top.startedAt && top.startedAt <= Date.parse(a.endedAt),
+      )
+    : undefined;
+  return {
+    longestMs: top?.ms ?? 0,
+    longestAction: during?.name ?? 'the run record or lock',
+    totalMs: transactions.reduce((sum, t) => sum + t.ms, 0),
+    count: transactions.length,
+  };
 }
 
 function slowestActions(result: RunResult): string {
