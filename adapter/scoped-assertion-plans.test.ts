@@ -102,3 +102,15 @@ describe('a scoped uniqueKey check of a two-column key', () => {
     expect(check.failingRows?.sample).toEqual([{ region: null, day: '2026-03-01', index_row_count: 2 }]);
   });
 });
+
+describe('a run over definitions that did not change', () => {
+  it('leaves the assertion views as they are, so the schema does not change under the write lock', async () => {
+    const version = () => db.pragma('schema_version', { simple: true }) as number;
+    await checkOf();
+    const before = version();
+    add('r2', '2026-01-03');
+    const check = await checkOf();
+    expect(check.sql.some((s) => /^(CREATE|DROP) VIEW/.test(s))).toBe(false);
+    expect(version()).toBe(before);
+  });
+});
