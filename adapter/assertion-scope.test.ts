@@ -53,9 +53,9 @@ describe('scopedParentSubquery', () => {
     );
   });
 
-  it('checks every row sharing a key with a written row, and every row with a NULL key column', () => {
+  it('checks every row sharing a key with a written row, NULL keys matching as GROUP BY groups them', () => {
     expect(scopedParentSubquery(uniqueKeyQuery('customer'), appended)).toBe(
-      '(SELECT * FROM "orders" WHERE ("customer") IN (SELECT "customer" FROM "orders" WHERE rowid > 7) OR "customer" IS NULL)',
+      '(SELECT * FROM "orders" WHERE rowid IN (SELECT scoped_rows.rowid FROM (SELECT "customer" FROM "orders" WHERE rowid > 7) AS written_rows CROSS JOIN "orders" AS scoped_rows WHERE scoped_rows."customer" IS written_rows."customer"))',
     );
   });
 

@@ -68,9 +68,12 @@ export function builtInAssertionShape(query: string): BuiltInAssertionShape {
  * The subquery that stands for the parent table in a scoped check of a built-in assertion whose
  * compiled query is `query`, or undefined when the shape is not one this module can scope soundly.
  *  - rowConditions (and nonNull): only the written rows can newly fail a row condition.
- *  - uniqueKey(columns): a new duplicate has the key of a written row, so every row that shares a
- *    key with one is checked; rows with a NULL key column are always included, since `IN` never
- *    matches NULL while GROUP BY puts NULLs together.
+ *  - uniqueKey(columns): a new duplicate has the key of a written row, so every row whose key equals
+ *    a written row's is checked, equal as GROUP BY sees it (`IS`: NULL matches NULL). The written
+ *    rows drive (CROSS JOIN: SQLite loops over them) and each key is looked up in the key's index;
+ *    `rowid IN` takes each such row once however many written rows share its key. The check costs
+ *    what was written: the earlier `(key) IN (...) OR key IS NULL` made SQLite scan the table, and a
+ *    DISTINCT over the written keys made it scan the key's covering index.
  */
 export function scopedParentSubquery(query: string, written: WrittenRows): string | undefined {
   const shape = builtInAssertionShape(query);
@@ -81,9 +84,9 @@ export function scopedParentSubquery(query: string, written: WrittenRows): strin
       return `(SELECT * FROM ${table} WHERE ${rows})`;
     case 'unique-key': {
       const columns = shape.columns.map(q);
-      const list = columns.join(', ');
-      const nulls = columns.map((c) => ` OR ${c} IS NULL`).join('');
-      return `(SELECT * FROM ${table} WHERE (${list}) IN (SELECT ${list} FROM ${table} WHERE ${rows})${nulls})`;
+      const same = columns.map((c) => `scoped_rows.${c} IS written_rows.${c}`).join(' AND ');
+      const writtenRows = `SELECT ${columns.join(', ')} FROM ${table} WHERE ${rows}`;
+      return `(SELECT * FROM ${table} WHERE rowid IN (SELECT scoped_rows.rowid FROM (${writtenRows}) AS written_rows CROSS JOIN ${table} AS scoped_rows WHERE ${same}))`;
     }
     case 'unknown':
       return undefined;

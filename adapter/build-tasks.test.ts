@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { scopedParentSubquery } from './assertion-scope.js';
-import { BuildTaskError, buildTasks, type ExistingObject, type SqlTask } from './build-tasks.js';
+import {
+  assertionViewSql,
+  BuildTaskError,
+  buildTasks,
+  type ExistingObject,
+  type SqlTask,
+} from './build-tasks.js';
 import { type GraphAction, graphActions } from './graph-actions.js';
 import { refRewriterFor, targetKey } from './names.js';
 import type { CompiledGraph } from './types.js';
@@ -216,6 +222,27 @@ describe('buildTasks', () => {
       }),
     );
     await expect(sql).toMatchFileSnapshot('./__goldens__/assertion-scoped.sql');
+  });
+
+  it('leaves a view or an assertion view in place when it holds the very statement, and replaces it otherwise', () => {
+    const roles = (tasks: SqlTask[]) =>
+      tasks.map((t) => `${t.role} ${t.sql.split(' ').slice(0, 2).join(' ')}`);
+    const statusCounts = action('reporting.status_counts');
+    const [create] = buildTasks(statusCounts, undefined, { fullRefresh: false, rewrite });
+    const same = { ...view, definition: create?.sql ?? '' };
+    expect(buildTasks(statusCounts, same, { fullRefresh: false, rewrite })).toEqual([]);
+    const edited = { ...view, definition: `${create?.sql} WHERE 1` };
+    expect(roles(buildTasks(statusCounts, edited, { fullRefresh: false, rewrite }))).toEqual([
+      'execute DROP VIEW',
+      'execute CREATE VIEW',
+    ]);
+
+    const check = action('checks.main_orders_assertions_rowConditions');
+    const checkView = { ...view, definition: assertionViewSql(check, rewrite) };
+    expect(roles(buildTasks(check, checkView, { fullRefresh: false, rewrite }))).toEqual([
+      'assertion-count SELECT count(*)',
+      'assertion-sample SELECT *',
+    ]);
   });
 
   it('builds nothing for a disabled action', () => {

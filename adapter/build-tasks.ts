@@ -35,6 +35,8 @@ export interface ExistingObject {
   columns: string[];
   /** Unique indexes on the table, by name with their columns (omitted: none). */
   uniqueIndexes?: { name: string; columns: string[] }[];
+  /** A view's CREATE VIEW statement, where the engine keeps it as written (TableInfo.definition). */
+  definition?: string;
 }
 
 export interface BuildTaskOptions {
@@ -114,8 +116,11 @@ export function buildTasks(
     case 'view':
       return [
         ...ops(action.table.preOps),
-        ...dropExisting(name, existing),
-        execute(`CREATE VIEW ${name} AS\n${requireQuery(action, action.table.query, rewrite)}`),
+        ...replaceView(
+          name,
+          `CREATE VIEW ${name} AS\n${requireQuery(action, action.table.query, rewrite)}`,
+          existing,
+        ),
         ...ops(action.table.postOps),
       ];
     case 'incremental': {
@@ -145,8 +150,7 @@ export function buildTasks(
         ? `(\n${fixRowConditionLiterals(requireQuery(action, action.assertion.query, options.scopedRewrite))}\n)`
         : name;
       return [
-        ...dropExisting(name, existing),
-        execute(assertionViewSql(action, rewrite)),
+        ...replaceView(name, assertionViewSql(action, rewrite), existing),
         { role: 'assertion-count', sql: `SELECT count(*) AS row_count FROM ${scoped}` },
         { role: 'assertion-sample', sql: `SELECT * FROM ${scoped} LIMIT ${options.sampleSize ?? 5}` },
       ];
@@ -291,6 +295,16 @@ function ensureUniqueIndex(
     ...(stale ? [execute(`DROP INDEX ${q(uniqueIndexName(sqliteName))}`)] : []),
     ...uniqueIndex(sqliteName, keys),
   ];
+}
+
+/**
+ * Creates the view with `create`, dropping what holds its name first; nothing when the view is there
+ * with this very statement. Re-creating it would change nothing but the schema: a write on every run
+ * under the write lock, after which every other connection (the listener's) reads the schema again.
+ */
+function replaceView(name: string, create: string, existing: ExistingObject | undefined): SqlTask[] {
+  if (existing?.type === 'view' && existing.definition === create) return [];
+  return [...dropExisting(name, existing), execute(create)];
 }
 
 function dropExisting(name: string, existing: ExistingObject | undefined): SqlTask[] {

@@ -130,6 +130,7 @@ export async function runAction(
         type: info.type,
         columns: info.columns.map((c) => c.name),
         uniqueIndexes: info.uniqueIndexes,
+        ...(info.definition === undefined ? {} : { definition: info.definition }),
       };
       let queryColumns: string[] | undefined;
       let preOpsRan = false;

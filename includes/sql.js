@@ -143,9 +143,25 @@ function inKeys(column, subquery) {
   });
 }
 
+/**
+ * The rows of `table` whose `columns` equal one row of `keysQuery` (the few keys a run touched), as
+ * a FROM item aliased `alias`; the whole table when `keysQuery` is empty (a full build). The keys
+ * drive: CROSS JOIN makes SQLite loop over them and look each one up in the table's index on those
+ * columns. Without table statistics, SQLite plans `(a, b) IN (subquery)` and a plain join on its own
+ * and may pick another index that shares the first column (jobs_slv's (printer_serial, started_at))
+ * or scan the table, a cost that grows with the history. PostgreSQL plans a CROSS JOIN with WHERE
+ * like any join.
+ */
+function rowsOfKeys(table, keysQuery, columns, alias = 'rows_of_keys') {
+  if (!keysQuery) return `${table} AS ${alias}`;
+  const match = columns.map((c) => `r.${c} = k.${c}`).join(' AND ');
+  return `(SELECT r.* FROM (${keysQuery}) AS k CROSS JOIN ${table} AS r WHERE ${match}) AS ${alias}`;
+}
+
 module.exports = {
   engine,
   inKeys,
+  rowsOfKeys,
   addDays,
   countIf,
   flag,

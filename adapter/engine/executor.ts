@@ -17,6 +17,11 @@ export interface TableInfo {
   columns: ColumnInfo[];
   /** The table's unique indexes (primary keys included), each with its columns in order. */
   uniqueIndexes: { name: string; columns: string[] }[];
+  /**
+   * A view's CREATE VIEW statement as the engine keeps it, where it keeps it as written (SQLite's
+   * sqlite_master.sql); absent elsewhere. A run leaves a view whose statement is unchanged in place.
+   */
+  definition?: string;
 }
 
 /** Statements on one connection; inside a transaction they are that transaction's. */

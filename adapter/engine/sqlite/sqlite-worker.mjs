@@ -78,10 +78,11 @@ function quote(name) {
 
 /** @param {string} name */
 function describe(name) {
-  const type = db
-    .prepare("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')")
-    .pluck()
+  /** @type {{ type: string, sql: string | null } | undefined} */
+  const found = db
+    .prepare("SELECT type, sql FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')")
     .get(name);
+  const type = found?.type;
   if (type !== 'table' && type !== 'view') return undefined;
   /** @type {{ name: string, type: string }[]} */
   let columns = [];
@@ -105,7 +106,11 @@ function describe(name) {
           .map((/** @type {{ name: string | null }} */ c) => c.name ?? ''),
       }));
   }
-  return { type, columns: columns.map((c) => ({ name: c.name, type: c.type })), uniqueIndexes };
+  const described = { type, columns: columns.map((c) => ({ name: c.name, type: c.type })), uniqueIndexes };
+  // The view's statement as written: a run that would create the same view again leaves it alone.
+  return type === 'view' && typeof found?.sql === 'string'
+    ? { ...described, definition: found.sql }
+    : described;
 }
 
 /** @param {Request} request */
