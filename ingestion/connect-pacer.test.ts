@@ -23,10 +23,15 @@ function manualTimers(): Timers & { turn(): void; pending(): number } {
 }
 
 describe('the connect pacer', () => {
-  it('starts attempts at once while slots are free, as a small farm always did', () => {
-    const pacer = new ConnectPacer(manualTimers(), { maxInFlight: 4, perTick: 2 });
+  it('starts attempts at once while slots are free, up to perTick in one turn, as a small farm always did', () => {
+    const timers = manualTimers();
+    const pacer = new ConnectPacer(timers, { maxInFlight: 4, perTick: 2 });
     const started: number[] = [];
-    for (let i = 0; i < 4; i++) pacer.run(() => started.push(i));
+    for (let i = 0; i < 2; i++) pacer.run(() => started.push(i));
+    expect(started).toEqual([0, 1]);
+    // The next turn: two more start at once.
+    timers.turn();
+    for (let i = 2; i < 4; i++) pacer.run(() => started.push(i));
     expect(started).toEqual([0, 1, 2, 3]);
   });
 
@@ -34,16 +39,20 @@ describe('the connect pacer', () => {
     const timers = manualTimers();
     const pacer = new ConnectPacer(timers, { maxInFlight: 4, perTick: 2 });
     const started: number[] = [];
+    // A farm added in one go: perTick start in this turn, the rest wait for theirs.
     const attempts = Array.from({ length: 10 }, (_, i) => pacer.run(() => started.push(i)));
+    expect(started).toEqual([0, 1]);
+    timers.turn();
+    expect(started).toEqual([0, 1, 2, 3]);
+    // Full: nothing more starts until a slot is freed.
+    timers.turn();
     expect(started).toHaveLength(4);
-    expect(timers.pending()).toBe(0);
 
     for (const attempt of attempts.slice(0, 4)) attempt.done();
     timers.turn();
     expect(started).toEqual([0, 1, 2, 3, 4, 5]);
     timers.turn();
     expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    // Full again: nothing more starts until a slot is freed.
     timers.turn();
     expect(started).toHaveLength(8);
     expect(pacer.waiting).toBe(2);

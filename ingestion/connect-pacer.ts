@@ -26,18 +26,30 @@ export class ConnectPacer {
   private readonly queue: { start: () => void; attempt: Slot }[] = [];
   private inFlight = 0;
   private drainTimer: unknown;
+  /** Attempts started at once (not from the queue) since the last turn of the event loop. */
+  private startedThisTurn = 0;
+  private turnTimer: unknown;
 
   constructor(
     private readonly timers: Timers,
     private readonly pacing: ConnectPacing = DEFAULT_CONNECT_PACING,
   ) {}
 
-  /** Runs start() now when a slot is free (a small farm connects as before), else in its turn. */
+  /**
+   * Runs start() now when a slot is free and fewer than perTick started in this turn (a farm of up
+   * to perTick printers connects as before), else in its turn: 5,000 printers added in one go start
+   * perTick, not maxInFlight, handshakes in the turn that adds them.
+   */
   run(start: () => void): PacedAttempt {
     const attempt = new Slot(this);
-    if (this.inFlight < this.pacing.maxInFlight && this.queue.length === 0) {
+    if (
+      this.inFlight < this.pacing.maxInFlight &&
+      this.queue.length === 0 &&
+      this.startedThisTurn < this.pacing.perTick
+    ) {
       this.inFlight += 1;
       attempt.running = true;
+      this.countStart();
       start();
     } else {
       this.queue.push({ start, attempt });
@@ -55,6 +67,17 @@ export class ConnectPacer {
     this.queue.length = 0;
     if (this.drainTimer !== undefined) this.timers.clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
+    if (this.turnTimer !== undefined) this.timers.clearTimeout(this.turnTimer);
+    this.turnTimer = undefined;
+  }
+
+  /** Counts an attempt started at once; the count goes back to zero on the next turn. */
+  private countStart(): void {
+    this.startedThisTurn += 1;
+    this.turnTimer ??= this.timers.setTimeout(() => {
+      this.turnTimer = undefined;
+      this.startedThisTurn = 0;
+    }, 0);
   }
 
   /** @internal */
