@@ -41,7 +41,7 @@ function start(): void {
       ready: false,
       message: error instanceof Error ? error.message : String(error),
     } satisfies RawThreadStart);
-    port.close();
+    // Not closed here: the message goes out, and the thread ends with nothing left to do.
     return;
   }
   const answer = (request: RawRequest): RawReply => {

@@ -58,7 +58,13 @@ async function startThread(settings: RawThreadSettings): Promise<Thread> {
   const start = await new Promise<RawThreadStart>((resolve, reject) => {
     port1.once('message', resolve);
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new RawThreadOpenError(`the raw writer's thread exited (${code})`)));
+    worker.once('exit', (code) => {
+      // A thread that could not open the file says why, then ends: its message may still wait on
+      // the channel when the exit is seen.
+      const said = receiveMessageOnPort(port1)?.message as RawThreadStart | undefined;
+      if (said) resolve(said);
+      else reject(new RawThreadOpenError(`the raw writer's thread exited (${code})`));
+    });
   });
   if (!start.ready) {
     await worker.terminate();
