@@ -32,6 +32,19 @@ describe('opening a SQLite database', () => {
     }
   };
 
+  it("opens a file in WAL mode, committing without waiting for the disk (a run's results are redone, never corrupt)", async () => {
+    await inTempDir(async (dir) => {
+      const executor = await openSqliteExecutor(join(dir, 'runs.db'));
+      try {
+        expect(await executor.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+        // 1 = NORMAL: in WAL mode a commit is durable once a checkpoint or the next fsync runs.
+        expect(await executor.query('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
+      } finally {
+        await executor.close();
+      }
+    });
+  });
+
   it('says that a file which is not a database is not one, naming it', async () => {
     await inTempDir(async (dir) => {
       const path = join(dir, 'notes.db');
