@@ -163,14 +163,22 @@ function compareJobs(db: SqliteDatabase, played: readonly PlayedJob[]) {
   let lost = 0;
   let doubled = 0;
   let wrong = 0;
+  const wrongKinds = new Map<string, number>();
   for (const job of played) {
     const statuses = byKey.get(`${job.serial}|${job.taskId}`) ?? [];
     if (statuses.length === 0) lost += 1;
     else if (statuses.length > 1) doubled += 1;
-    else if (statuses[0] !== job.expectedStatus) wrong += 1;
+    else if (statuses[0] !== job.expectedStatus) {
+      wrong += 1;
+      const kind = `${job.kind}: ${job.expectedStatus} → ${statuses[0]}`;
+      wrongKinds.set(kind, (wrongKinds.get(kind) ?? 0) + 1);
+    }
   }
   const extra = rows.length - new Set(played.map((job) => `${job.serial}|${job.taskId}`)).size;
-  return { lost, doubled: doubled + Math.max(0, extra), wrong, rows: rows.length };
+  const detail = `lost ${lost}, doubled ${doubled + Math.max(0, extra)}, wrong status ${wrong}${
+    wrongKinds.size > 0 ? ` (${[...wrongKinds].map(([k, n]) => `${n}× ${k}`).join(', ')})` : ''
+  }`;
+  return { lost, doubled: doubled + Math.max(0, extra), wrong, rows: rows.length, detail };
 }
 
 export async function run(): Promise<BenchReport> {
@@ -256,6 +264,8 @@ export async function run(): Promise<BenchReport> {
   );
   const connectMs = performance.now() - startedAt;
   const connected = listener.status().filter((s) => s.connected).length;
+  // Connections made after the first one of each printer: a printer silent past the watchdog, a drop.
+  const reconnects = () => listener.status().reduce((sum, s) => sum + Math.max(0, s.connects - 1), 0);
   const connectStallMs = loop.max / 1e6;
   const connectP99Ms = loop.percentile(99) / 1e6;
   loop.reset();
@@ -267,6 +277,7 @@ export async function run(): Promise<BenchReport> {
   const phase1To = (performance.now() - startedAt) / 1000;
   await waitFor(() => noneLost(phase1.played), 10_000, 500);
   const jobs1 = compareJobs(reader, phase1.played);
+  const reconnects1 = reconnects();
   const endToRaw1 = endLatencies(phase1.played, ended);
   const stall1 = loop.max / 1e6;
   const handling1 = listener.handling({ reset: true });
@@ -404,7 +415,7 @@ export async function run(): Promise<BenchReport> {
       },
     ];
     notes.push(
-      `Phase 2: \`bambuzled schedule --schedule '* * * * * *'\` in its own process on the same SQLite file; ${runs.n} successful runs, the longest ${runs.longest ?? '-'} ms; ${finishedMissing} finished jobs not yet in jobs_brz at the end; largest write backlog ${backlog.pending}, ${backlog.dropped} reports folded.`,
+      `Phase 2: \`bambuzled schedule --schedule '* * * * * *'\` in its own process on the same SQLite file; ${runs.n} successful runs, the longest ${runs.longest ?? '-'} ms; ${finishedMissing} finished jobs not yet in jobs_brz at the end; largest write backlog ${backlog.pending}, ${backlog.dropped} reports folded; jobs of both phases: ${jobs2.detail}; reconnects ${reconnects()}.`,
     );
   }
 
@@ -484,7 +495,7 @@ export async function run(): Promise<BenchReport> {
     ],
     notes: [
       `${PRINTERS} printers in ${hosts.length} host process(es) of up to ${PER_HOST} (their peak RSS ${phase1.hostPeakRssMb} MB each at most); certificates and servers ready in ${(hostsMs / 1000).toFixed(1)} s; startListener itself took ${Math.round(startListenerMs)} ms.`,
-      `Jobs of ${(60 * JOB_SCALE).toFixed(0)}–${(150 * JOB_SCALE).toFixed(0)} s (the 1–2.5 min of a farm scaled by ${JOB_SCALE}), a progress delta every 2 s while printing, ${PLAY_MS / 1000} s of jobs per phase; phase 1 played ${phase1.played.length} jobs (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${phase1.reports} reports; ${jobs1.rows} rows in jobs_raw.`,
+      `Jobs of ${(60 * JOB_SCALE).toFixed(0)}–${(150 * JOB_SCALE).toFixed(0)} s (the 1–2.5 min of a farm scaled by ${JOB_SCALE}), a progress delta every 2 s while printing, ${PLAY_MS / 1000} s of jobs per phase; phase 1 played ${phase1.played.length} jobs (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${phase1.reports} reports; ${jobs1.rows} rows in jobs_raw; ${jobs1.detail}; reconnects ${reconnects1}.`,
       `Writes: ${INLINE_WRITER ? "inline, on the listener's thread (BAMBUZLED_FARM_WRITER=inline)" : "from the raw writer's thread, as `bambuzled listen` does"}. Stalls over 200 ms, seconds after the listener started: ${stalls.summary()} (phase 1 played from ${phase1From.toFixed(1)} s to ${phase1To.toFixed(1)} s).`,
       `Peak RSS of the listener process ${Math.round(rssMb)} MB (before the listener: ${Math.round(rssBefore / 1048576)} MB; after phase 1 and a GC: RSS ${mb(memory.rss)} MB, JS heap ${mb(memory.heapUsed)} MB, buffers ${mb(memory.arrayBuffers)} MB, other external ${mb(memory.external - memory.arrayBuffers)} MB). Trust on first use: every printer's certificate pinned. Job files (FTPS) off: the simulated printers have no card.`,
       ...notes,
