@@ -5,25 +5,19 @@
  * late; a restatement that moves a job to another day and week), run as the sensor runs it after each
  * change, then rebuilt with --full-refresh: not one row of any table changes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AsyncExecutor,
   type CompiledGraph,
-  compileProject,
-  openSqliteExecutor,
   type RunResult,
   runGraph,
   sqliteDialect,
 } from '../adapter/index.js';
-import { migrateRawSchema } from '../ingestion/raw-schema.js';
-import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
-import { growHistory, writeFixtureHistory } from './helpers/print-history.js';
+import type { SqliteDatabase } from '../lib/sqlite.js';
+import { closeFixtureProject, openFixtureProject } from './helpers/fixture-project.js';
+import { growHistory } from './helpers/print-history.js';
 import { allDatasetRows } from './helpers/project-tables.js';
 
-const PROJECT_DIR = new URL('..', import.meta.url).pathname;
 const SENSOR = { tags: ['bronze'], includeDependents: true };
 const STEPS = [1, 2, 3, 4, 5, 6];
 /** The versions log that the incremental gold models read: a full refresh keeps only current versions. */
@@ -41,21 +35,10 @@ let raw: SqliteDatabase;
 let executor: AsyncExecutor;
 
 beforeAll(async () => {
-  const outcome = await compileProject({ projectDir: PROJECT_DIR });
-  if (!outcome.ok) throw new Error(`the project does not compile: ${outcome.message}`);
-  graph = outcome.graph;
-  dir = mkdtempSync(join(tmpdir(), 'bambuzled-incremental-'));
-  raw = openDatabase(join(dir, 'print_history.db'));
-  migrateRawSchema(raw);
-  writeFixtureHistory(raw);
-  executor = await openSqliteExecutor(join(dir, 'print_history.db'));
+  ({ graph, dir, raw, executor } = await openFixtureProject('bambuzled-incremental-'));
 });
 
-afterAll(async () => {
-  await executor?.close();
-  raw?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeFixtureProject({ executor, raw, dir }));
 
 function run(fullRefresh = false): Promise<RunResult> {
   return runGraph(graph, {

@@ -5,23 +5,12 @@
  * the rows here (no table statistics), so a small history shows what a 1M-job one would run; the
  * figures are in bench/sensor-run.bench.ts. A scan of a CTE, a subquery or a staging table is fine.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AsyncExecutor,
-  type CompiledGraph,
-  compileProject,
-  openSqliteExecutor,
-  runGraph,
-  sqliteDialect,
-} from '../adapter/index.js';
-import { migrateRawSchema } from '../ingestion/raw-schema.js';
-import { openDatabase, type SqliteDatabase } from '../lib/sqlite.js';
-import { growHistory, writeFixtureHistory } from './helpers/print-history.js';
+import { type AsyncExecutor, type CompiledGraph, runGraph, sqliteDialect } from '../adapter/index.js';
+import type { SqliteDatabase } from '../lib/sqlite.js';
+import { closeFixtureProject, openFixtureProject } from './helpers/fixture-project.js';
+import { growHistory } from './helpers/print-history.js';
 
-const PROJECT_DIR = new URL('..', import.meta.url).pathname;
 const SENSOR = { tags: ['bronze'], includeDependents: true };
 /** One-row tables: a scan of them is a lookup. */
 const ONE_ROW = new Set(['raw_snapshot_brz']);
@@ -32,21 +21,10 @@ let raw: SqliteDatabase;
 let executor: AsyncExecutor;
 
 beforeAll(async () => {
-  const outcome = await compileProject({ projectDir: PROJECT_DIR });
-  if (!outcome.ok) throw new Error(`the project does not compile: ${outcome.message}`);
-  graph = outcome.graph;
-  dir = mkdtempSync(join(tmpdir(), 'bambuzled-plans-'));
-  raw = openDatabase(join(dir, 'print_history.db'));
-  migrateRawSchema(raw);
-  writeFixtureHistory(raw);
-  executor = await openSqliteExecutor(join(dir, 'print_history.db'));
+  ({ graph, dir, raw, executor } = await openFixtureProject('bambuzled-plans-'));
 });
 
-afterAll(async () => {
-  await executor?.close();
-  raw?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeFixtureProject({ executor, raw, dir }));
 
 const run = () => runGraph(graph, { executor, dialect: sqliteDialect, selection: SENSOR, trigger: 'test' });
 
