@@ -1,5 +1,5 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,9 @@ import type { BenchFigure, BenchReport } from './report.js';
  * jobs per phase, default 40), BAMBUZLED_FARM_JOB_SCALE (job length as a share of 1–2.5 min,
  * default 0.25), BAMBUZLED_FARM_PER_HOST (printers per child, default 500),
  * BAMBUZLED_FARM_SCHEDULER=0 to skip phase 2, BAMBUZLED_FARM_WRITER=inline to write on the listener's
- * own thread (the synchronous RawWriter) instead of the raw writer's thread `listen` uses. Built only
+ * own thread (the synchronous RawWriter) instead of the raw writer's thread `listen` uses,
+ * BAMBUZLED_FARM_DUMP=file to write what the printers whose jobs came out wrong played and what the
+ * raw layer holds of them. Built only
  * (dist-bench/): `npm run build && npm run build:bench && BAMBUZLED_FARM_PRINTERS=5000 node
  * dist-bench/bench/farm.bench.js`.
  */
@@ -175,10 +177,18 @@ function compareJobs(db: SqliteDatabase, played: readonly PlayedJob[]) {
     }
   }
   const extra = rows.length - new Set(played.map((job) => `${job.serial}|${job.taskId}`)).size;
+  // The printers whose jobs did not come out as played, for BAMBUZLED_FARM_DUMP.
+  const playedKeys = new Set(played.map((job) => `${job.serial}|${job.taskId}`));
+  const suspects = new Set<string>();
+  for (const job of played) {
+    const statuses = byKey.get(`${job.serial}|${job.taskId}`) ?? [];
+    if (statuses.length !== 1 || statuses[0] !== job.expectedStatus) suspects.add(job.serial);
+  }
+  for (const row of rows) if (!playedKeys.has(`${row.serial}|${row.taskId}`)) suspects.add(row.serial);
   const detail = `lost ${lost}, doubled ${doubled + Math.max(0, extra)}, wrong status ${wrong}${
     wrongKinds.size > 0 ? ` (${[...wrongKinds].map(([k, n]) => `${n}× ${k}`).join(', ')})` : ''
   }`;
-  return { lost, doubled: doubled + Math.max(0, extra), wrong, rows: rows.length, detail };
+  return { lost, doubled: doubled + Math.max(0, extra), wrong, rows: rows.length, detail, suspects };
 }
 
 export async function run(): Promise<BenchReport> {
@@ -324,6 +334,8 @@ export async function run(): Promise<BenchReport> {
     const stall2 = loop.max / 1e6;
     const handling2 = listener.handling();
     const jobs2 = compareJobs(reader, [...phase1.played, ...phase2Run.played]);
+    if (env.BAMBUZLED_FARM_DUMP)
+      dumpSuspects(env.BAMBUZLED_FARM_DUMP, reader, jobs2.suspects, [...phase1.played, ...phase2Run.played]);
     const endToRaw2 = endLatencies(phase2Run.played, ended);
     const keyOf = new Map(
       (
@@ -504,6 +516,28 @@ export async function run(): Promise<BenchReport> {
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
+
+/** BAMBUZLED_FARM_DUMP=file: what the printers whose jobs came out wrong played, and what the raw layer holds of them. */
+function dumpSuspects(
+  file: string,
+  db: SqliteDatabase,
+  serials: ReadonlySet<string>,
+  played: readonly PlayedJob[],
+): void {
+  const rows = db.prepare(
+    'SELECT job_key, task_id, status, started_at, ended_at, change_seq FROM jobs_raw WHERE printer_serial = ? ORDER BY id',
+  );
+  const events = db.prepare(
+    'SELECT job_key, event, from_status, to_status, at FROM job_events_raw WHERE printer_serial = ? ORDER BY seq',
+  );
+  const dump = [...serials].map((serial) => ({
+    serial,
+    played: played.filter((job) => job.serial === serial),
+    rows: rows.all(serial),
+    events: events.all(serial),
+  }));
+  writeFileSync(file, JSON.stringify(dump, null, 2));
+}
 
 /** When the event loop stalled (a 20 ms interval that fired late), for the notes: what a maximum alone hides. */
 class StallLog {
