@@ -49,6 +49,8 @@ afterEach(async () => {
 
 /** A database whose source holds `n` valid events (ids 1..n): `db` to seed and look, `executor` to run. */
 async function freshDb(n: number): Promise<void> {
+  // A test that starts over (its previous database closed) leaves no folder behind.
+  if (workDir) removeDir(workDir);
   workDir = mkdtempSync(join(tmpdir(), 'bambuzled-scoped-'));
   db = new Database(join(workDir, 'shop.db'));
   db.pragma('journal_mode = WAL');
