@@ -66,20 +66,7 @@ export async function openRawTarget(
         return { ok: false, message: `Cannot write ${spec}: ${error.message}` };
       throw error;
     }
-    return {
-      ok: true,
-      target: {
-        db,
-        store,
-        localBase: spec,
-        shown: spec,
-        secrets: [],
-        close: async () => {
-          await store.close();
-          db.close();
-        },
-      },
-    };
+    return opened(db, store, { localBase: spec, shown: spec, secrets: [] });
   }
   const shown = withoutPassword(spec);
   let url: URL;
@@ -120,20 +107,20 @@ export async function openRawTarget(
     if (error instanceof DatabaseOpenError) return { ok: false, message: error.message };
     throw error;
   }
-  return {
-    ok: true,
-    target: {
-      db,
-      store,
-      localBase,
-      shown: store.location,
-      secrets: password ? [password] : [],
-      close: async () => {
-        await store.close();
-        db.close();
-      },
-    },
+  return opened(db, store, { localBase, shown: store.location, secrets: password ? [password] : [] });
+}
+
+/** The target once both connections are open: closing it closes the store, then the pins' connection. */
+function opened(
+  db: SqliteDatabase,
+  store: RawStore & { close(): Promise<void> },
+  where: Pick<RawTarget, 'localBase' | 'shown' | 'secrets'>,
+): RawTargetResult {
+  const close = async () => {
+    await store.close();
+    db.close();
   };
+  return { ok: true, target: { db, store, ...where, close } };
 }
 
 /** The password of a postgres:// URL, as a secret for the loggers (none for a file path). */

@@ -72,27 +72,24 @@ function start(): void {
     }
     port.postMessage(replies);
   };
+  // Everything that queued up is taken at once, up to a close (which comes after what was asked before it).
   port.on('message', (first: RawRequest | { close: true }) => {
-    if ('close' in first) {
-      db.close();
-      port.postMessage({ closed: true });
-      port.close();
-      return;
-    }
-    const batch = [first];
-    let closeAfter = false;
-    for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
-      const message = next.message as RawRequest | { close: true };
+    const batch: RawRequest[] = [];
+    let closing = false;
+    for (
+      let message: RawRequest | { close: true } | undefined = first;
+      message;
+      message = receiveMessageOnPort(port)?.message as RawRequest | { close: true } | undefined
+    ) {
       if ('close' in message) {
-        closeAfter = true;
+        closing = true;
         break;
       }
       batch.push(message);
     }
-    handle(batch);
-    if (closeAfter) {
+    if (batch.length > 0) handle(batch);
+    if (closing) {
       db.close();
-      port.postMessage({ closed: true });
       port.close();
     }
   });

@@ -42,7 +42,7 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-type ThreadMessage = RawReply[] | { closed: true };
+type ThreadMessage = RawReply[];
 
 /** One running thread and our end of its channel. */
 interface Thread {
@@ -184,7 +184,6 @@ export class ThreadedRawStore implements RawStore {
   }
 
   private received(message: ThreadMessage): void {
-    if (!Array.isArray(message)) return;
     for (const reply of message) this.settle(reply);
   }
 
