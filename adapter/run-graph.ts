@@ -171,7 +171,7 @@ async function runActions(
   actions: GraphAction[],
   options: ActionOptions,
 ): Promise<ActionResult[]> {
-  const cancel = () => void options.executor.cancel();
+  const cancel = () => void options.executor.cancel().catch(() => undefined);
   options.signal?.addEventListener('abort', cancel, { once: true });
   const context = contextFor(graph, options);
   const results = new Map<string, ActionResult>();

@@ -31,7 +31,7 @@ beforeAll(async () => {
     join(projectDir, 'definitions', 'counts_brz.sqlx'),
     'config { type: "table", tags: ["bronze"] }\nSELECT 1 AS one\n',
   );
-  // Runs until it is cancelled (pg_cancel_backend stops it).
+  // Runs until it is cancelled (the executor's cancel request stops it).
   writeFileSync(
     join(projectDir, 'definitions', 'slow_brz.sqlx'),
     'config { type: "table", tags: ["slow"] }\nSELECT pg_sleep(600) IS NULL AS slept\n',

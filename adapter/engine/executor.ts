@@ -55,7 +55,8 @@ export interface AsyncExecutor extends Statements {
   rolledBack<T>(work: (tx: Statements) => Promise<T>): Promise<T>;
   /**
    * Stops the statement in flight, if any: its call rejects with an EngineError of kind 'cancelled'
-   * and its transaction is rolled back. The executor stays usable for later calls.
+   * and its transaction is rolled back. The executor stays usable for later calls. Never rejects: a
+   * cancel is called from an abort signal, where nobody could handle a rejection.
    */
   cancel(): Promise<void>;
   /** Closes the connection; later calls reject. */

@@ -38,6 +38,23 @@ describe('the PostgreSQL executor', () => {
     }
   });
 
+  it('cancels a statement of a role that has no connection left, and stays usable', async () => {
+    // A role allowed one connection: a second session (pg_cancel_backend) would be refused, as on a full server.
+    const admin = await openPostgresExecutor(server.url);
+    await admin.execute("CREATE ROLE solo LOGIN PASSWORD 'solo-pw' CONNECTION LIMIT 1");
+    await admin.close();
+    const solo = await openPostgresExecutor(
+      server.url.replace(`bambuzled:${server.password}@`, 'solo:solo-pw@'),
+    );
+    const running = solo.transaction(async (tx) => tx.query('SELECT pg_sleep(600)'));
+    await waitFor(async () => (await sleepingSessions()) === 1);
+    await solo.cancel();
+    await expect(running).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(await sleepingSessions()).toBe(0);
+    expect(await solo.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    await solo.close();
+  });
+
   it('names the server and database, never the password, when the password is wrong', async () => {
     const error = await openPostgresExecutor(server.url.replace(server.password, 'wrong-secret')).catch(
       (e: unknown) => e,
@@ -59,6 +76,23 @@ describe('the PostgreSQL executor', () => {
     expect((nobody as Error).message).not.toContain('secret');
   });
 });
+
+/** Sessions of the role `solo` that are in pg_sleep now, seen from another connection. */
+async function sleepingSessions(): Promise<number> {
+  const admin = await openPostgresExecutor(server.url);
+  try {
+    const [row] = await admin.query(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'solo' AND query LIKE '%pg_sleep%' AND state = 'active'",
+    );
+    return Number(row?.n);
+  } finally {
+    await admin.close();
+  }
+}
+
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 describe('numberedPlaceholders', () => {
   it('numbers the placeholders outside strings, quoted names and comments', () => {

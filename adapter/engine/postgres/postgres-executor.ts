@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL executor: one node-postgres client per executor, driven through the same contract
- * as SQLite's. Cancelling asks the server to cancel the statement in flight (pg_cancel_backend, from a
- * second connection); the transaction it was in is rolled back. Values of int8 and numeric come back
+ * as SQLite's. Cancelling asks the server to cancel the statement in flight (the protocol's
+ * CancelRequest); the transaction it was in is rolled back. Values of int8 and numeric come back
  * as numbers (what the pages and the run history expect), as SQLite gives them.
  */
 import pg from 'pg';
@@ -69,31 +69,73 @@ async function connectClient(config: pg.ClientConfig, place: ServerPlace): Promi
   }
 }
 
+/**
+ * Asks the server to cancel the statement of session `processID` with the protocol's CancelRequest
+ * (its own short connection, sent before any login): unlike pg_cancel_backend from a second session,
+ * it needs no free connection slot and no password, so a cancel works on a server that is full.
+ * The server closes that connection once it has the request.
+ */
+function sendCancelRequest(
+  session: pg.Client,
+  processID: number,
+  secretKey: number,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // pg's Connection speaks the protocol; its types omit connect() and cancel().
+    const connection = new pg.Connection() as pg.Connection & {
+      connect(portOrPath: number | string, host?: string): void;
+      cancel(processID: number, secretKey: number): void;
+    };
+    const timer = setTimeout(() => {
+      connection.stream.destroy();
+      reject(new Error('no answer to the cancel request'));
+    }, timeoutMs);
+    connection.on('error', (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    connection.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    connection.once('connect', () => connection.cancel(processID, secretKey));
+    if (session.host.startsWith('/')) connection.connect(`${session.host}/.s.PGSQL.${session.port}`);
+    else connection.connect(session.port, session.host);
+  });
+}
+
 class PostgresExecutor extends GatedExecutor {
   readonly engine = 'postgresql';
   readonly location: string;
   protected readonly beginSql = 'BEGIN';
   private inFlight = 0;
   private closed = false;
+  private readonly cancelTimeoutMs: number;
+  /** Set when a cancel had to end the session: the statement in flight failed because of that. */
+  private droppedByCancel = false;
 
   constructor(
-    private readonly config: pg.ClientConfig,
+    config: pg.ClientConfig,
     private readonly place: ServerPlace,
     private readonly client: pg.Client,
   ) {
     super();
     this.location = `postgres://${place.user}@${place.host}:${place.port}/${place.database}`;
+    this.cancelTimeoutMs = config.connectionTimeoutMillis ?? 10_000;
   }
 
   async cancel(): Promise<void> {
     if (this.inFlight === 0) return;
-    const pid = (this.client as unknown as { processID?: number }).processID;
-    if (pid === undefined) return;
-    const other = await connectClient(this.config, this.place);
+    const session = this.client as unknown as { processID?: number; secretKey?: number };
+    if (session.processID === undefined || session.secretKey === undefined) return;
     try {
-      await other.query('SELECT pg_cancel_backend($1)', [pid]);
-    } finally {
-      await other.end().catch(() => undefined);
+      await sendCancelRequest(this.client, session.processID, session.secretKey, this.cancelTimeoutMs);
+    } catch {
+      // The server could not be reached: ending our own session stops the statement as soon as the
+      // server notices, and it rolls the transaction back. The executor is closed after that.
+      this.droppedByCancel = true;
+      await this.close();
     }
   }
 
@@ -134,6 +176,10 @@ class PostgresExecutor extends GatedExecutor {
         return (await this.client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
       return await this.client.query(numberedPlaceholders(sql), [...params]);
     } catch (error) {
+      if (this.droppedByCancel)
+        throw new EngineError('cancelled', 'The statement was cancelled; its transaction was rolled back.', {
+          sql,
+        });
       throw postgresError(this.place, error, sql);
     } finally {
       this.inFlight--;
