@@ -2,6 +2,7 @@ import { type JobIds, mintJobKey } from './job-key.js';
 import { isSystemJob } from './job-phase.js';
 import { newJob, startTransition, updated } from './job-record.js';
 import { type InheritedLabel, NO_PEAK } from './machine-state.js';
+import { identityInherited } from './other-job-checks.js';
 import { type PrinterView, type ProgressFields, viewOf } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
 import type { StepContext } from './step-context.js';
@@ -42,6 +43,11 @@ export function tryStart(c: StepContext, progress: ProgressFields): void {
   m.cancelSeenAtMs = null;
   m.lastFailed = null;
   c.writes.push({ job: m.job, transition: startTransition(m.job) });
+  // Opened on a delta that did not name the job: ask for the printer's full state, whose ids and name
+  // replace inherited ones (updated(): newest win). Without it a job whose start was lost would keep
+  // the previous job's ids to its end, when no later delta repeats them.
+  if (!input.full && identityInherited(m.job, m.jobInheritedIds, m.jobInheritedLabel))
+    c.fullReportWanted = true;
 }
 
 /** The last part of a gcode file path, the label of a job without a name. */

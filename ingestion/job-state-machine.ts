@@ -21,6 +21,8 @@ export type { StepInput } from './step-context.js';
 export interface StepResult {
   machine: MachineState;
   writes: JobWrite[];
+  /** The printer should be asked for its full state now (a pushall), as a live report. */
+  fullReportWanted: boolean;
 }
 
 /**
@@ -83,5 +85,5 @@ export function step(machine: MachineState, input: StepInput): StepResult {
     m.jobWrittenAtMs = nowMs;
     m.jobWrittenSignature = JSON.stringify(m.job);
   }
-  return { machine: m, writes };
+  return { machine: m, writes, fullReportWanted: c.fullReportWanted };
 }

@@ -181,6 +181,7 @@ export function startListener(options: ListenerOptions): Listener {
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
     });
+    tracker.on('full-report-wanted', () => connection.requestFullReport());
     return { printer, tracker, connection, files: files?.fetcher ?? null };
   });
 

@@ -53,6 +53,21 @@ export function namesAnotherJob(job: JobRecord, view: PrinterView, inherited: Jo
   return job.name !== null && view.name !== null && job.name !== view.name;
 }
 
+/**
+ * True when all the open job knows of its identity it inherited from the state before its start: its
+ * ids (or, without ids, its name or file) are those the printer showed before. The report that opened
+ * it did not name it, so those may be the previous job's (its start was among reports that were lost).
+ */
+export function identityInherited(
+  job: JobRecord,
+  inherited: JobIds | null,
+  inheritedLabel: InheritedLabel | null,
+): boolean {
+  if (hasIds(job)) return ID_KINDS.every((kind) => job[kind] === null || job[kind] === inherited?.[kind]);
+  if (job.name !== null) return job.name === inheritedLabel?.name;
+  return job.gcodeFile !== null && job.gcodeFile === inheritedLabel?.gcodeFile;
+}
+
 function idsConflict(job: JobRecord, view: PrinterView, inherited: JobIds | null): boolean {
   return ID_KINDS.some((kind) => {
     const own = job[kind];

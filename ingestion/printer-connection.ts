@@ -378,6 +378,22 @@ export class PrinterConnection {
     }, waitMs);
   }
 
+  /**
+   * Asks for the printer's full state now, answered as a live report, not a state sync: a job opened
+   * on a delta that did not name it, so its ids and name may still be the previous job's, and the
+   * full report brings the printer's own. The state machine asks at most once per job start, so
+   * this does not wait for the 5-minute spacing (a guard against a flapping connection's pushalls).
+   */
+  requestFullReport(): void {
+    const client = this.client;
+    if (!client || !this.snap.connected) return;
+    this.options.logger.info(
+      `${this.who}: full report (pushall) asked for: a job started on a report that did not name it.`,
+    );
+    this.snap.lastPushallAt = this.now().toISOString();
+    client.publish(`device/${this.options.printer.serial}/request`, PUSHALL);
+  }
+
   private publishPushall(): void {
     const client = this.client;
     if (!client || !this.snap.connected) return;

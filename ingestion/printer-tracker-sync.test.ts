@@ -44,6 +44,31 @@ describe('PrinterTracker after a restart or a reconnect', () => {
     expect(h.events().map((e) => e.event)).toEqual(['started', 'reattached', 'finished']);
   });
 
+  it("keeps a job opened on the previous job's ids when a reconnect's full report names it: it takes the ids, no second row", () => {
+    h = trackerHarness();
+    let wanted = 0;
+    h.tracker.on('full-report-wanted', () => wanted++);
+    h.send({ gcode_state: 'IDLE', msg: 0 }, START);
+    h.send({ gcode_state: 'RUNNING', subtask_name: 'Part', job_id: '77', task_id: '78', msg: 1 }, 1000);
+    h.send({ gcode_state: 'FINISH', mc_percent: 100, msg: 1 }, 60_000);
+    // The next job's PREPARE (job 91) was lost: its RUNNING names no job, so the merged ids are 77's.
+    h.send({ gcode_state: 'RUNNING', mc_percent: 1, layer_num: 1, msg: 1 }, 60_000);
+    expect(wanted).toBe(1);
+    // A reconnect before the full report was asked for: it is the sync, and names the job.
+    h.tracker.connected();
+    h.send(
+      { gcode_state: 'RUNNING', subtask_name: 'Gear', job_id: '91', task_id: '92', mc_percent: 10, msg: 0 },
+      60_000,
+    );
+    h.send({ gcode_state: 'FINISH', mc_percent: 100, msg: 1 }, 60_000);
+    expect(h.jobs().map((j) => [j.subtask_name, j.printer_job_id, j.status])).toEqual([
+      ['Part', '77', 'finished'],
+      ['Gear', '91', 'finished'],
+    ]);
+    expect(h.events().map((e) => e.event)).toEqual(['started', 'finished', 'started', 'finished']);
+    expect(wanted).toBe(1);
+  });
+
   it('re-attaches to an open cloud job by its ids even when its name changed', () => {
     h = trackerHarness();
     h.send({ gcode_state: 'IDLE', msg: 0 }, START);

@@ -69,6 +69,11 @@ export type TrackerEvents = {
   /** A job ended: finished, failed, cancelled or ended_while_disconnected. */
   'job-ended': [TransitionEvent];
   'bad-input': [BadInputEvent];
+  /**
+   * A job opened on a report that did not name it: its ids and name may be the previous job's. The
+   * listener asks the printer for its full state (PrinterConnection.requestFullReport).
+   */
+  'full-report-wanted': [];
 };
 
 export interface PrinterTrackerOptions {
@@ -362,6 +367,7 @@ export class PrinterTracker extends EventEmitter<TrackerEvents> {
       this.committedState = merged;
       if (touchPrinter) this.printerWrittenAtMs = now.getTime();
       this.emitTransitions(transitions);
+      if (result.fullReportWanted) this.safeEmit('full-report-wanted');
       return undefined;
     };
     return written instanceof Promise

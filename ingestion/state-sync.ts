@@ -4,7 +4,7 @@ import { isSystemJob } from './job-phase.js';
 import { close, type JobRecord, updated } from './job-record.js';
 import { tryStart } from './job-start.js';
 import { NO_PEAK } from './machine-state.js';
-import { namesAnotherJob } from './other-job-checks.js';
+import { identityInherited, namesAnotherJob } from './other-job-checks.js';
 import type { PrinterView, ProgressFields } from './printer-view.js';
 import type { JobStatus } from './raw-schema.js';
 import { isPrinting, type StepContext } from './step-context.js';
@@ -16,6 +16,11 @@ export function sync(c: StepContext): void {
   // The in-memory copy is newer than the row (progress writes are throttled).
   const open = input.openJobs().map((row) => (inMemory && row.jobKey === inMemory.jobKey ? inMemory : row));
   const progress = c.current;
+  // A job opened on a delta that did not name it knows no identity of its own yet (see tryStart).
+  const unproven =
+    inMemory !== null && identityInherited(inMemory, m.jobInheritedIds, m.jobInheritedLabel)
+      ? inMemory.jobKey
+      : null;
   m.job = null;
   m.awaitingStart = null;
   m.idsBeforeStart = null;
@@ -24,7 +29,7 @@ export function sync(c: StepContext): void {
   const printing = isPrinting(phase);
   let match: JobRecord | undefined;
   if (printing && !isSystemJob(view)) {
-    match = open.find((job) => sameJob(job, view, progress));
+    match = open.find((job) => sameJob(job, view, progress, job.jobKey === unproven));
   } else if (printing) {
     m.ignoring = true;
   }
@@ -63,11 +68,17 @@ export function sync(c: StepContext): void {
   tryStart(c, progress);
 }
 
-/** Re-attach only to the same job: same ids, or (LAN) same name and file with progress not gone backwards. */
-function sameJob(job: JobRecord, view: PrinterView, progress: ProgressFields): boolean {
-  if (view.jobId !== null || view.subtaskId !== null || view.taskId !== null) return idsMatch(job, view);
-  if (job.name !== view.name) return false;
-  if (job.gcodeFile !== null && view.gcodeFile !== null && job.gcodeFile !== view.gcodeFile) return false;
+/**
+ * Re-attach only to the same job: same ids, or (LAN) same name and file with progress not gone
+ * backwards. A job whose ids and name were only inherited (`unproven`) is the job printing now unless
+ * its progress went back: the printer's ids and name are the first real ones it gets.
+ */
+function sameJob(job: JobRecord, view: PrinterView, progress: ProgressFields, unproven: boolean): boolean {
+  if (!unproven) {
+    if (view.jobId !== null || view.subtaskId !== null || view.taskId !== null) return idsMatch(job, view);
+    if (job.name !== view.name) return false;
+    if (job.gcodeFile !== null && view.gcodeFile !== null && job.gcodeFile !== view.gcodeFile) return false;
+  }
   const wentBack = (stored: number | null, now: number | null) =>
     stored !== null && now !== null && now < stored;
   // The same file printed again while we were away: its progress starts over.

@@ -42,6 +42,8 @@ export interface StepContext {
   readonly at: string;
   readonly nowMs: number;
   readonly writes: JobWrite[];
+  /** Set by a transition that needs the printer's full state (see tryStart). */
+  fullReportWanted: boolean;
 }
 
 export function stepContext(machine: MachineState, input: StepInput): StepContext {
@@ -56,6 +58,7 @@ export function stepContext(machine: MachineState, input: StepInput): StepContex
     at: input.now.toISOString(),
     nowMs: input.now.getTime(),
     writes: [],
+    fullReportWanted: false,
   };
 }
 

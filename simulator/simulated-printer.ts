@@ -122,6 +122,14 @@ export class SimulatedPrinter extends EventEmitter<SimulatedPrinterEvents> {
     return this.send({ ...delta }, 1);
   }
 
+  /**
+   * Changes the state as `delta` would, but the report never reaches the listener (lost in transit,
+   * as QoS 0 reports are from a busy printer or during a reconnect): a later pushall shows it.
+   */
+  changeUnseen(delta: Record<string, unknown>): void {
+    deepMerge(this.current, delta);
+  }
+
   /** Sends the full state, as the reply to `pushall`. */
   async reportAll(): Promise<void> {
     return this.send({ ...this.current }, 0);

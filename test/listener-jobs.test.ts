@@ -262,6 +262,51 @@ describe.each(RAW_ENGINES)('on %s', (engine) => {
 
     it.each([
       { model: 'P1S' as const, lan: true },
+      { model: 'P1S' as const, lan: false },
+    ])(
+      'records a job whose start was lost under its own name and ids, asking the $model printer for its full state (LAN: $lan)',
+      async ({ model, lan }) => {
+        const serial = `LS${model}${lan ? 'L' : 'C'}0000000099`.slice(0, 15);
+        const { db, farm, listen, logger } = await setUp(engine, [{ serial, model }]);
+        const printer = farm.printers[0]!;
+        const first = buildJobScript('finish', { model, lan, index: 1, layers: 50 });
+        const second = buildJobScript('finish', { model, lan, index: 2, layers: 30 });
+        const listener = await listen();
+        await sendSteps(printer, first, 0);
+        await until(async () => (await jobs(db))[0]?.ended_at != null);
+        const pushallsBefore = printer.counters.pushalls;
+
+        // The second job's PREPARE, which names it, is lost; its RUNNING delta names no job.
+        for (const step of second.steps.slice(0, 2)) printer.changeUnseen(step.delta);
+        await sendSteps(printer, second, 2, 3);
+        await until(() => printer.counters.pushalls === pushallsBefore + 1);
+        await until(() => listener.status()[0]!.currentJob?.name === second.identity.name);
+        await sendSteps(printer, second, 3);
+        await until(async () => (await jobs(db)).length === 2 && (await jobs(db))[1]!.ended_at !== null);
+
+        const rows = (await db.rows(
+          'SELECT job_key, subtask_name, subtask_id, task_id, status, total_layers FROM jobs_raw ORDER BY id',
+        )) as unknown as Record<string, unknown>[];
+        expect(rows.map((r) => [r.subtask_name, r.status])).toEqual([
+          [first.identity.name, 'finished'],
+          [second.identity.name, 'finished'],
+        ]);
+        expect(rows[1]).toMatchObject({ total_layers: 30 });
+        if (!lan) {
+          expect(rows[1]).toMatchObject({
+            subtask_id: second.identity.subtaskId,
+            task_id: second.identity.taskId,
+          });
+        }
+        expect(printer.counters.pushalls).toBe(pushallsBefore + 1);
+        expect(
+          logger.lines.filter((line) => line.includes('a job started on a report that did not name it')),
+        ).toHaveLength(1);
+      },
+    );
+
+    it.each([
+      { model: 'P1S' as const, lan: true },
       { model: 'X1C' as const, lan: false },
     ])(
       'keeps two jobs apart when the $model printer finishes one and starts another while the broker is down (LAN: $lan)',
