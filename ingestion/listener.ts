@@ -238,8 +238,13 @@ export function startListener(options: ListenerOptions): Listener {
   logger.info(
     `listening to ${members.length} printer${members.length === 1 ? '' : 's'}: ${named}${more > 0 ? ` and ${more} more` : ''}.`,
   );
-  // The pacer lets a few handshakes run at a time; the rest wait their turn.
-  for (const member of members) member.connection.start();
+  // The pacer lets a few handshakes run at a time; the rest wait their turn. The first ones start on
+  // the next turn of the event loop: building 5,000 members and starting handshakes in one turn
+  // held the loop for ~100 ms (mqtt.js's first client is slow to make).
+  let startTimer: unknown = timers.setTimeout(() => {
+    startTimer = undefined;
+    if (!closed) for (const member of members) member.connection.start();
+  }, 0);
 
   let closing: Promise<void> | undefined;
   return Object.assign(emitter, {
@@ -253,6 +258,7 @@ export function startListener(options: ListenerOptions): Listener {
     close: () => {
       closing ??= (async () => {
         closed = true;
+        if (startTimer !== undefined) timers.clearTimeout(startTimer);
         pacer.close();
         if (statusTimer !== undefined) timers.clearTimeout(statusTimer);
         if (healthTimer !== undefined) timers.clearTimeout(healthTimer);

@@ -79,6 +79,8 @@ export class ThreadedRawStore implements RawStore {
   private thread: Thread | null = null;
   private starting: Promise<Thread> | null = null;
   private closing: Promise<void> | undefined;
+  /** Calls not answered yet: close() waits for them. */
+  private readonly asked = new Set<Promise<unknown>>();
 
   private constructor(
     readonly location: string,
@@ -131,6 +133,9 @@ export class ThreadedRawStore implements RawStore {
   /** Answers what was asked before close, closes the database and ends the thread. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // The answers to what was asked before come back first, through the usual path: a close sent
+      // with them could end the thread while its last replies were still on their way (seen under load).
+      await Promise.allSettled(this.asked);
       const thread = this.thread ?? (await this.starting?.catch(() => null)) ?? null;
       if (!thread) return;
       const exited = new Promise((resolve) => thread.worker.once('exit', resolve));
@@ -155,7 +160,7 @@ export class ThreadedRawStore implements RawStore {
   private call(request: RawCall): Promise<unknown> {
     if (this.closing) return Promise.reject(unavailable('the raw store is closed'));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const asked = new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       const message = { ...request, id } as RawRequest;
       if (this.thread) {
@@ -181,6 +186,10 @@ export class ThreadedRawStore implements RawStore {
         },
       );
     });
+    this.asked.add(asked);
+    const forget = () => this.asked.delete(asked);
+    asked.then(forget, forget);
+    return asked;
   }
 
   private received(message: ThreadMessage): void {
