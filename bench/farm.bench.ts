@@ -39,6 +39,8 @@ const JOB_SCALE = Number(env.BAMBUZLED_FARM_JOB_SCALE ?? 0.25);
 const PER_HOST = Number(env.BAMBUZLED_FARM_PER_HOST ?? 500);
 const WITH_SCHEDULER = env.BAMBUZLED_FARM_SCHEDULER !== '0';
 const INLINE_WRITER = env.BAMBUZLED_FARM_WRITER === 'inline';
+/** BAMBUZLED_FARM_PACING=16,4: the listener's connect pacing (handshakes in flight, started per turn), to compare. */
+const PACING = env.BAMBUZLED_FARM_PACING?.split(',').map(Number);
 
 const TARGET_END_TO_RAW_P99_MS = 50;
 const TARGET_STALL_MS = 100;
@@ -259,6 +261,7 @@ export async function run(): Promise<BenchReport> {
     db,
     ...(store ? { store } : {}),
     jobFiles: { enabled: false },
+    ...(PACING ? { connectPacing: { maxInFlight: PACING[0]!, perTick: PACING[1]! } } : {}),
   });
   const startListenerMs = performance.now() - startedAt;
   const ended = new Map<string, number[]>();

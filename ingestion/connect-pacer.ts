@@ -4,15 +4,23 @@ import type { Timers } from './timers.js';
 export interface ConnectPacing {
   maxInFlight: number;
   perTick: number;
+  /**
+   * A turn of the event loop that came this much later than asked (ms) means the listener is busy
+   * (handshakes finishing together, their full reports): the number in flight is halved, down to
+   * perTick; each turn on time lets one more in, up to maxInFlight.
+   */
+  lagBudgetMs: number;
 }
 
 /**
  * The handshakes of a farm are CPU work on the listener's one thread (key exchange, certificate
  * checks): 5,000 started at once finish together and freeze the event loop for seconds. At most
  * maxInFlight attempts are in flight, and the queue is drained at most perTick at a time with a
- * turn of the event loop between, so reports keep flowing while the farm connects.
+ * turn of the event loop between, so reports keep flowing while the farm connects. How many may be
+ * in flight follows how late the loop runs the drain (lagBudgetMs): on a machine that has the CPU
+ * for it the farm connects at full speed, on a busy one it connects more slowly instead of stalling.
  */
-export const DEFAULT_CONNECT_PACING: ConnectPacing = { maxInFlight: 48, perTick: 8 };
+export const DEFAULT_CONNECT_PACING: ConnectPacing = { maxInFlight: 48, perTick: 8, lagBudgetMs: 20 };
 
 /** A queued or running attempt: cancel() drops it from the queue or frees its slot. */
 export interface PacedAttempt {
@@ -29,11 +37,21 @@ export class ConnectPacer {
   /** Attempts started at once (not from the queue) since the last turn of the event loop. */
   private startedThisTurn = 0;
   private turnTimer: unknown;
+  /** How many may be in flight now: maxInFlight, less while the event loop runs late. */
+  private cap: number;
 
   constructor(
     private readonly timers: Timers,
     private readonly pacing: ConnectPacing = DEFAULT_CONNECT_PACING,
-  ) {}
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.cap = pacing.maxInFlight;
+  }
+
+  /** How many handshakes may be in flight now (for status and tests). */
+  get allowedInFlight(): number {
+    return this.cap;
+  }
 
   /**
    * Runs start() now when a slot is free and fewer than perTick started in this turn (a farm of up
@@ -42,11 +60,7 @@ export class ConnectPacer {
    */
   run(start: () => void): PacedAttempt {
     const attempt = new Slot(this);
-    if (
-      this.inFlight < this.pacing.maxInFlight &&
-      this.queue.length === 0 &&
-      this.startedThisTurn < this.pacing.perTick
-    ) {
+    if (this.inFlight < this.cap && this.queue.length === 0 && this.startedThisTurn < this.pacing.perTick) {
       this.inFlight += 1;
       attempt.running = true;
       this.countStart();
@@ -95,15 +109,13 @@ export class ConnectPacer {
   private scheduleDrain(): void {
     if (this.drainTimer !== undefined || this.queue.length === 0) return;
     // A full house: the next release schedules the drain.
-    if (this.inFlight >= this.pacing.maxInFlight) return;
+    if (this.inFlight >= this.cap) return;
+    const askedAt = this.clock();
     this.drainTimer = this.timers.setTimeout(() => {
       this.drainTimer = undefined;
+      this.adapt(this.clock() - askedAt);
       let started = 0;
-      while (
-        this.queue.length > 0 &&
-        this.inFlight < this.pacing.maxInFlight &&
-        started < this.pacing.perTick
-      ) {
+      while (this.queue.length > 0 && this.inFlight < this.cap && started < this.pacing.perTick) {
         const next = this.queue.shift()!;
         this.inFlight += 1;
         next.attempt.running = true;
@@ -112,6 +124,13 @@ export class ConnectPacer {
       }
       this.scheduleDrain();
     }, 0);
+  }
+
+  /** Halves the cap after a late turn (not below perTick), adds one after a turn on time. */
+  private adapt(lateMs: number): void {
+    const { maxInFlight, perTick, lagBudgetMs } = this.pacing;
+    if (lateMs > lagBudgetMs) this.cap = Math.max(Math.min(perTick, maxInFlight), Math.floor(this.cap / 2));
+    else this.cap = Math.min(maxInFlight, this.cap + 1);
   }
 }
 
