@@ -6,9 +6,15 @@
  */
 import { type ActionContext, cancelReason, throwIfCancelled } from './action-context.js';
 import { opsMayRewriteRows } from './assertion-scope.js';
-import { cleanQuery, type ExistingObject } from './build-tasks.js';
+import { cleanQuery, type ExistingObject, type SqlTask, type TaskRole } from './build-tasks.js';
 import type { WrittenRows } from './engine/dialect.js';
-import { engineErrorKind, type Row, type Statements } from './engine/executor.js';
+import {
+  type BatchResult,
+  EngineError,
+  engineErrorKind,
+  type Row,
+  type Statements,
+} from './engine/executor.js';
 import type { GraphAction } from './graph-actions.js';
 import { displayNameOf, type RefRewriter, targetKey } from './names.js';
 import type { ActionResult, FailingRows } from './types.js';
@@ -141,12 +147,17 @@ export async function runAction(
         if (keys.length > 0) context.stages.add(context.dialect.stageOf(action.sqliteName));
         // The incremental pre-operations run first, as Dataform runs them before the query: the query
         // may read what they create (this project's watermark table), so its columns are read after.
-        for (const op of action.kind === 'incremental' ? (action.table.incrementalPreOps ?? []) : []) {
-          current = cleanQuery(context.rewrite(op));
-          if (current === '') continue;
-          sql.push(current);
-          await tx.execute(current);
-        }
+        const preOps = (action.kind === 'incremental' ? (action.table.incrementalPreOps ?? []) : [])
+          .map((op) => cleanQuery(context.rewrite(op)))
+          .filter((op) => op !== '');
+        await runBatch(
+          tx,
+          preOps.map((op) => ({ role: 'execute', sql: op })),
+          { ran: sql, signal: context.signal },
+          (failed) => {
+            current = failed;
+          },
+        );
         preOpsRan = true;
         current = context.dialect.incrementalSourceQuery(action, context.rewrite);
         queryColumns = await tx.queryColumns(current);
@@ -172,31 +183,33 @@ export async function runAction(
         ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
       });
       const firstValue = (rows: Row[]) => Number(Object.values(rows[0] ?? {})[0] ?? 0);
-      for (const task of tasks) {
-        throwIfCancelled(context);
-        current = task.sql;
-        if (task.role !== 'setting') sql.push(task.sql);
+      throwIfCancelled(context);
+      // Every statement in one request, but the sample: it is read only when the count found rows.
+      const sample = tasks.find((task) => task.role === 'assertion-sample');
+      const batched = tasks.filter((task) => task !== sample);
+      const results = await runBatch(tx, batched, { ran: sql, signal: context.signal }, (failed) => {
+        current = failed;
+      });
+      for (const [index, task] of batched.entries()) {
+        const { rows, changes } = results[index] ?? { rows: [], changes: 0 };
         switch (task.role) {
-          case 'execute':
-          case 'setting':
-            await tx.execute(task.sql);
-            break;
           case 'write':
-            rowsAffected = (rowsAffected ?? 0) + (await tx.execute(task.sql)).changes;
+            rowsAffected = (rowsAffected ?? 0) + changes;
             break;
           case 'row-count':
           case 'assertion-count':
-            rowsAffected = firstValue(await tx.query(task.sql));
+            rowsAffected = firstValue(rows);
             break;
           case 'rowid-watermark':
-            watermark = firstValue(await tx.query(task.sql));
-            break;
-          case 'assertion-sample':
-            if ((rowsAffected ?? 0) > 0) {
-              failingRows = { count: rowsAffected ?? 0, sample: (await tx.query(task.sql)).map(jsonSafe) };
-            }
+            watermark = firstValue(rows);
             break;
         }
+      }
+      if (sample && (rowsAffected ?? 0) > 0) {
+        throwIfCancelled(context);
+        current = sample.sql;
+        sql.push(sample.sql);
+        failingRows = { count: rowsAffected ?? 0, sample: (await tx.query(sample.sql)).map(jsonSafe) };
       }
       current = undefined;
       if (schemaChange) {
@@ -244,6 +257,37 @@ export async function runAction(
         ...modeFields(),
       }),
     );
+  }
+}
+
+/** The roles whose statements return rows to read. */
+const READS = new Set<TaskRole>(['row-count', 'assertion-count', 'rowid-watermark', 'assertion-sample']);
+
+/**
+ * Runs an action's statements as one batch (one request to the engine while the transaction holds
+ * the write lock, not one each). `ran` gets the statements shown in the result, up to the one that
+ * failed, as if they had run one by one; `failed` hears which one failed.
+ */
+async function runBatch(
+  tx: Statements,
+  tasks: readonly SqlTask[],
+  { ran, signal }: { ran: string[]; signal: AbortSignal | undefined },
+  failed: (sql: string) => void,
+): Promise<BatchResult[]> {
+  if (tasks.length === 0) return [];
+  const shown = (upTo: number) => {
+    for (const task of tasks.slice(0, upTo)) if (task.role !== 'setting') ran.push(task.sql);
+  };
+  try {
+    const statements = tasks.map((task) => ({ sql: task.sql, read: READS.has(task.role) }));
+    const results = await tx.batch(statements, { signal });
+    shown(tasks.length);
+    return results;
+  } catch (error) {
+    const at = error instanceof EngineError ? error.batchIndex : undefined;
+    shown(at === undefined ? tasks.length : at + 1);
+    failed(tasks[at ?? tasks.length - 1]?.sql ?? '');
+    throw error;
   }
 }
 

@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /** @typedef {{ modulePath: string, path: string, readonly: boolean, busyTimeoutMs: number, checkpointAfterIdleMs: number }} WorkerSettings */
-/** @typedef {{ id: number, op: 'execute' | 'query' | 'columns' | 'describe' | 'close', sql?: string, params?: unknown[] }} Request */
+/** @typedef {{ sql: string, params?: unknown[], read: boolean }} BatchStatement */
+/** @typedef {{ id: number, op: 'execute' | 'query' | 'columns' | 'describe' | 'batch' | 'close', sql?: string, params?: unknown[], statements?: BatchStatement[] }} Request */
 
 const settings = /** @type {WorkerSettings} */ (JSON.parse(process.argv[2] ?? '{}'));
 /** @param {unknown} message */
@@ -141,25 +142,67 @@ function checkpointWhenIdle() {
   }, settings.checkpointAfterIdleMs);
 }
 
+/**
+ * One statement with params, or several without.
+ * @param {string} sql @param {unknown[] | undefined} params
+ * @returns {{ changes: number }}
+ */
+function execute(sql, params) {
+  if (params) return { changes: prepared(sql).run(...params).changes };
+  // exec() runs several statements; total_changes() counts across all of them, and unlike
+  // changes() it is not left over from an earlier INSERT when the statements are DDL.
+  const before = db.prepare('SELECT total_changes()').pluck().get();
+  db.exec(sql);
+  return { changes: db.prepare('SELECT total_changes()').pluck().get() - before };
+}
+
+/**
+ * One query's rows (none for a statement that returns none).
+ * @param {string} sql @param {unknown[]} params
+ * @returns {unknown[]}
+ */
+function query(sql, params) {
+  const statement = prepared(sql);
+  if (statement.reader) return statement.all(...params);
+  statement.run(...params);
+  return [];
+}
+
+/** A statement of a batch that failed, and its place in the batch. */
+class BatchFailure {
+  /** @param {number} index @param {unknown} error */
+  constructor(index, error) {
+    this.index = index;
+    this.error = error;
+  }
+}
+
+/**
+ * A batch's statements one after another, in this one request: the round trip is paid once, not by
+ * every statement while the transaction holds the write lock. Stops at the first that fails.
+ * @param {BatchStatement[]} statements
+ */
+function batch(statements) {
+  return statements.map((statement, index) => {
+    try {
+      return statement.read
+        ? { rows: query(statement.sql, statement.params ?? []), changes: 0 }
+        : { rows: [], changes: execute(statement.sql, statement.params).changes };
+    } catch (error) {
+      throw new BatchFailure(index, error);
+    }
+  });
+}
+
 /** @param {Request} request */
 function handle(request) {
   const sql = request.sql ?? '';
   const params = request.params ?? [];
   switch (request.op) {
-    case 'execute': {
-      if (request.params) return { changes: prepared(sql).run(...params).changes };
-      // exec() runs several statements; total_changes() counts across all of them, and unlike
-      // changes() it is not left over from an earlier INSERT when the statements are DDL.
-      const before = db.prepare('SELECT total_changes()').pluck().get();
-      db.exec(sql);
-      return { changes: db.prepare('SELECT total_changes()').pluck().get() - before };
-    }
-    case 'query': {
-      const statement = prepared(sql);
-      if (statement.reader) return statement.all(...params);
-      statement.run(...params);
-      return [];
-    }
+    case 'execute':
+      return execute(sql, request.params);
+    case 'query':
+      return query(sql, params);
     case 'columns':
       return db
         .prepare(sql)
@@ -167,6 +210,8 @@ function handle(request) {
         .map((/** @type {{ name: string }} */ c) => c.name);
     case 'describe':
       return describe(sql);
+    case 'batch':
+      return batch(request.statements ?? []);
     case 'close':
       clearTimeout(idleTimer);
       cache.clear();
@@ -179,7 +224,9 @@ process.on('message', (/** @type {Request} */ request) => {
   try {
     send({ id: request.id, ok: true, value: handle(request) });
   } catch (error) {
-    send({ id: request.id, ok: false, error: failure(error) });
+    if (error instanceof BatchFailure)
+      send({ id: request.id, ok: false, error: failure(error.error), index: error.index });
+    else send({ id: request.id, ok: false, error: failure(error) });
   }
   if (request.op === 'close') process.disconnect();
   else checkpointWhenIdle();
