@@ -2,7 +2,8 @@
  * Runs one action of a graph: checks its dependencies and declared sources, builds its statements
  * through the dialect, runs them in one transaction together with the action's record in the run
  * history (and what its merge wrote, or its check found), and returns its ActionResult. Failures come
- * back as data in that result.
+ * back as data in that result. What only reads (what holds the target's name, an assertion's check when
+ * its view is in place) runs before that transaction, so that the write lock is held for the writes.
  */
 import { type ActionContext, cancelReason, throwIfCancelled } from './action-context.js';
 import { opsMayRewriteRows } from './assertion-scope.js';
@@ -142,7 +143,9 @@ export async function runAction(
     };
     const checked =
       action.kind === 'assertion'
-        ? await checkBeforeLock(action, existing, context, sql, onFailed)
+        ? await checkBeforeLock(action, existing, context, sql, onFailed, (fields) => {
+            scopeFields = fields;
+          })
         : undefined;
     return await inTransaction(async (tx) => {
       let rowsAffected: number | null = null;
@@ -307,6 +310,7 @@ async function checkBeforeLock(
   context: ActionContext,
   sql: string[],
   onFailed: (sql: string) => void,
+  onScope: (fields: Partial<ActionResult>) => void,
 ): Promise<{ ran: TasksRan; scopeFields: Partial<ActionResult> } | undefined> {
   const scope = await assertionScope(action, context.db, context);
   const tasks = context.dialect.buildTasks(action, existing, {
@@ -317,10 +321,10 @@ async function checkBeforeLock(
   if (tasks.some((task) => task.role !== 'assertion-count' && task.role !== 'assertion-sample')) {
     return undefined;
   }
-  return {
-    ran: await runTasks(context.db, tasks, context, sql, onFailed),
-    scopeFields: scopeFieldsOf(scope),
-  };
+  // Known before the check runs, so that a check that fails with an error says how it was scoped too.
+  const scopeFields = scopeFieldsOf(scope);
+  onScope(scopeFields);
+  return { ran: await runTasks(context.db, tasks, context, sql, onFailed), scopeFields };
 }
 
 function scopeFieldsOf(scope: { checkedRows: number } | undefined): Partial<ActionResult> {
