@@ -14,6 +14,9 @@ export {
 export { DEFAULT_ENGINE_VAR, type Dialect, ENGINE_VAR, type WrittenRows } from './engine/dialect.js';
 export {
   type AsyncExecutor,
+  type BatchOptions,
+  type BatchResult,
+  type BatchStatement,
   type ColumnInfo,
   EngineError,
   type EngineErrorKind,

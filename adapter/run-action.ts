@@ -2,15 +2,24 @@
  * Runs one action of a graph: checks its dependencies and declared sources, builds its statements
  * through the dialect, runs them in one transaction together with the action's record in the run
  * history (and what its merge wrote, or its check found), and returns its ActionResult. Failures come
- * back as data in that result.
+ * back as data in that result. What only reads (what holds the target's name, an assertion's check when
+ * its view is in place) runs before that transaction, so that the write lock is held for the writes.
  */
 import { type ActionContext, cancelReason, throwIfCancelled } from './action-context.js';
 import { opsMayRewriteRows } from './assertion-scope.js';
-import { cleanQuery, type ExistingObject } from './build-tasks.js';
+import { cleanQuery, type ExistingObject, type SqlTask, type TaskRole } from './build-tasks.js';
 import type { WrittenRows } from './engine/dialect.js';
-import { engineErrorKind, type Row, type Statements } from './engine/executor.js';
+import {
+  type BatchResult,
+  type BatchStatement,
+  EngineError,
+  engineErrorKind,
+  type Row,
+  type Statements,
+} from './engine/executor.js';
 import type { GraphAction } from './graph-actions.js';
 import { displayNameOf, type RefRewriter, targetKey } from './names.js';
+import type { HistoryWrites } from './run-history.js';
 import type { ActionResult, FailingRows } from './types.js';
 
 /**
@@ -119,92 +128,81 @@ export async function runAction(
   // Such an operation runs statement by statement, each on its own; what it did cannot be undone.
   const inTransaction = <T>(work: (tx: Statements) => Promise<T>): Promise<T> =>
     outside ? work(context.db) : context.db.transaction(work);
+  const onFailed = (failed: string) => {
+    current = failed;
+  };
   try {
+    // What holds the action's name, read before the write lock is taken: under the run lock only this
+    // run changes a target, and nothing else of it runs in between.
+    const info = await context.db.describe(action.sqliteName);
+    const existing: ExistingObject | undefined = info && {
+      type: info.type,
+      columns: info.columns.map((c) => c.name),
+      uniqueIndexes: info.uniqueIndexes,
+      ...(info.definition === undefined ? {} : { definition: info.definition }),
+    };
+    const checked =
+      action.kind === 'assertion'
+        ? await checkBeforeLock(action, existing, context, sql, onFailed, (fields) => {
+            scopeFields = fields;
+          })
+        : undefined;
     return await inTransaction(async (tx) => {
       let rowsAffected: number | null = null;
       let failingRows: FailingRows | undefined;
       let watermark: number | undefined;
       const warnings: string[] = outside ? [`ran outside a transaction: ${outside}`] : [];
-      const info = await tx.describe(action.sqliteName);
-      const existing: ExistingObject | undefined = info && {
-        type: info.type,
-        columns: info.columns.map((c) => c.name),
-        uniqueIndexes: info.uniqueIndexes,
-        ...(info.definition === undefined ? {} : { definition: info.definition }),
-      };
-      let queryColumns: string[] | undefined;
-      let preOpsRan = false;
       let schemaChange: { add: string[]; drop: string[] } | undefined;
       const keys = action.kind === 'incremental' ? (action.table.uniqueKey ?? []) : [];
-      if (context.dialect.writesIncrementally(action, existing, context.fullRefresh)) {
-        merged = true;
-        if (keys.length > 0) context.stages.add(context.dialect.stageOf(action.sqliteName));
-        // The incremental pre-operations run first, as Dataform runs them before the query: the query
-        // may read what they create (this project's watermark table), so its columns are read after.
-        for (const op of action.kind === 'incremental' ? (action.table.incrementalPreOps ?? []) : []) {
-          current = cleanQuery(context.rewrite(op));
-          if (current === '') continue;
-          sql.push(current);
-          await tx.execute(current);
+      if (checked) {
+        ({ rowsAffected, failingRows } = checked.ran);
+        scopeFields = checked.scopeFields;
+      } else {
+        let queryColumns: string[] | undefined;
+        let preOpsRan = false;
+        if (context.dialect.writesIncrementally(action, existing, context.fullRefresh)) {
+          merged = true;
+          if (keys.length > 0) context.stages.add(context.dialect.stageOf(action.sqliteName));
+          // The incremental pre-operations run first, as Dataform runs them before the query: the query
+          // may read what they create (this project's watermark table), so its columns are read after.
+          const preOps = (action.kind === 'incremental' ? (action.table.incrementalPreOps ?? []) : [])
+            .map((op) => cleanQuery(context.rewrite(op)))
+            .filter((op) => op !== '');
+          const tasks = preOps.map((op): SqlTask => ({ role: 'execute', sql: op }));
+          await runBatch(tx, tasks, { ran: sql, signal: context.signal }, onFailed);
+          preOpsRan = true;
+          current = context.dialect.incrementalSourceQuery(action, context.rewrite);
+          queryColumns = await tx.queryColumns(current);
+          current = undefined;
+          const decided = schemaChangeOf(action, existing?.columns ?? [], queryColumns);
+          if (decided.error) throw new SchemaChangeError(decided.error);
+          if (decided.warning) warnings.push(decided.warning);
+          schemaChange = decided.change;
         }
-        preOpsRan = true;
-        current = context.dialect.incrementalSourceQuery(action, context.rewrite);
-        queryColumns = await tx.queryColumns(current);
-        current = undefined;
-        const decided = schemaChangeOf(action, existing?.columns ?? [], queryColumns);
-        if (decided.error) throw new SchemaChangeError(decided.error);
-        if (decided.warning) warnings.push(decided.warning);
-        schemaChange = decided.change;
-      }
-      const scope = await assertionScope(action, tx, context);
-      if (action.kind === 'assertion') {
-        scopeFields = scope ? { scope: 'written-rows', checkedRows: scope.checkedRows } : { scope: 'table' };
-      }
-      const built =
-        preOpsRan && action.kind === 'incremental'
-          ? { ...action, table: { ...action.table, incrementalPreOps: [] } }
-          : action;
-      const tasks = context.dialect.buildTasks(built, existing, {
-        fullRefresh: context.fullRefresh,
-        rewrite: context.rewrite,
-        queryColumns,
-        ...(schemaChange ? { schemaChange } : {}),
-        ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
-      });
-      const firstValue = (rows: Row[]) => Number(Object.values(rows[0] ?? {})[0] ?? 0);
-      for (const task of tasks) {
-        throwIfCancelled(context);
-        current = task.sql;
-        if (task.role !== 'setting') sql.push(task.sql);
-        switch (task.role) {
-          case 'execute':
-          case 'setting':
-            await tx.execute(task.sql);
-            break;
-          case 'write':
-            rowsAffected = (rowsAffected ?? 0) + (await tx.execute(task.sql)).changes;
-            break;
-          case 'row-count':
-          case 'assertion-count':
-            rowsAffected = firstValue(await tx.query(task.sql));
-            break;
-          case 'rowid-watermark':
-            watermark = firstValue(await tx.query(task.sql));
-            break;
-          case 'assertion-sample':
-            if ((rowsAffected ?? 0) > 0) {
-              failingRows = { count: rowsAffected ?? 0, sample: (await tx.query(task.sql)).map(jsonSafe) };
-            }
-            break;
-        }
+        const scope = await assertionScope(action, tx, context);
+        if (action.kind === 'assertion') scopeFields = scopeFieldsOf(scope);
+        const built =
+          preOpsRan && action.kind === 'incremental'
+            ? { ...action, table: { ...action.table, incrementalPreOps: [] } }
+            : action;
+        const tasks = context.dialect.buildTasks(built, existing, {
+          fullRefresh: context.fullRefresh,
+          rewrite: context.rewrite,
+          queryColumns,
+          ...(schemaChange ? { schemaChange } : {}),
+          ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
+        });
+        ({ rowsAffected, watermark, failingRows } = await runTasks(tx, tasks, context, sql, onFailed));
       }
       current = undefined;
+      // The history's rows go in one batch at the end, not a request each while the lock is held.
+      const writes = new QueuedWrites();
       if (schemaChange) {
         // The table changed shape: its assertions check every row again, old ones included.
-        await context.history.noteRebuild(tx, action.sqliteName);
+        await context.history.noteRebuild(writes, action.sqliteName);
         warnings.push(describeChange(action.sqliteName, schemaChange));
       }
-      await noteWrites(action, tx, context, {
+      await noteWrites(action, writes, context, {
         merged,
         watermark,
         rowsAffected,
@@ -226,7 +224,8 @@ export async function runAction(
             ...modeFields(),
             ...(warnings.length > 0 ? { warnings } : {}),
           });
-      if (context.runId > 0) await context.history.recordAction(tx, context.runId, seq, result);
+      if (context.runId > 0) await context.history.recordAction(writes, context.runId, seq, result);
+      await writes.send(tx, context.signal);
       return result;
     });
   } catch (error) {
@@ -247,6 +246,139 @@ export async function runAction(
   }
 }
 
+/** What an action's statements found: the rows it changed or counted, its watermark, failing rows. */
+interface TasksRan {
+  rowsAffected: number | null;
+  watermark: number | undefined;
+  failingRows: FailingRows | undefined;
+}
+
+/**
+ * Runs an action's statements on `db`: all in one batch but an assertion's sample, which is read
+ * only when the count found rows. `sql` gets the statements shown in the result.
+ */
+async function runTasks(
+  db: Statements,
+  tasks: readonly SqlTask[],
+  context: ActionContext,
+  sql: string[],
+  onFailed: (sql: string) => void,
+): Promise<TasksRan> {
+  const ran: TasksRan = { rowsAffected: null, watermark: undefined, failingRows: undefined };
+  const firstValue = (rows: Row[]) => Number(Object.values(rows[0] ?? {})[0] ?? 0);
+  throwIfCancelled(context);
+  const sample = tasks.find((task) => task.role === 'assertion-sample');
+  const batched = tasks.filter((task) => task !== sample);
+  const results = await runBatch(db, batched, { ran: sql, signal: context.signal }, onFailed);
+  for (const [index, task] of batched.entries()) {
+    const { rows, changes } = results[index] ?? { rows: [], changes: 0 };
+    switch (task.role) {
+      case 'write':
+        ran.rowsAffected = (ran.rowsAffected ?? 0) + changes;
+        break;
+      case 'row-count':
+      case 'assertion-count':
+        ran.rowsAffected = firstValue(rows);
+        break;
+      case 'rowid-watermark':
+        ran.watermark = firstValue(rows);
+        break;
+    }
+  }
+  const count = ran.rowsAffected ?? 0;
+  if (sample && count > 0) {
+    throwIfCancelled(context);
+    onFailed(sample.sql);
+    sql.push(sample.sql);
+    ran.failingRows = { count, sample: (await db.query(sample.sql)).map(jsonSafe) };
+  }
+  return ran;
+}
+
+/**
+ * An assertion's check, run before its transaction when its view is in place already: then it only
+ * reads until it records what it found, and the write lock (which the listener waits on) is held for
+ * the history's rows alone, not for the count. Sound because what a check reads of the run's own
+ * tables cannot change meanwhile (the run lock keeps other runs out, and the assertion state is the
+ * run's), and what it reads of the raw layer is a valid moment of it a little earlier: nothing in the
+ * transaction after reads it again. Undefined when the view must be (re)made: all of it runs in the
+ * transaction then, as the view's DDL needs the lock and the count must see the new view.
+ */
+async function checkBeforeLock(
+  action: GraphAction,
+  existing: ExistingObject | undefined,
+  context: ActionContext,
+  sql: string[],
+  onFailed: (sql: string) => void,
+  onScope: (fields: Partial<ActionResult>) => void,
+): Promise<{ ran: TasksRan; scopeFields: Partial<ActionResult> } | undefined> {
+  const scope = await assertionScope(action, context.db, context);
+  const tasks = context.dialect.buildTasks(action, existing, {
+    fullRefresh: context.fullRefresh,
+    rewrite: context.rewrite,
+    ...(scope ? { scopedRewrite: scope.scopedRewrite } : {}),
+  });
+  if (tasks.some((task) => task.role !== 'assertion-count' && task.role !== 'assertion-sample')) {
+    return undefined;
+  }
+  // Known before the check runs, so that a check that fails with an error says how it was scoped too.
+  const scopeFields = scopeFieldsOf(scope);
+  onScope(scopeFields);
+  return { ran: await runTasks(context.db, tasks, context, sql, onFailed), scopeFields };
+}
+
+function scopeFieldsOf(scope: { checkedRows: number } | undefined): Partial<ActionResult> {
+  return scope ? { scope: 'written-rows', checkedRows: scope.checkedRows } : { scope: 'table' };
+}
+
+/**
+ * The run history's writes of one action, queued in its transaction and sent in one batch at its
+ * end. The history never reads what they changed, so each resolves at once with no count.
+ */
+class QueuedWrites implements HistoryWrites {
+  private readonly queued: BatchStatement[] = [];
+
+  async execute(sql: string, params?: readonly unknown[]): Promise<{ changes: number }> {
+    this.queued.push(params === undefined ? { sql } : { sql, params });
+    return { changes: 0 };
+  }
+
+  async send(tx: Statements, signal: AbortSignal | undefined): Promise<void> {
+    if (this.queued.length > 0) await tx.batch(this.queued, { signal });
+  }
+}
+
+/** The roles whose statements return rows to read. */
+const READS = new Set<TaskRole>(['row-count', 'assertion-count', 'rowid-watermark', 'assertion-sample']);
+
+/**
+ * Runs an action's statements as one batch (one request to the engine while the transaction holds
+ * the write lock, not one each). `ran` gets the statements shown in the result, up to the one that
+ * failed, as if they had run one by one; `failed` hears which one failed.
+ */
+async function runBatch(
+  tx: Statements,
+  tasks: readonly SqlTask[],
+  { ran, signal }: { ran: string[]; signal: AbortSignal | undefined },
+  failed: (sql: string) => void,
+): Promise<BatchResult[]> {
+  if (tasks.length === 0) return [];
+  const shown = (upTo: number) => {
+    for (const task of tasks.slice(0, upTo)) if (task.role !== 'setting') ran.push(task.sql);
+  };
+  try {
+    const statements = tasks.map((task) => ({ sql: task.sql, read: READS.has(task.role) }));
+    const results = await tx.batch(statements, { signal });
+    shown(tasks.length);
+    return results;
+  } catch (error) {
+    const at = error instanceof EngineError ? error.batchIndex : undefined;
+    shown(at === undefined ? tasks.length : at + 1);
+    failed(tasks[at ?? tasks.length - 1]?.sql ?? '');
+    throw error;
+  }
+}
+
 /**
  * Keeps the assertion state in step with what the action did, in the action's own transaction: a
  * merge leaves its rows pending for the table's built-in assertions, a rebuild leaves nothing
@@ -254,7 +386,7 @@ export async function runAction(
  */
 async function noteWrites(
   action: GraphAction,
-  tx: Statements,
+  tx: HistoryWrites,
   context: ActionContext,
   what: {
     merged: boolean;

@@ -69,6 +69,12 @@ const ddl = (autoIncrementKey: string) => [
 ];
 
 /** The start of a run, as recorded before its first action. */
+/**
+ * Where an action's history rows are written: its transaction, or a queue of it that sends them in
+ * one batch (run-action.ts). Only execute: nothing that records reads back what it wrote.
+ */
+export type HistoryWrites = Pick<Statements, 'execute'>;
+
 export interface RunStart {
   trigger: string;
   selection: Selection;
@@ -218,7 +224,7 @@ export class RunHistory {
   }
 
   /** Records one action's result, inside `tx` (the transaction of the action's writes, if it wrote). */
-  async recordAction(tx: Statements, runId: number, seq: number, a: ActionResult): Promise<void> {
+  async recordAction(tx: HistoryWrites, runId: number, seq: number, a: ActionResult): Promise<void> {
     await tx.execute(
       `INSERT INTO ${ACTION_RUNS_TABLE} (run_id, seq, name, target, sqlite_name, kind, tags, status, started_at,
          ended_at, duration_ms, rows_affected, error, sql, failing_rows, scope, checked_rows, mode)
@@ -274,7 +280,7 @@ export class RunHistory {
    * updated in place; `unscopable` when they may have been changed where no predicate finds them.
    */
   async noteMerge(
-    tx: Statements,
+    tx: HistoryWrites,
     merge: {
       table: string;
       assertions: string[];
@@ -306,13 +312,13 @@ export class RunHistory {
   }
 
   /** In a rebuild's transaction: nothing of the table has been verified any more. */
-  async noteRebuild(tx: Statements, table: string): Promise<void> {
+  async noteRebuild(tx: HistoryWrites, table: string): Promise<void> {
     await tx.execute(`DELETE FROM ${ASSERTION_STATE_TABLE} WHERE table_name = ?`, [table]);
   }
 
   /** In an assertion's transaction: what its check found. */
   async noteCheck(
-    tx: Statements,
+    tx: HistoryWrites,
     check: { assertion: string; table: string; viewSql: string; passed: boolean },
   ): Promise<void> {
     await tx.execute(

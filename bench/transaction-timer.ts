@@ -28,6 +28,7 @@ export function timeTransactions(inner: AsyncExecutor): TransactionTimer {
     query: (sql, params) => inner.query(sql, params),
     queryColumns: (sql) => inner.queryColumns(sql),
     describe: (name) => inner.describe(name),
+    batch: (statements, options) => inner.batch(statements, options),
     rolledBack: (work) => inner.rolledBack(work),
     cancel: () => inner.cancel(),
     close: () => inner.close(),

@@ -43,6 +43,58 @@ export function describeExecutorContract(name: string, open: () => Promise<Execu
       expect(await x.query('SELECT v FROM t WHERE id = ?', [2])).toEqual([{ v: 'b' }]);
     });
 
+    it('runs a batch in order and returns what each statement read or changed', async () => {
+      const x = await executor();
+      const results = await x.batch([
+        { sql: 'CREATE TABLE t (id INTEGER, v TEXT)' },
+        { sql: "INSERT INTO t VALUES (1, 'a'), (2, 'b'); UPDATE t SET v = 'c' WHERE id = 1" },
+        { sql: 'INSERT INTO t VALUES (?, ?)', params: [3, 'd'] },
+        { sql: 'SELECT v FROM t WHERE id >= ? ORDER BY id', params: [2], read: true },
+        { sql: 'SELECT count(*) AS n FROM t', read: true },
+      ]);
+      expect(results).toEqual([
+        { rows: [], changes: 0 },
+        { rows: [], changes: 3 },
+        { rows: [], changes: 1 },
+        { rows: [{ v: 'b' }, { v: 'd' }], changes: 0 },
+        { rows: [{ n: 3 }], changes: 0 },
+      ]);
+    });
+
+    it('stops a batch at the statement that fails, naming it and its place, and runs none after it', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      const error = await x
+        .transaction((tx) =>
+          tx.batch([
+            { sql: 'INSERT INTO t VALUES (1)' },
+            { sql: 'SELECT * FROM no_such_table', read: true },
+            { sql: 'INSERT INTO t VALUES (2)' },
+          ]),
+        )
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'sql', sql: 'SELECT * FROM no_such_table', batchIndex: 1 });
+      // The transaction was rolled back: the first insert is gone, and the third never ran.
+      expect(await x.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+      const outside = await x
+        .batch([{ sql: 'INSERT INTO t VALUES (1)' }, { sql: 'INSERT INTO nothing VALUES (2)' }])
+        .catch((e: unknown) => e);
+      expect(outside).toMatchObject({ kind: 'sql', batchIndex: 1 });
+      expect(await x.query('SELECT id FROM t')).toEqual([{ id: 1 }]);
+    });
+
+    it('runs nothing of a batch whose signal was aborted before its turn', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      const aborted = new AbortController();
+      aborted.abort();
+      const error = await x
+        .batch([{ sql: 'INSERT INTO t VALUES (1)' }], { signal: aborted.signal })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'cancelled', batchIndex: 0 });
+      expect(await x.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+    });
+
     it('names the columns of a query without running it, and rejects a query that cannot run', async () => {
       const x = await executor();
       await x.execute('CREATE TABLE t (id INTEGER)');

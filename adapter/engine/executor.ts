@@ -24,6 +24,24 @@ export interface TableInfo {
   definition?: string;
 }
 
+/** One statement of a batch: with `read`, one query whose rows come back; else run as execute() runs it. */
+export interface BatchStatement {
+  sql: string;
+  params?: readonly unknown[];
+  read?: boolean;
+}
+
+/** What one statement of a batch did: the rows it read ([] for a write) and the rows it changed. */
+export interface BatchResult {
+  rows: Row[];
+  changes: number;
+}
+
+export interface BatchOptions {
+  /** Stops the batch before its next statement once aborted (EngineError of kind 'cancelled'). */
+  signal?: AbortSignal | undefined;
+}
+
 /** Statements on one connection; inside a transaction they are that transaction's. */
 export interface Statements {
   /**
@@ -35,6 +53,15 @@ export interface Statements {
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   /** The columns a query would return, without running it (preparing it also checks it). */
   queryColumns(sql: string): Promise<string[]>;
+  /**
+   * Runs statements in order and returns what each did, in one request where the engine can (SQLite:
+   * one message to its connection's process instead of one round trip each, which a transaction
+   * holding the write lock waits through). Stops at the first failure and rejects with its error,
+   * whose `sql` and `batchIndex` name the statement; those before it ran (a rollback undoes them).
+   * An engine that sends them one by one checks `signal` between two: cancel() stops only a
+   * statement in flight, so an abort between two would otherwise go unnoticed to the batch's end.
+   */
+  batch(statements: readonly BatchStatement[], options?: BatchOptions): Promise<BatchResult[]>;
   /** What holds `name` in the database: a table or a view with its columns, or undefined. */
   describe(name: string): Promise<TableInfo | undefined>;
   /**
@@ -79,14 +106,17 @@ export class EngineError extends Error {
   constructor(
     readonly kind: EngineErrorKind,
     message: string,
-    options?: { cause?: unknown; sql?: string },
+    options?: { cause?: unknown; sql?: string; batchIndex?: number },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
     if (options?.sql !== undefined) this.sql = options.sql;
+    if (options?.batchIndex !== undefined) this.batchIndex = options.batchIndex;
   }
 
   readonly sql?: string;
+  /** For a batch that failed: the place in it of the statement that failed (`sql`). */
+  readonly batchIndex?: number;
 }
 
 /** The error's kind when it is an EngineError, else undefined. */

@@ -4,7 +4,16 @@
  * commit when the work resolves, roll back when it rejects. An engine supplies its statements and
  * how it begins; SQLite also says when a cancel has already ended the transaction.
  */
-import type { AsyncExecutor, Row, Statements, TableInfo } from './executor.js';
+import {
+  type AsyncExecutor,
+  type BatchOptions,
+  type BatchResult,
+  type BatchStatement,
+  EngineError,
+  type Row,
+  type Statements,
+  type TableInfo,
+} from './executor.js';
 import { SerialGate } from './serial-gate.js';
 
 /** Statements without transactions: what an engine implements. */
@@ -47,6 +56,10 @@ export abstract class GatedExecutor implements AsyncExecutor {
 
   describe(name: string): Promise<TableInfo | undefined> {
     return this.gate.run(() => this.plain.describe(name));
+  }
+
+  batch(statements: readonly BatchStatement[], options?: BatchOptions): Promise<BatchResult[]> {
+    return this.gate.run(() => this.plain.batch(statements, options));
   }
 
   transaction<T>(work: (tx: Statements) => Promise<T>): Promise<T> {
@@ -93,4 +106,39 @@ export abstract class GatedExecutor implements AsyncExecutor {
       if (depth === 0) this.inTransaction = false;
     }
   }
+}
+
+/**
+ * A batch as one statement after another, for an engine whose requests cost no more one at a time
+ * (PostgreSQL's client pipelines nothing across awaits anyway): the failure names its place.
+ */
+export async function batchInTurn(
+  plain: Omit<PlainStatements, 'batch'>,
+  statements: readonly BatchStatement[],
+  options: BatchOptions = {},
+): Promise<BatchResult[]> {
+  const results: BatchResult[] = [];
+  for (const [index, statement] of statements.entries()) {
+    if (options.signal?.aborted) {
+      throw new EngineError('cancelled', 'The batch was cancelled before its next statement.', {
+        sql: statement.sql,
+        batchIndex: index,
+      });
+    }
+    try {
+      results.push(
+        statement.read
+          ? { rows: await plain.query(statement.sql, statement.params), changes: 0 }
+          : { rows: [], changes: (await plain.execute(statement.sql, statement.params)).changes },
+      );
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      throw new EngineError(error.kind, error.message, {
+        cause: error.cause,
+        sql: error.sql ?? statement.sql,
+        batchIndex: index,
+      });
+    }
+  }
+  return results;
 }

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { type AsyncExecutor, EngineError, type Row, type TableInfo } from '../executor.js';
-import { GatedExecutor, type PlainStatements } from '../gated-executor.js';
+import { batchInTurn, GatedExecutor, type PlainStatements } from '../gated-executor.js';
 import { numberedPlaceholders } from './placeholders.js';
 import { postgresError, type ServerPlace } from './postgres-errors.js';
 
@@ -165,6 +165,7 @@ class PostgresExecutor extends GatedExecutor {
       return (last?.fields ?? []).map((f) => f.name);
     },
     describe: (name) => this.describeObject(name),
+    batch: (statements, options) => batchInTurn(this.plain, statements, options),
   };
 
   private async run(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> {

@@ -14,7 +14,11 @@ export function sqliteError(
   failure: WorkerFailure,
   sql?: string,
   opening = false,
+  batchIndex?: number,
 ): EngineError {
   const { kind, message } = describeSqliteFailure(path, failure.code, failure.message, opening);
-  return new EngineError(kind, message, sql === undefined ? {} : { sql });
+  return new EngineError(kind, message, {
+    ...(sql === undefined ? {} : { sql }),
+    ...(batchIndex === undefined ? {} : { batchIndex }),
+  });
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AsyncExecutor, Row, TableInfo } from '../executor.js';
+import type { AsyncExecutor, BatchResult, BatchStatement, Row, TableInfo } from '../executor.js';
 import { EngineError } from '../executor.js';
 import { GatedExecutor, type PlainStatements } from '../gated-executor.js';
 import { sqliteError, type WorkerFailure } from './sqlite-errors.js';
@@ -18,16 +18,25 @@ export interface SqliteExecutorOptions {
   readonly?: boolean;
   /** How long a statement waits for another connection's write lock (ms), in the worker. */
   busyTimeoutMs?: number;
+  /**
+   * How long the connection waits without a request before it checkpoints the WAL (ms). Its commits
+   * never checkpoint (that would hold up the run's next transaction); the listener's still do.
+   */
+  checkpointAfterIdleMs?: number;
 }
 
-type Op = 'execute' | 'query' | 'columns' | 'describe' | 'close';
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WorkerFailure };
+type Op = 'execute' | 'query' | 'columns' | 'describe' | 'batch' | 'close';
+type Reply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: WorkerFailure; index?: number };
 type Control = { type: 'ready' } | { type: 'open-failed'; error: WorkerFailure };
 
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
   sql: string | undefined;
+  /** A batch's statements, to name the one that failed. */
+  batch?: readonly BatchStatement[];
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./sqlite-worker.mjs', import.meta.url));
@@ -58,6 +67,7 @@ class Connection {
       path,
       readonly: options.readonly,
       busyTimeoutMs: options.busyTimeoutMs,
+      checkpointAfterIdleMs: options.checkpointAfterIdleMs,
     };
     const child = fork(WORKER_SCRIPT, [JSON.stringify(settings)], {
       serialization: 'advanced',
@@ -96,6 +106,24 @@ class Connection {
     });
   }
 
+  /** Several statements in one message; the reply holds each one's result. */
+  sendBatch(statements: readonly BatchStatement[]): Promise<unknown> {
+    if (this.gone) return Promise.reject(this.gone);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, sql: undefined, batch: statements });
+      this.child.send({
+        id,
+        op: 'batch',
+        statements: statements.map((s) => ({
+          sql: s.sql,
+          params: s.params === undefined ? undefined : [...s.params],
+          read: s.read === true,
+        })),
+      });
+    });
+  }
+
   /** Stops the process now, statement and all; what was in flight rejects with `reason`. */
   async kill(reason: EngineError): Promise<void> {
     this.fail(reason);
@@ -114,6 +142,10 @@ class Connection {
     if (!waiting) return;
     this.pending.delete(message.id);
     if (message.ok) waiting.resolve(message.value);
+    else if (message.index !== undefined)
+      waiting.reject(
+        sqliteError(this.path, message.error, waiting.batch?.[message.index]?.sql, false, message.index),
+      );
     else waiting.reject(sqliteError(this.path, message.error, waiting.sql));
   }
 
@@ -132,7 +164,11 @@ export async function openSqliteExecutor(
   path: string,
   options: SqliteExecutorOptions = {},
 ): Promise<AsyncExecutor> {
-  const settings = { readonly: options.readonly ?? false, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 };
+  const settings = {
+    readonly: options.readonly ?? false,
+    busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+    checkpointAfterIdleMs: options.checkpointAfterIdleMs ?? 100,
+  };
   if (path !== ':memory:') {
     if (settings.readonly && !existsSync(path)) {
       throw new EngineError(
@@ -205,11 +241,25 @@ class SqliteExecutor extends GatedExecutor {
     query: async (sql, params) => (await this.send('query', sql, params ?? [])) as Row[],
     queryColumns: async (sql) => (await this.send('columns', sql)) as string[],
     describe: async (name) => ((await this.send('describe', name)) as TableInfo | null) ?? undefined,
+    // One message: once sent, a cancel kills the process mid-batch; the signal matters only before.
+    batch: async (statements, options) => {
+      if (options?.signal?.aborted) {
+        throw new EngineError('cancelled', 'The batch was cancelled before its first statement.', {
+          ...(statements[0] ? { sql: statements[0].sql } : {}),
+          batchIndex: 0,
+        });
+      }
+      return (await this.connected()).sendBatch(statements) as Promise<BatchResult[]>;
+    },
   };
 
   private async send(op: Op, sql?: string, params?: readonly unknown[]): Promise<unknown> {
+    return (await this.connected()).send(op, sql, params);
+  }
+
+  private async connected(): Promise<Connection> {
     if (this.closed) throw new EngineError('closed', `The connection to ${this.location} is closed.`);
     this.connection ??= await Connection.open(this.location, this.settings);
-    return this.connection.send(op, sql, params);
+    return this.connection;
   }
 }

@@ -12,8 +12,9 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** @typedef {{ modulePath: string, path: string, readonly: boolean, busyTimeoutMs: number }} WorkerSettings */
-/** @typedef {{ id: number, op: 'execute' | 'query' | 'columns' | 'describe' | 'close', sql?: string, params?: unknown[] }} Request */
+/** @typedef {{ modulePath: string, path: string, readonly: boolean, busyTimeoutMs: number, checkpointAfterIdleMs: number }} WorkerSettings */
+/** @typedef {{ sql: string, params?: unknown[], read: boolean }} BatchStatement */
+/** @typedef {{ id: number, op: 'execute' | 'query' | 'columns' | 'describe' | 'batch' | 'close', sql?: string, params?: unknown[], statements?: BatchStatement[] }} Request */
 
 const settings = /** @type {WorkerSettings} */ (JSON.parse(process.argv[2] ?? '{}'));
 /** @param {unknown} message */
@@ -54,6 +55,11 @@ try {
   // run redoes what was undone; and every action's transaction holds the write lock ~1 ms less,
   // which the listener waits on. The listener's own writes keep SQLite's default (FULL).
   if (!settings.readonly) db.pragma('synchronous = NORMAL');
+  // No checkpoint inside a commit: SQLite's automatic one runs in the COMMIT that crosses 1000 WAL
+  // pages, fsyncing the WAL and the file (10-30 ms) before the commit's call returns, so the run's
+  // transaction looked that much longer and its next one began that much later. This connection
+  // checkpoints when it has been idle instead (checkpointWhenIdle), outside any transaction.
+  if (!settings.readonly) db.pragma('wal_autocheckpoint = 0');
   db.pragma('foreign_keys = ON');
   send({ type: 'ready' });
 } catch (error) {
@@ -118,25 +124,85 @@ function describe(name) {
     : described;
 }
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let idleTimer;
+/**
+ * Copies the WAL's committed pages into the database file once no request has come for
+ * checkpointAfterIdleMs (after a run, between a scheduler's runs). PASSIVE takes no write lock, so
+ * the listener writes on meanwhile; a request that arrives during it waits, but never one inside a
+ * transaction: there is none open when it starts. A failure (busy, disk full) is left to the next.
+ */
+function checkpointWhenIdle() {
+  clearTimeout(idleTimer);
+  if (settings.readonly || !db?.open) return;
+  idleTimer = setTimeout(() => {
+    try {
+      if (db.open && !db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {}
+  }, settings.checkpointAfterIdleMs);
+}
+
+/**
+ * One statement with params, or several without.
+ * @param {string} sql @param {unknown[] | undefined} params
+ * @returns {{ changes: number }}
+ */
+function execute(sql, params) {
+  if (params) return { changes: prepared(sql).run(...params).changes };
+  // exec() runs several statements; total_changes() counts across all of them, and unlike
+  // changes() it is not left over from an earlier INSERT when the statements are DDL.
+  const before = db.prepare('SELECT total_changes()').pluck().get();
+  db.exec(sql);
+  return { changes: db.prepare('SELECT total_changes()').pluck().get() - before };
+}
+
+/**
+ * One query's rows (none for a statement that returns none).
+ * @param {string} sql @param {unknown[]} params
+ * @returns {unknown[]}
+ */
+function query(sql, params) {
+  const statement = prepared(sql);
+  if (statement.reader) return statement.all(...params);
+  statement.run(...params);
+  return [];
+}
+
+/** A statement of a batch that failed, and its place in the batch. */
+class BatchFailure {
+  /** @param {number} index @param {unknown} error */
+  constructor(index, error) {
+    this.index = index;
+    this.error = error;
+  }
+}
+
+/**
+ * A batch's statements one after another, in this one request: the round trip is paid once, not by
+ * every statement while the transaction holds the write lock. Stops at the first that fails.
+ * @param {BatchStatement[]} statements
+ */
+function batch(statements) {
+  return statements.map((statement, index) => {
+    try {
+      return statement.read
+        ? { rows: query(statement.sql, statement.params ?? []), changes: 0 }
+        : { rows: [], changes: execute(statement.sql, statement.params).changes };
+    } catch (error) {
+      throw new BatchFailure(index, error);
+    }
+  });
+}
+
 /** @param {Request} request */
 function handle(request) {
   const sql = request.sql ?? '';
   const params = request.params ?? [];
   switch (request.op) {
-    case 'execute': {
-      if (request.params) return { changes: prepared(sql).run(...params).changes };
-      // exec() runs several statements; total_changes() counts across all of them, and unlike
-      // changes() it is not left over from an earlier INSERT when the statements are DDL.
-      const before = db.prepare('SELECT total_changes()').pluck().get();
-      db.exec(sql);
-      return { changes: db.prepare('SELECT total_changes()').pluck().get() - before };
-    }
-    case 'query': {
-      const statement = prepared(sql);
-      if (statement.reader) return statement.all(...params);
-      statement.run(...params);
-      return [];
-    }
+    case 'execute':
+      return execute(sql, request.params);
+    case 'query':
+      return query(sql, params);
     case 'columns':
       return db
         .prepare(sql)
@@ -144,7 +210,10 @@ function handle(request) {
         .map((/** @type {{ name: string }} */ c) => c.name);
     case 'describe':
       return describe(sql);
+    case 'batch':
+      return batch(request.statements ?? []);
     case 'close':
+      clearTimeout(idleTimer);
       cache.clear();
       db.close();
       return null;
@@ -155,7 +224,10 @@ process.on('message', (/** @type {Request} */ request) => {
   try {
     send({ id: request.id, ok: true, value: handle(request) });
   } catch (error) {
-    send({ id: request.id, ok: false, error: failure(error) });
+    if (error instanceof BatchFailure)
+      send({ id: request.id, ok: false, error: failure(error.error), index: error.index });
+    else send({ id: request.id, ok: false, error: failure(error) });
   }
   if (request.op === 'close') process.disconnect();
+  else checkpointWhenIdle();
 });
