@@ -114,6 +114,8 @@ class PostgresExecutor extends GatedExecutor {
   private readonly cancelTimeoutMs: number;
   /** Set when a cancel had to end the session: the statement in flight failed because of that. */
   private droppedByCancel = false;
+  /** A cancel request the server has not taken yet. */
+  private cancelling: Promise<void> | null = null;
 
   constructor(
     config: pg.ClientConfig,
@@ -129,8 +131,16 @@ class PostgresExecutor extends GatedExecutor {
     if (this.inFlight === 0) return;
     const session = this.client as unknown as { processID?: number; secretKey?: number };
     if (session.processID === undefined || session.secretKey === undefined) return;
+    const request = this.requestCancel(session.processID, session.secretKey);
+    this.cancelling = request;
+    await request;
+    if (this.cancelling === request) this.cancelling = null;
+  }
+
+  /** Never rejects: a cancel is called from an abort signal. */
+  private async requestCancel(processID: number, secretKey: number): Promise<void> {
     try {
-      await sendCancelRequest(this.client, session.processID, session.secretKey, this.cancelTimeoutMs);
+      await sendCancelRequest(this.client, processID, secretKey, this.cancelTimeoutMs);
     } catch {
       // The server could not be reached: ending our own session stops the statement as soon as the
       // server notices, and it rolls the transaction back. The executor is closed after that.
@@ -169,6 +179,9 @@ class PostgresExecutor extends GatedExecutor {
   };
 
   private async run(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> {
+    // The server takes a cancel request on its own connection, later: a statement sent before it
+    // had would be the one cancelled (the run's record of the cancelled action, say), so it waits.
+    while (this.cancelling) await this.cancelling;
     if (this.closed) throw new EngineError('closed', `The connection to ${this.location} is closed.`);
     this.inFlight++;
     try {
