@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 describe('a farm connecting through the pacer', () => {
-  it('connects and pins every printer of a farm when only two handshakes may run at once', async () => {
+  it('connects and pins every printer of a farm built three printers a turn, when only two handshakes may run at once', async () => {
     const farm = await startSimulatedFarm({
       printers: Array.from({ length: 7 }, (_, i) => ({
         serial: `01P00A0000007${i}0`,
@@ -33,8 +33,13 @@ describe('a farm connecting through the pacer', () => {
       logger,
       jobFiles: { enabled: false },
       connectPacing: { maxInFlight: 2, perTick: 1 },
+      membersPerTurn: 3,
     });
     cleanup.push(() => listener.close());
+    // Every printer is listed from the start, the ones not built yet as not connected.
+    expect(listener.status().map((s) => [s.serial, s.connected])).toEqual(
+      farm.config.printers.map((p) => [p.serial, false]),
+    );
     const listenerLogins = () =>
       farm.broker.logins.filter((login) => login.clientId.startsWith('bambuzled_'));
     await until(() => listener.status().every((s) => s.connected && s.reports > 0));
