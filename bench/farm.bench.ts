@@ -420,7 +420,7 @@ export async function run(): Promise<BenchReport> {
         pass: stall2 < TARGET_STALL_MS,
       },
       {
-        name: 'longest model transaction of a sensor run (write lock held)',
+        name: 'longest model action of a sensor run (start to end: an upper bound on the write lock held)',
         value: longest ?? Number.NaN,
         unit: 'ms',
       },

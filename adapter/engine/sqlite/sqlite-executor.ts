@@ -18,11 +18,6 @@ export interface SqliteExecutorOptions {
   readonly?: boolean;
   /** How long a statement waits for another connection's write lock (ms), in the worker. */
   busyTimeoutMs?: number;
-  /**
-   * How long the connection waits without a request before it checkpoints the WAL (ms). Its commits
-   * never checkpoint (that would hold up the run's next transaction); the listener's still do.
-   */
-  checkpointAfterIdleMs?: number;
 }
 
 type Op = 'execute' | 'query' | 'columns' | 'describe' | 'batch' | 'close';
@@ -67,7 +62,6 @@ class Connection {
       path,
       readonly: options.readonly,
       busyTimeoutMs: options.busyTimeoutMs,
-      checkpointAfterIdleMs: options.checkpointAfterIdleMs,
     };
     const child = fork(WORKER_SCRIPT, [JSON.stringify(settings)], {
       serialization: 'advanced',
@@ -167,7 +161,6 @@ export async function openSqliteExecutor(
   const settings = {
     readonly: options.readonly ?? false,
     busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
-    checkpointAfterIdleMs: options.checkpointAfterIdleMs ?? 100,
   };
   if (path !== ':memory:') {
     if (settings.readonly && !existsSync(path)) {
