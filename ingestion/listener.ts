@@ -16,9 +16,9 @@ import { type HandlingFigures, HandlingTimer } from './handling-timer.js';
 import { DEFAULT_FETCH_TIMING, type FetchTiming, JobFileFetcher } from './job-file-fetcher.js';
 import { HealthFile, type ListenerHealth } from './listener-health.js';
 import {
-  type ConnectionSnapshot,
   type ConnectionTiming,
   type MqttConnect,
+  notConnected,
   PrinterConnection,
   realTimers,
   type Timers,
@@ -31,7 +31,7 @@ import {
 import type { RawStore } from './raw-store.js';
 import { RawWriter, type WrittenTransition } from './raw-writer.js';
 import type { ReportArchive } from './report-archive.js';
-import { createTrustPolicy, SharedTrust, type TrustMode, type TrustPolicy } from './trust.js';
+import { createTrustPolicy, SharedTrust, type TrustPolicy } from './trust.js';
 
 export type { TransitionEvent };
 /** A job that ended (finished, failed, cancelled, ended while disconnected). */
@@ -104,21 +104,6 @@ const NAMED_AT_START = 20;
 /** Printers whose tracker and connection are made in one turn of the event loop (see buildPart). */
 const MEMBERS_PER_TURN = 500;
 const NO_REPORTS: TrackerStatusSlice = { lastReportAt: null, reports: 0, currentJob: null, badInput: {} };
-
-/** The status of a connection not made yet. */
-function notConnected(trust: TrustMode): ConnectionSnapshot {
-  return {
-    connected: false,
-    trust,
-    fingerprint: null,
-    connectedSince: null,
-    lastReportAt: null,
-    reports: 0,
-    connects: 0,
-    lastPushallAt: null,
-    lastError: null,
-  };
-}
 
 const SILENT: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 

@@ -56,6 +56,21 @@ for (const transport of ['mqtt/lib/connect/tcp', 'mqtt/lib/connect/tls', 'mqtt/l
   createRequire(import.meta.url)(transport);
 }
 
+/** What a connection knows before its first attempt. */
+export function notConnected(trust: TrustMode): ConnectionSnapshot {
+  return {
+    connected: false,
+    trust,
+    fingerprint: null,
+    connectedSince: null,
+    lastReportAt: null,
+    reports: 0,
+    connects: 0,
+    lastPushallAt: null,
+    lastError: null,
+  };
+}
+
 /** mqtt.connect's shape, injectable. */
 export type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
 
@@ -136,17 +151,7 @@ export class PrinterConnection {
     this.now = options.now ?? (() => new Date());
     this.nextDelayMs = this.timing.backoffInitialMs;
     this.who = `printer "${options.printer.name}" (serial ${options.printer.serial})`;
-    this.snap = {
-      connected: false,
-      trust: options.trust.mode,
-      fingerprint: null,
-      connectedSince: null,
-      lastReportAt: null,
-      reports: 0,
-      connects: 0,
-      lastPushallAt: null,
-      lastError: null,
-    };
+    this.snap = notConnected(options.trust.mode);
   }
 
   snapshot(): ConnectionSnapshot {
