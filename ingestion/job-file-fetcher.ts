@@ -62,7 +62,8 @@ export class JobFileFetcher {
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly aborter = new AbortController();
-  private readonly dir = mkdtempSync(join(tmpdir(), 'bambuzled-3mf-'));
+  /** Made at the first download: a farm's 5,000 fetchers would otherwise make 5,000 folders at start. */
+  private dir: string | null = null;
 
   constructor(private readonly options: JobFileFetcherOptions) {
     this.timing = { ...DEFAULT_FETCH_TIMING, ...options.timing };
@@ -88,7 +89,7 @@ export class JobFileFetcher {
     this.waiting.clear();
     this.queue.length = 0;
     await this.running;
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private enqueue(jobKey: string): void {
@@ -133,6 +134,7 @@ export class JobFileFetcher {
       );
       return;
     }
+    this.dir ??= mkdtempSync(join(tmpdir(), 'bambuzled-3mf-'));
     const localFile = join(this.dir, `job-${attempt}-${Date.now()}.3mf`);
     let outcome: {
       status: string;
