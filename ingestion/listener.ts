@@ -221,15 +221,13 @@ export function startListener(options: ListenerOptions): Listener {
     }
   };
   const firstPart = buildPart();
-  const notBuilt = (i: number) => ({ printer: config.printers[i]!, trust: trusts[i]! });
 
   const status = (): PrinterConnectionStatus[] =>
     config.printers.map((_, i) => {
       const member = members[i];
       if (member)
         return printerStatus(member.printer, member.connection.snapshot(), member.tracker.status(), now());
-      const { printer, trust } = notBuilt(i);
-      return printerStatus(printer, notConnected(trust.mode), NO_REPORTS, now());
+      return printerStatus(config.printers[i]!, notConnected(trusts[i]!.mode), NO_REPORTS, now());
     });
 
   const health = (): ListenerHealth => ({
