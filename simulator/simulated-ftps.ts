@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { FtpSrv } from 'ftp-srv';
+import { Worker } from 'node:worker_threads';
+import { builtModule } from '../lib/index.js';
 import type { BrokerCertificate } from './embedded-broker.js';
 import type { JobScript } from './job-scripts.js';
+import type { FtpsThreadSettings, FtpsThreadStart } from './simulated-ftps-thread.js';
 import { buildThreeMf, type PlateFilament, sliceInfoXml } from './three-mf.js';
 
 /** A printer's FTPS server, as the simulator runs it. */
@@ -18,21 +19,10 @@ export interface SimulatedFtps {
   close(): Promise<void>;
 }
 
-/** ftp-srv logs through bunyan to stdout by default; the simulator's FTP server stays quiet. */
-const silent = {
-  child: () => silent,
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  fatal: () => {},
-};
-
 /**
- * An in-process FTPS server like a printer's: implicit TLS with the printer's certificate, user
- * `bblp` and the access code, files under `root`. The control and data servers share TLS ticket
- * keys, so a client that resumes its session on the data connection (as printers require) does.
+ * An FTPS server like a printer's: implicit TLS with the printer's certificate, user `bblp` and the
+ * access code, files under `root`. It runs in a thread of its own (simulated-ftps-thread.ts says
+ * why); close() ends the thread and with it every connection a client left behind.
  */
 export async function startSimulatedFtps(options: {
   host: string;
@@ -44,40 +34,33 @@ export async function startSimulatedFtps(options: {
 }): Promise<SimulatedFtps> {
   const port = options.port ? options.port : await freePort(options.host);
   mkdirSync(join(options.root, 'cache'), { recursive: true });
-  const signals = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const server = new FtpSrv({
-    url: `ftps://${options.host}:${port}`,
-    pasv_url: options.host,
-    pasv_min: 40_000,
-    pasv_max: 60_000,
-    tls: { cert: options.certificate.certPem, key: options.certificate.keyPem, ticketKeys: randomBytes(48) },
-    anonymous: false,
-    blacklist: ['STOR', 'DELE', 'RMD', 'RNFR', 'RNTO', 'MKD', 'APPE', 'SITE'],
-    log: silent,
-    greeting: 'Welcome to the simulated printer',
+  const settings: FtpsThreadSettings = {
+    host: options.host,
+    port,
+    certPem: options.certificate.certPem,
+    keyPem: options.certificate.keyPem,
+    accessCode: options.accessCode,
+    root: options.root,
+  };
+  const script = builtModule(import.meta.url, 'simulated-ftps-thread.js', "The simulator's FTPS thread");
+  const thread = new Worker(script, { workerData: settings });
+  const start = await new Promise<FtpsThreadStart>((resolve, reject) => {
+    thread.once('message', resolve);
+    thread.once('error', reject);
+    thread.once('exit', (code) =>
+      reject(new Error(`the simulated FTPS thread exited (${code}) before listening`)),
+    );
   });
-  // ftp-srv answers these signals with process.exit(0), which would cut the host's own shutdown
-  // short (the database left open): take its handlers off again.
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.off(signal, listener as (...args: unknown[]) => void);
-    }
+  if (!start.listening) {
+    await thread.terminate();
+    throw new Error(
+      `the simulated FTPS server could not listen on ${options.host}:${port}: ${start.message}`,
+    );
   }
-  server.on(
-    'login',
-    (
-      { username, password }: { username: string; password: string },
-      resolve: (fs: { root: string }) => void,
-      reject: (error: Error) => void,
-    ) => {
-      if (username === 'bblp' && password === options.accessCode) resolve({ root: options.root });
-      else reject(new Error('Login incorrect.'));
-    },
+  // In one process, a crash of the server would have ended the host; in its thread it says so instead.
+  thread.on('error', (error) =>
+    console.error(`the simulated FTPS server on ${options.host}:${port} stopped: ${error.message}`),
   );
-  // A client that goes away mid-transfer is its business, not a crash of the simulator.
-  server.on('client-error', () => {});
-  await server.listen();
   return {
     host: options.host,
     port,
@@ -90,7 +73,9 @@ export async function startSimulatedFtps(options: {
       writeFileSync(local, buildThreeMf({ xml: sliceInfoXml([{ predictionS, filaments: [...filaments] }]) }));
       return remote;
     },
-    close: () => server.close(),
+    close: async () => {
+      await thread.terminate();
+    },
   };
 }
 

@@ -108,6 +108,8 @@ describe('bambuzled start in demo mode', () => {
     const outcome = await Promise.race([exited, deadline]);
     expect(outcome, `after SIGTERM:\n${output.split('\n').slice(-30).join('\n')}`).toBe(0);
     expect(output).toContain('stopped cleanly');
+    // Nothing was left open for the exit-after-stop guard to cut short.
+    expect(output).not.toContain('held open by');
     // Every transition the listener logged is in job_events_raw, and jobs_raw agrees with it.
     const logged =
       output.match(/\[listen\] \[[^\]]+\] job .*?: (started|finished|failed|cancelled|paused|resumed) \(/g) ??

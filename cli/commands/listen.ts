@@ -8,6 +8,7 @@ import {
 import { consoleLogger } from '../../lib/index.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+import { exitIfStillHeld } from '../exit-after-stop.js';
 import { openRawTarget } from '../raw-target.js';
 
 /**
@@ -111,5 +112,6 @@ export function registerListen(program: Command): void {
     )
     .action(async (options: ListenOptions) => {
       process.exitCode = await runListen(options, onStopSignal());
+      exitIfStillHeld(consoleLogger('listen'));
     });
 }

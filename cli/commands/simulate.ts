@@ -14,6 +14,7 @@ import {
   startSimulatedFtps,
   storeJobFile,
 } from '../../simulator/index.js';
+import { exitIfStillHeld } from '../exit-after-stop.js';
 import { onStopSignal } from './listen.js';
 
 export interface SimulateOptions {
@@ -185,5 +186,6 @@ export function registerSimulate(program: Command): void {
     .option('--once', 'exit after the jobs instead of staying online')
     .action(async (options: SimulateOptions) => {
       process.exitCode = await runSimulate(options, onStopSignal());
+      exitIfStillHeld(consoleLogger('simulate'));
     });
 }

@@ -9,6 +9,7 @@ import { startScheduleService } from '../../scheduler/index.js';
 import { type Demo, startDemo } from '../../simulator/index.js';
 import { type BambuzledConfig, ConfigError, loadConfig, parseConfig } from '../config.js';
 import { DEFAULT_CONFIG_PATH, resolveDbPath } from '../db-path.js';
+import { exitIfStillHeld } from '../exit-after-stop.js';
 import { openRawTarget, urlSecrets } from '../raw-target.js';
 import { LISTENER_BUSY_TIMEOUT_MS, onStopSignal } from './listen.js';
 
@@ -222,5 +223,6 @@ export function registerStart(program: Command): void {
     .option('--demo', 'use simulated printers even when printers are configured')
     .action(async (projectDir: string, options: StartOptions) => {
       process.exitCode = await runStart(resolve(projectDir), options, onStopSignal());
+      exitIfStillHeld(consoleLogger('start'));
     });
 }
