@@ -1,7 +1,7 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,9 @@ import type { BenchFigure, BenchReport } from './report.js';
  * BAMBUZLED_FARM_SCHEDULER=0 to skip phase 2, BAMBUZLED_FARM_WRITER=inline to write on the listener's
  * own thread (the synchronous RawWriter) instead of the raw writer's thread `listen` uses,
  * BAMBUZLED_FARM_DUMP=file to write what the printers whose jobs came out wrong played and what the
- * raw layer holds of them. Built only
+ * raw layer holds of them, BAMBUZLED_FARM_PIN_SIMULATORS=1 to keep the simulated printers on the
+ * machine's last core (taskset), as a real farm's printers are machines of their own: the listener
+ * and the scheduler then never wait for a core behind them. Built only
  * (dist-bench/): `npm run build && npm run build:bench && BAMBUZLED_FARM_PRINTERS=5000 node
  * dist-bench/bench/farm.bench.js`.
  */
@@ -39,6 +41,9 @@ const JOB_SCALE = Number(env.BAMBUZLED_FARM_JOB_SCALE ?? 0.25);
 const PER_HOST = Number(env.BAMBUZLED_FARM_PER_HOST ?? 500);
 const WITH_SCHEDULER = env.BAMBUZLED_FARM_SCHEDULER !== '0';
 const INLINE_WRITER = env.BAMBUZLED_FARM_WRITER === 'inline';
+/** The core the simulated printers are kept on, or null when they share every core with the listener. */
+const SIMULATOR_CORE =
+  env.BAMBUZLED_FARM_PIN_SIMULATORS === '1' && availableParallelism() > 1 ? availableParallelism() - 1 : null;
 /** BAMBUZLED_FARM_PACING=16,4: the listener's connect pacing (handshakes in flight, started per turn), to compare. */
 const PACING = env.BAMBUZLED_FARM_PACING?.split(',').map(Number);
 
@@ -56,7 +61,16 @@ interface Host {
 }
 
 async function startHost(script: string, spec: FarmHostSpec): Promise<Host> {
-  const child = fork(script, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Not the driver's node flags: a --cpu-prof of the listener should not profile 10 hosts too.
+  const child = fork(script, [JSON.stringify(spec)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [],
+  });
+  // Pinned at once, before the host starts threads of its own (which inherit the affinity).
+  if (SIMULATOR_CORE !== null && child.pid !== undefined)
+    execFileSync('taskset', ['-a', '-p', '-c', String(SIMULATOR_CORE), String(child.pid)], {
+      stdio: 'ignore',
+    });
   const inbox: FarmHostMessage[] = [];
   const waiting: ((message: FarmHostMessage) => void)[] = [];
   child.on('message', (message: FarmHostMessage) => {
@@ -264,10 +278,11 @@ export async function run(): Promise<BenchReport> {
     ...(PACING ? { connectPacing: { maxInFlight: PACING[0]!, perTick: PACING[1]! } } : {}),
   });
   const startListenerMs = performance.now() - startedAt;
-  const ended = new Map<string, number[]>();
+  const ended = new Map<string, EndSeen[]>();
   listener.on('job-ended', (event) => {
     const list = ended.get(event.printerSerial) ?? [];
-    list.push(Date.now());
+    // event.at: when the listener took the report in, so the latency splits into its two legs.
+    list.push({ receivedMs: Date.parse(event.at), writtenMs: Date.now() });
     ended.set(event.printerSerial, list);
   });
   const allConnected = await waitFor(
@@ -286,7 +301,12 @@ export async function run(): Promise<BenchReport> {
 
   // Phase 1: the listener alone.
   const phase1From = (performance.now() - startedAt) / 1000;
+  const cpuFrom = process.cpuUsage();
   const phase1 = await playPhase(hosts);
+  // The listener's whole process (its event loop and the raw writer's thread) while the jobs played.
+  const cpu = process.cpuUsage(cpuFrom);
+  const playedS = (performance.now() - startedAt) / 1000 - phase1From;
+  const cpuShare = (cpu.user + cpu.system) / 1e6 / playedS;
   const phase1To = (performance.now() - startedAt) / 1000;
   // Read before the benchmark's own checks below, which run on this thread (reading 10k rows).
   const stall1 = loop.max / 1e6;
@@ -399,10 +419,10 @@ export async function run(): Promise<BenchReport> {
       { name: 'with the scheduler: slowest report', value: handling2.maxMs, unit: 'ms' },
       {
         name: 'with the scheduler: job end → raw p99',
-        value: quantile(endToRaw2, 0.99),
+        value: quantile(endToRaw2.total, 0.99),
         unit: 'ms',
         target: `< ${TARGET_END_TO_RAW_P99_MS}`,
-        pass: quantile(endToRaw2, 0.99) < TARGET_END_TO_RAW_P99_MS,
+        pass: quantile(endToRaw2.total, 0.99) < TARGET_END_TO_RAW_P99_MS,
       },
       {
         name: 'with the scheduler: job end → jobs_brz p95 (across processes)',
@@ -431,7 +451,7 @@ export async function run(): Promise<BenchReport> {
       },
     ];
     notes.push(
-      `Phase 2: \`bambuzled schedule --schedule '* * * * * *'\` in its own process on the same SQLite file; ${runs.n} successful runs, the longest ${runs.longest ?? '-'} ms; ${finishedMissing} finished jobs not yet in jobs_brz at the end; largest write backlog ${backlog.pending}, ${backlog.dropped} reports folded; jobs of both phases: ${jobs2.detail}; reconnects ${reconnects()}.`,
+      `Phase 2: \`bambuzled schedule --schedule '* * * * * *'\` in its own process on the same SQLite file; ${runs.n} successful runs, the longest ${runs.longest ?? '-'} ms; ${finishedMissing} finished jobs not yet in jobs_brz at the end; largest write backlog ${backlog.pending}, ${backlog.dropped} reports folded; jobs of both phases: ${jobs2.detail}; reconnects ${reconnects()}. Job end → raw, ${legsOf(endToRaw2)}.`,
     );
   }
 
@@ -449,7 +469,7 @@ export async function run(): Promise<BenchReport> {
   db.close();
   rmSync(dir, { recursive: true, force: true });
 
-  const endP99 = quantile(endToRaw1, 0.99);
+  const endP99 = quantile(endToRaw1.total, 0.99);
   const perPrinterMb = rssMb / PRINTERS;
   const lostOrDoubled = jobs1.lost + jobs1.doubled + jobs1.wrong;
   const kinds = new Map<string, number>();
@@ -495,6 +515,11 @@ export async function run(): Promise<BenchReport> {
         pass: stall1 < TARGET_STALL_MS,
       },
       {
+        name: "the listener's process CPU while the jobs play (event loop and writer thread)",
+        value: Math.round(cpuShare * 100),
+        unit: '% of a core',
+      },
+      {
         name: 'report handling p95 (listener alone, worst report of each second)',
         value: handling1.worstPerSecondP95Ms,
         unit: 'ms',
@@ -510,9 +535,9 @@ export async function run(): Promise<BenchReport> {
       ...redactionFigures(),
     ],
     notes: [
-      `${PRINTERS} printers in ${hosts.length} host process(es) of up to ${PER_HOST} (their peak RSS ${phase1.hostPeakRssMb} MB each at most); certificates and servers ready in ${(hostsMs / 1000).toFixed(1)} s; startListener itself took ${Math.round(startListenerMs)} ms.`,
+      `${PRINTERS} printers in ${hosts.length} host process(es) of up to ${PER_HOST} (their peak RSS ${phase1.hostPeakRssMb} MB each at most), ${SIMULATOR_CORE === null ? `sharing the machine's ${availableParallelism()} cores with the listener` : `kept on core ${SIMULATOR_CORE} of ${availableParallelism()} (BAMBUZLED_FARM_PIN_SIMULATORS=1)`}; certificates and servers ready in ${(hostsMs / 1000).toFixed(1)} s; startListener itself took ${Math.round(startListenerMs)} ms.`,
       `Jobs of ${(60 * JOB_SCALE).toFixed(0)}–${(150 * JOB_SCALE).toFixed(0)} s (the 1–2.5 min of a farm scaled by ${JOB_SCALE}), a progress delta every 2 s while printing, ${PLAY_MS / 1000} s of jobs per phase; phase 1 played ${phase1.played.length} jobs (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${phase1.reports} reports; ${jobs1.rows} rows in jobs_raw; ${jobs1.detail}; reconnects ${reconnects1}.`,
-      `Writes: ${INLINE_WRITER ? "inline, on the listener's thread (BAMBUZLED_FARM_WRITER=inline)" : "from the raw writer's thread, as `bambuzled listen` does"}. Stalls over 100 ms, seconds after the listener started: ${stalls.summary()} (phase 1 played from ${phase1From.toFixed(1)} s to ${phase1To.toFixed(1)} s).`,
+      `Writes: ${INLINE_WRITER ? "inline, on the listener's thread (BAMBUZLED_FARM_WRITER=inline)" : "from the raw writer's thread, as `bambuzled listen` does"}. Stalls over 100 ms, seconds after the listener started: ${stalls.summary()} (phase 1 played from ${phase1From.toFixed(1)} s to ${phase1To.toFixed(1)} s). Job end → raw, ${legsOf(endToRaw1)}.`,
       `Peak RSS of the listener process ${Math.round(rssMb)} MB (before the listener: ${Math.round(rssBefore / 1048576)} MB; after phase 1 and a GC: RSS ${mb(memory.rss)} MB, JS heap ${mb(memory.heapUsed)} MB, buffers ${mb(memory.arrayBuffers)} MB, other external ${mb(memory.external - memory.arrayBuffers)} MB). Trust on first use: every printer's certificate pinned. Job files (FTPS) off: the simulated printers have no card.`,
       ...notes,
     ],
@@ -584,20 +609,41 @@ class StallLog {
   }
 }
 
+/** When the listener took a job's end in, and when its write was answered (the 'job-ended' event). */
+interface EndSeen {
+  receivedMs: number;
+  writtenMs: number;
+}
+
+/** A job end's latency and its two legs: printer → listener (across processes), listener → row written. */
+interface EndLatencies {
+  total: number[];
+  toListener: number[];
+  toRow: number[];
+}
+
 /** For each printer, the n-th job it ended against the n-th 'job-ended' the listener emitted for it. */
-function endLatencies(played: readonly PlayedJob[], ended: Map<string, number[]>): number[] {
+function endLatencies(played: readonly PlayedJob[], ended: Map<string, EndSeen[]>): EndLatencies {
   const bySerial = new Map<string, PlayedJob[]>();
   for (const job of played) bySerial.set(job.serial, [...(bySerial.get(job.serial) ?? []), job]);
-  const latencies: number[] = [];
+  const latencies: EndLatencies = { total: [], toListener: [], toRow: [] };
   for (const [serial, jobs] of bySerial) {
-    const times = ended.get(serial) ?? [];
+    const seen = ended.get(serial) ?? [];
     jobs.sort((a, b) => a.endSentMs - b.endSentMs);
     jobs.forEach((job, i) => {
-      const at = times[i];
-      if (at !== undefined) latencies.push(at - job.endSentMs);
+      const at = seen[i];
+      if (at === undefined) return;
+      latencies.total.push(at.writtenMs - job.endSentMs);
+      latencies.toListener.push(at.receivedMs - job.endSentMs);
+      latencies.toRow.push(at.writtenMs - at.receivedMs);
     });
   }
   return latencies;
+}
+
+/** The two legs of a job end's p99, for the figure's note. */
+function legsOf(latencies: EndLatencies): string {
+  return `p99 of its legs: printer → listener ${quantile(latencies.toListener, 0.99)} ms, listener → row written ${quantile(latencies.toRow, 0.99)} ms`;
 }
 
 // `node dist-bench/bench/farm.bench.js`: the farm alone, printed as JSON (bench/index.ts runs it as `farm`).
