@@ -29,8 +29,8 @@ import type { BenchFigure, BenchReport } from './report.js';
  * own thread (the synchronous RawWriter) instead of the raw writer's thread `listen` uses,
  * BAMBUZLED_FARM_DUMP=file to write what the printers whose jobs came out wrong played and what the
  * raw layer holds of them, BAMBUZLED_FARM_PIN_SIMULATORS=1 to keep the simulated printers on the
- * machine's last core (taskset), as a real farm's printers are machines of their own: the listener
- * and the scheduler then never wait for a core behind them. Built only
+ * machine's last core (taskset), as a real farm's printers are machines of their own: they take at
+ * most that core from the listener and the scheduler. Built only
  * (dist-bench/): `npm run build && npm run build:bench && BAMBUZLED_FARM_PRINTERS=5000 node
  * dist-bench/bench/farm.bench.js`.
  */
