@@ -53,6 +53,19 @@ const TARGET_RSS_PER_PRINTER_MB = 0.25;
 const TARGET_HANDLING_P95_MS = 10;
 const TARGET_END_TO_BRZ_P95_MS = 250;
 
+/** Keeps a host on one core, at once: the threads it starts later inherit the affinity. */
+function pinToCore(child: ChildProcess, core: number): void {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(child.pid)], { stdio: 'ignore' });
+  } catch (error) {
+    child.kill();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `BAMBUZLED_FARM_PIN_SIMULATORS=1 needs taskset (Debian's util-linux) to pin the simulated printers to core ${core}: ${reason}. Install it or leave the variable unset.`,
+    );
+  }
+}
+
 interface Host {
   child: ChildProcess;
   printers: HostedPrinterInfo[];
@@ -66,11 +79,7 @@ async function startHost(script: string, spec: FarmHostSpec): Promise<Host> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [],
   });
-  // Pinned at once, before the host starts threads of its own (which inherit the affinity).
-  if (SIMULATOR_CORE !== null && child.pid !== undefined)
-    execFileSync('taskset', ['-a', '-p', '-c', String(SIMULATOR_CORE), String(child.pid)], {
-      stdio: 'ignore',
-    });
+  if (SIMULATOR_CORE !== null && child.pid !== undefined) pinToCore(child, SIMULATOR_CORE);
   const inbox: FarmHostMessage[] = [];
   const waiting: ((message: FarmHostMessage) => void)[] = [];
   child.on('message', (message: FarmHostMessage) => {
@@ -303,11 +312,10 @@ export async function run(): Promise<BenchReport> {
   const phase1From = (performance.now() - startedAt) / 1000;
   const cpuFrom = process.cpuUsage();
   const phase1 = await playPhase(hosts);
+  const phase1To = (performance.now() - startedAt) / 1000;
   // The listener's whole process (its event loop and the raw writer's thread) while the jobs played.
   const cpu = process.cpuUsage(cpuFrom);
-  const playedS = (performance.now() - startedAt) / 1000 - phase1From;
-  const cpuShare = (cpu.user + cpu.system) / 1e6 / playedS;
-  const phase1To = (performance.now() - startedAt) / 1000;
+  const cpuShare = (cpu.user + cpu.system) / 1e6 / (phase1To - phase1From);
   // Read before the benchmark's own checks below, which run on this thread (reading 10k rows).
   const stall1 = loop.max / 1e6;
   await waitFor(() => noneLost(phase1.played), 10_000, 500);
