@@ -27,6 +27,11 @@ export interface ActionContext {
   written: Map<string, WrittenRows>;
   /** The staging tables this run's merges created (dropped when the run ends). */
   stages: Set<string>;
+  /**
+   * The declared sources this run has found in place, by name: each is looked up once per run, not
+   * by every action that reads it (nothing of a run drops a declared source).
+   */
+  presentSources: Set<string>;
 }
 
 /** Stops between two statements when the run has been cancelled. */
@@ -43,13 +48,14 @@ export function cancelReason(signal: AbortSignal): string {
 
 /** The staging tables live on the run's connection until the run ends; drop them then. */
 export async function dropStages(context: ActionContext): Promise<void> {
-  for (const stage of context.stages) {
-    try {
-      await context.db.execute(context.dialect.dropStage(stage));
-    } catch {
-      // A leftover staging table vanishes with the connection, and the next merge drops it first.
-    }
+  const drops = [...context.stages].map((stage) => ({ sql: context.dialect.dropStage(stage) }));
+  try {
+    // One request for all of them.
+    if (drops.length > 0) await context.db.batch(drops);
+  } catch {
+    // A leftover staging table vanishes with the connection, and the next merge drops it first.
   }
   context.stages.clear();
   context.written.clear();
+  context.presentSources.clear();
 }

@@ -91,7 +91,10 @@ export async function runAction(
   /** Records a result that wrote nothing, in a transaction of its own. */
   const recorded = async (result: ActionResult): Promise<ActionResult> => {
     if (context.runId > 0) {
-      await context.db.transaction((tx) => context.history.recordAction(tx, context.runId, seq, result));
+      const writes = new QueuedWrites();
+      await context.history.recordAction(writes, context.runId, seq, result);
+      // No signal: a cancelled or skipped action is recorded as such, cancelled run or not.
+      await context.db.transaction((tx) => writes.commitWith(tx, undefined));
     }
     return result;
   };
@@ -225,7 +228,7 @@ export async function runAction(
             ...(warnings.length > 0 ? { warnings } : {}),
           });
       if (context.runId > 0) await context.history.recordAction(writes, context.runId, seq, result);
-      await writes.send(tx, context.signal);
+      await writes.commitWith(tx, context.signal);
       return result;
     });
   } catch (error) {
@@ -333,7 +336,8 @@ function scopeFieldsOf(scope: { checkedRows: number } | undefined): Partial<Acti
 
 /**
  * The run history's writes of one action, queued in its transaction and sent in one batch at its
- * end. The history never reads what they changed, so each resolves at once with no count.
+ * end, with the transaction's COMMIT. The history never reads what they changed, so each resolves at
+ * once with no count.
  */
 class QueuedWrites implements HistoryWrites {
   private readonly queued: BatchStatement[] = [];
@@ -343,8 +347,9 @@ class QueuedWrites implements HistoryWrites {
     return { changes: 0 };
   }
 
-  async send(tx: Statements, signal: AbortSignal | undefined): Promise<void> {
-    if (this.queued.length > 0) await tx.batch(this.queued, { signal });
+  /** The queued writes as `tx`'s last statements: its COMMIT goes with them (one request). */
+  async commitWith(tx: Statements, signal: AbortSignal | undefined): Promise<void> {
+    if (this.queued.length > 0) await tx.batch(this.queued, { signal, endsTransaction: true });
   }
 }
 
@@ -500,7 +505,11 @@ async function missingSources(action: GraphAction, context: ActionContext): Prom
     const declaration = context.declarations.get(targetKey(dep));
     if (!declaration) continue;
     const name = context.dialect.objectName(declaration.target, context.graph.projectConfig);
-    if (await context.db.describe(name)) continue;
+    if (context.presentSources.has(name)) continue;
+    if (await context.db.describe(name)) {
+      context.presentSources.add(name);
+      continue;
+    }
     const hint =
       context.missingSourceHint?.(declaration.target) ??
       'Create it in the database before running, or run against a database that has it.';

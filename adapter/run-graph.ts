@@ -253,6 +253,7 @@ function contextFor(graph: CompiledGraph, options: ActionOptions): ActionContext
     signal: options.signal,
     written: new Map(),
     stages: new Set(),
+    presentSources: new Set(),
   };
 }
 

@@ -179,6 +179,53 @@ export function describeExecutorContract(name: string, open: () => Promise<Execu
       await other.close();
     });
 
+    it('commits with a last batch that ends the transaction, and runs nothing in it after that', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      const other = await fixture!.other();
+      const after = await x.transaction(async (tx) => {
+        await tx.execute('INSERT INTO t VALUES (1)');
+        const [inserted] = await tx.batch([{ sql: 'INSERT INTO t VALUES (2)' }], { endsTransaction: true });
+        expect(inserted).toEqual({ rows: [], changes: 1 });
+        // Committed before the work returns: another connection sees both rows now.
+        expect(await other.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 2 }]);
+        return tx.execute('INSERT INTO t VALUES (3)').catch((e: unknown) => e);
+      });
+      expect(after).toMatchObject({ kind: 'closed' });
+      expect(await x.query('SELECT id FROM t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+      await other.close();
+    });
+
+    it('rolls the whole transaction back when its last batch fails, and names the statement by its place', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      const error = await x
+        .transaction(async (tx) => {
+          await tx.execute('INSERT INTO t VALUES (1)');
+          await tx.batch([{ sql: 'INSERT INTO t VALUES (2)' }, { sql: 'INSERT INTO nothing VALUES (3)' }], {
+            endsTransaction: true,
+          });
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ kind: 'sql', sql: 'INSERT INTO nothing VALUES (3)', batchIndex: 1 });
+      expect(await x.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+    });
+
+    it('leaves a last batch uncommitted in a rolled-back block and in a nested transaction', async () => {
+      const x = await executor();
+      await x.execute('CREATE TABLE t (id INTEGER)');
+      await x.rolledBack((tx) => tx.batch([{ sql: 'INSERT INTO t VALUES (1)' }], { endsTransaction: true }));
+      await expect(
+        x.transaction(async (tx) => {
+          await tx.transaction((inner) =>
+            inner.batch([{ sql: 'INSERT INTO t VALUES (2)' }], { endsTransaction: true }),
+          );
+          throw new Error('undo the outer one');
+        }),
+      ).rejects.toThrow('undo the outer one');
+      expect(await x.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
+    });
+
     it('undoes everything, schema included, after a rolled-back block and returns its value', async () => {
       const x = await executor();
       await x.execute('CREATE TABLE t (id INTEGER)');

@@ -40,6 +40,13 @@ export interface BatchResult {
 export interface BatchOptions {
   /** Stops the batch before its next statement once aborted (EngineError of kind 'cancelled'). */
   signal?: AbortSignal | undefined;
+  /**
+   * These are the transaction's last statements: its COMMIT goes with them, in the same request, so
+   * that the write lock is not held across one more round trip. Nothing may run on the transaction
+   * after it (a call rejects, kind 'closed'). Ignored outside a transaction, in a nested one and in a
+   * rolled-back block; if the batch fails the transaction rolls back as it would otherwise.
+   */
+  endsTransaction?: boolean;
 }
 
 /** Statements on one connection; inside a transaction they are that transaction's. */
@@ -65,8 +72,9 @@ export interface Statements {
   /** What holds `name` in the database: a table or a view with its columns, or undefined. */
   describe(name: string): Promise<TableInfo | undefined>;
   /**
-   * Runs `work` in a transaction that holds the write lock from its start, committing when `work`
-   * resolves and rolling back when it rejects (the rejection passes through). Inside one, a nested
+   * Runs `work` in a transaction that holds the write lock from its first statement (the BEGIN goes
+   * with it), committing when `work` resolves (or with a batch that ends the transaction) and rolling
+   * back when it rejects (the rejection passes through). Inside one, a nested
    * call is a savepoint. Statements must go through `tx`: calls on the outer object wait until the
    * transaction has ended, so that nothing slips into it from elsewhere.
    */

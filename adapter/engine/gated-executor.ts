@@ -1,7 +1,8 @@
 /**
  * What every executor shares: one thing at a time on the connection (a transaction in progress is
- * never entered from elsewhere), and transactions as scopes: BEGIN at the outside, savepoints inside,
- * commit when the work resolves, roll back when it rejects. An engine supplies its statements and
+ * never entered from elsewhere), and transactions as scopes: BEGIN at the outside (sent with the
+ * transaction's first statement), savepoints inside, commit when the work resolves (or with a last
+ * batch that ends it), roll back when it rejects. An engine supplies its statements and
  * how it begins; SQLite also says when a cancel has already ended the transaction.
  */
 import {
@@ -76,19 +77,26 @@ export abstract class GatedExecutor implements AsyncExecutor {
     depth: number,
     rollBack: boolean,
     token: unknown,
+    outer?: Opening,
   ): Promise<T> {
     const savepoint = `bambuzled_${depth}`;
-    await this.plain.execute(depth === 0 ? this.beginSql : `SAVEPOINT ${savepoint}`);
-    if (depth === 0) this.inTransaction = true;
-    const tx: Statements = {
-      ...this.plain,
-      transaction: (inner) => this.scoped(inner, depth + 1, false, token),
-    };
+    // The outermost BEGIN goes out with the transaction's first statement, and its COMMIT with a last
+    // batch that says it ends the transaction: one request each instead of a round trip of their own,
+    // and none of them while the write lock is held (the listener waits on that lock).
+    const opening = outer ?? new Opening();
+    if (depth > 0) await this.plain.execute(`SAVEPOINT ${savepoint}`);
+    else this.inTransaction = true;
+    const tx = this.statementsOf(opening, depth === 0 && !rollBack, (inner) =>
+      this.scoped(inner, depth + 1, false, token, opening),
+    );
     const end = async (commit: boolean) => {
       // A cancel that killed the connection took the transaction with it: nothing is left to end.
       if (this.ended(token)) return;
-      if (depth === 0) await this.plain.execute(commit ? 'COMMIT' : 'ROLLBACK');
-      else
+      if (depth === 0) {
+        // Nothing was sent (nothing to end), or the last batch committed already.
+        if (!opening.begun || opening.committed) return;
+        await this.plain.execute(commit ? 'COMMIT' : 'ROLLBACK');
+      } else
         await this.plain.execute(
           commit
             ? `RELEASE SAVEPOINT ${savepoint}`
@@ -104,6 +112,108 @@ export abstract class GatedExecutor implements AsyncExecutor {
       throw error;
     } finally {
       if (depth === 0) this.inTransaction = false;
+    }
+  }
+
+  /** The statements of a transaction whose BEGIN may not have been sent yet (`opening` says). */
+  private statementsOf(opening: Opening, mayCommit: boolean, nested: Statements['transaction']): Statements {
+    const plain = this.plain;
+    const open = async () => {
+      opening.check();
+      if (opening.begun) return;
+      await plain.execute(this.beginSql);
+      opening.begun = true;
+    };
+    /** One statement, sent with the BEGIN when that is still to go. */
+    const single = async (statement: BatchStatement): Promise<BatchResult> => {
+      opening.check();
+      if (opening.begun) {
+        return statement.read
+          ? { rows: await plain.query(statement.sql, statement.params), changes: 0 }
+          : { rows: [], changes: (await plain.execute(statement.sql, statement.params)).changes };
+      }
+      const [result] = await this.batchInTransaction(opening, [statement], false);
+      return result ?? { rows: [], changes: 0 };
+    };
+    return {
+      execute: async (sql, params) => ({
+        changes: (await single(params === undefined ? { sql } : { sql, params })).changes,
+      }),
+      query: async (sql, params) => (await single({ sql, params: params ?? [], read: true })).rows,
+      queryColumns: async (sql) => {
+        await open();
+        return plain.queryColumns(sql);
+      },
+      describe: async (name) => {
+        await open();
+        return plain.describe(name);
+      },
+      batch: (statements, options) =>
+        this.batchInTransaction(opening, statements, mayCommit && options?.endsTransaction === true, options),
+      transaction: async (inner) => {
+        await open();
+        return nested(inner);
+      },
+    };
+  }
+
+  /**
+   * A batch inside a transaction: the BEGIN first when it has not been sent, the COMMIT last when
+   * `commit`. What comes back, results and a failure's batchIndex, is the caller's statements' alone;
+   * a failure of the BEGIN or the COMMIT names that statement and no place in the batch.
+   */
+  private async batchInTransaction(
+    opening: Opening,
+    statements: readonly BatchStatement[],
+    commit: boolean,
+    options?: BatchOptions,
+  ): Promise<BatchResult[]> {
+    opening.check();
+    // Aborted already: the engine refuses the batch before its first statement, as it would alone.
+    if (options?.signal?.aborted) return this.plain.batch(statements, options);
+    const begin = !opening.begun;
+    const sent = [
+      ...(begin ? [{ sql: this.beginSql }] : []),
+      ...statements,
+      ...(commit ? [{ sql: 'COMMIT' }] : []),
+    ];
+    const first = begin ? 1 : 0;
+    try {
+      const results = await this.plain.batch(sent, options);
+      opening.begun = true;
+      if (commit) opening.committed = true;
+      return results.slice(first, first + statements.length);
+    } catch (error) {
+      if (!(error instanceof EngineError) || error.batchIndex === undefined) throw error;
+      const at = error.batchIndex - first;
+      if (at >= 0) opening.begun = true; // the BEGIN ran: the caller's failure rolls it back
+      if (at >= 0 && at < statements.length) {
+        throw new EngineError(error.kind, error.message, {
+          cause: error.cause,
+          ...(error.sql === undefined ? {} : { sql: error.sql }),
+          batchIndex: at,
+        });
+      }
+      throw new EngineError(error.kind, error.message, {
+        cause: error.cause,
+        ...(error.sql === undefined ? {} : { sql: error.sql }),
+      });
+    }
+  }
+}
+
+/** Where a transaction stands: its BEGIN sent yet, its COMMIT sent with a last batch. */
+class Opening {
+  begun = false;
+  committed = false;
+
+  /** Nothing runs on a transaction after the batch that committed it. */
+  check(): void {
+    if (this.committed) {
+      throw new EngineError(
+        'closed',
+        'The transaction was committed with its last batch; nothing more can run in it.',
+      );
     }
   }
 }

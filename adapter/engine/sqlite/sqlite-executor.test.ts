@@ -91,3 +91,41 @@ describe('opening a SQLite database', () => {
     });
   });
 });
+
+describe('a SQLite transaction beside another writer', () => {
+  it("says that its BEGIN waited too long for the other's write lock, naming no statement of the batch it went with", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bambuzled-begin-'));
+    const path = join(dir, 'busy.db');
+    const holder = await openSqliteExecutor(path);
+    const waiter = await openSqliteExecutor(path, { busyTimeoutMs: 50 });
+    try {
+      await holder.execute('CREATE TABLE t (id INTEGER)');
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked: () => void = () => {};
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holding = holder.transaction(async (tx) => {
+        await tx.execute('INSERT INTO t VALUES (1)');
+        locked();
+        await held;
+      });
+      await lockTaken;
+      const error = await waiter
+        .transaction((tx) => tx.batch([{ sql: 'INSERT INTO t VALUES (2)' }], { endsTransaction: true }))
+        .catch((e: unknown) => e);
+      release();
+      await holding;
+      expect(error).toMatchObject({ kind: 'busy', sql: 'BEGIN IMMEDIATE' });
+      expect((error as { batchIndex?: number }).batchIndex).toBeUndefined();
+      expect(await waiter.query('SELECT id FROM t')).toEqual([{ id: 1 }]);
+    } finally {
+      await waiter.close();
+      await holder.close();
+      removeDir(dir);
+    }
+  });
+});
